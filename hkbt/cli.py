@@ -1,0 +1,163 @@
+"""Command line: thin commands over the library.
+
+Every :class:`~hkbt.errors.HkbtError` becomes one line on stderr::
+
+    error: config.yaml:41: strategy.entry_threshold: must be between -1 and 1 (got 3)
+
+and exit status 2, with no traceback and no half-written output.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from hkbt import __version__
+from hkbt.errors import HkbtError
+
+EXIT_USER_ERROR = 2
+err_console = Console(stderr=True)
+
+
+class _Group(click.Group):
+    """Turns HkbtError from any command into ``error: ...`` and exit 2."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except HkbtError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+            sys.exit(EXIT_USER_ERROR)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hkbt")
+def cli() -> None:
+    """Backtest news-sentiment strategies on Hong Kong tech stocks.
+
+    News is scored, tagged (policy, AI), linked to companies and aligned to
+    HKEX sessions without look-ahead; a Backtrader strategy trades it and the
+    result is compared with buy-and-hold Hang Seng Index.
+
+    \b
+    Examples:
+      hkbt run                                   # config.yaml
+      hkbt run --set prices.source=synthetic --name demo
+      hkbt run --config my.yaml --set strategy.entry_threshold=0.7 --name strict
+    """
+
+
+@cli.command()
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=Path("config.yaml"), show_default=True,
+              help="YAML experiment file; relative paths inside it are read from its folder.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a config key, typed by the schema, e.g. --set strategy.hold_days=10. Repeatable.")
+@click.option("--name", help="Run name (folder under backtests/); same as --set run.name=NAME.")
+def run(config_path: Path, overrides: tuple[str, ...], name: str | None) -> None:
+    """Run one backtest and write backtests/<name>/.
+
+    Writes metrics.json, trades.csv, equity.csv, signals.csv, news.csv,
+    config.resolved.yaml and report.html, then prints the headline metrics.
+
+    \b
+    Example:
+      hkbt run --set prices.source=csv --set prices.csv_dir=../shared/data/prices --name real
+    """
+    from hkbt.config import load_config
+    from hkbt.pipeline import SIMULATED_BANNER, run_pipeline
+    from hkbt.report import render_report
+    from hkbt.results import run_folder, write_run
+
+    started = time.perf_counter()
+    config = load_config(config_path, list(overrides) + ([f"run.name={name}"] if name else []))
+    base_dir = config_path.resolve().parent
+    folder = run_folder(base_dir / config.run.output_dir, config.run.name)
+    simulated = config.prices.source == "synthetic"
+    if simulated:
+        err_console.print(f"[bold white on red] {SIMULATED_BANNER} [/] prices.source=synthetic: a simulated market for demos only")
+    with _progress() as bars:
+        artifacts = run_pipeline(config, base_dir, bars)
+    for line in artifacts.warnings:
+        err_console.print(f"[yellow]warning:[/] {line}", highlight=False)
+    write_run(artifacts, folder, render_report(artifacts))
+    show_metrics(artifacts.metrics)
+    if simulated:
+        err_console.print(f"[bold white on red] {SIMULATED_BANNER} [/]")
+    Console().print(f"wrote {folder}  ({time.perf_counter() - started:.1f}s)\nreport: {folder / 'report.html'}", highlight=False)
+
+
+class _progress:
+    """rich progress bars for price downloads and news scoring (stderr)."""
+
+    def __enter__(self):
+        from hkbt.pipeline import Progress as Hooks
+
+        self._bars = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                              console=err_console, transient=True)
+        self._bars.__enter__()
+        self._prices = self._scores = None
+
+        def price(ticker: str) -> None:
+            if self._prices is None:
+                self._prices = self._bars.add_task("prices", total=None)
+            self._bars.update(self._prices, advance=1, description=f"prices {ticker}")
+
+        def scoring_total(total: int) -> None:
+            self._scores = self._bars.add_task("scoring news", total=total)
+
+        def scored(count: int) -> None:
+            if self._scores is not None:
+                self._bars.update(self._scores, advance=count)
+
+        return Hooks(price=price, scored=scored, scoring_total=scoring_total)
+
+    def __exit__(self, *exc) -> None:
+        self._bars.__exit__(*exc)
+
+
+METRIC_ROWS = [
+    ("total return", "total_return_pct", "benchmark_total_return_pct", "{:+.2f} %"),
+    ("CAGR", "cagr_pct", "benchmark_cagr_pct", "{:+.2f} %"),
+    ("max drawdown", "max_drawdown_pct", "benchmark_max_drawdown_pct", "{:.2f} %"),
+    ("excess return", "excess_return_pct", None, "{:+.2f} %"),
+    ("annual volatility", "annual_volatility_pct", None, "{:.2f} %"),
+    ("Sharpe", "sharpe", None, "{:.2f}"),
+    ("Sortino", "sortino", None, "{:.2f}"),
+    ("Calmar", "calmar", None, "{:.2f}"),
+    ("alpha (annual)", "alpha_pct", None, "{:+.2f} %"),
+    ("beta", "beta", None, "{:.2f}"),
+    ("trades", "trades", None, "{}"),
+    ("win rate", "win_rate_pct", None, "{:.1f} %"),
+    ("profit factor", "profit_factor", None, "{:.2f}"),
+    ("avg holding", "avg_holding_days", None, "{:.1f} sessions"),
+    ("exposure", "exposure_pct", None, "{:.1f} %"),
+    ("total costs", "total_costs_hkd", None, "HK$ {:,.0f}"),
+]
+
+
+def show_metrics(metrics: dict) -> None:
+    """Print the headline metrics as a table on stdout."""
+    run = metrics["run"]
+    table = Table(title=f"{run['name']}: {run['start']} → {run['end']} · {run['strategy']} vs {run['benchmark']}")
+    table.add_column("metric")
+    table.add_column("strategy", justify="right")
+    table.add_column(run["benchmark"], justify="right")
+
+    def fmt(key: str | None, pattern: str) -> str:
+        value = metrics.get(key) if key else None
+        return "—" if value is None else pattern.format(value)
+
+    for label, ours, theirs, pattern in METRIC_ROWS:
+        table.add_row(label, fmt(ours, pattern), fmt(theirs, pattern) if theirs else "")
+    Console().print(table)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="hkbt")

@@ -1,0 +1,421 @@
+"""The one config schema behind config.yaml, ``--set`` and config.resolved.yaml.
+
+``load_config(path, overrides)`` reads YAML with ``yaml.safe_load`` semantics,
+applies ``--set a.b=value`` overrides, and validates everything with pydantic.
+Any problem becomes one :class:`~hkbt.errors.ConfigError` naming the file, the
+line (when the key is in the file) and the key::
+
+    error: config.yaml:41: strategy.entry_threshold: must be between -1 and 1 (got 3)
+
+Unknown keys are errors (``extra="forbid"``), with a close-match suggestion.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from hkbt.errors import ConfigError
+
+TICKER_RE = re.compile(r"^\^?[A-Z0-9][A-Z0-9.=-]{0,19}$")
+RUN_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+DEFAULT_UNIVERSE = ["9988.HK", "0700.HK", "1810.HK", "9888.HK", "9999.HK", "9618.HK", "1211.HK", "0175.HK", "3690.HK"]
+DEFAULT_LOT_SIZES = {
+    "0700.HK": 100, "9988.HK": 100, "1810.HK": 200, "9888.HK": 50, "9999.HK": 100,
+    "9618.HK": 50, "1211.HK": 500, "0175.HK": 1000, "3690.HK": 100,
+}
+DEFAULT_ALIASES = {
+    "9988.HK": ["Alibaba", "阿里巴巴", "BABA", "NYSE:BABA", "Ant Group", "Qwen", "Taobao", "Tmall"],
+    "0700.HK": ["Tencent", "腾讯", "騰訊", "TCEHY", "WeChat", "Hunyuan", "Yuanbao"],
+    "1810.HK": ["Xiaomi", "小米", "XIACY", "Lei Jun"],
+    "9888.HK": ["Baidu", "百度", "BIDU", "NASDAQ:BIDU", "Ernie", "Apollo Go"],
+    "9999.HK": ["NetEase", "网易", "網易", "NTES", "NASDAQ:NTES"],
+    "9618.HK": ["JD.com", "JD", "京东", "京東", "NASDAQ:JD"],
+    "1211.HK": ["BYD", "比亚迪", "比亞迪", "BYDDY"],
+    "0175.HK": ["Geely", "吉利", "Zeekr"],
+    "3690.HK": ["Meituan", "美团", "美團", "Keeta"],
+}
+DEFAULT_TOPICS = {
+    "policy": [
+        r"stimulus", r"politburo", r"state council", r"pboc", r"people'?s bank", r"central bank",
+        r"rate cuts?", r"rrr", r"reserve requirement", r"xi jinping", r"premier", r"two sessions",
+        r"npc", r"private (?:sector|firms?|enterprises?|economy|entrepreneurs?)", r"symposium",
+        r"fiscal", r"special (?:treasury )?bonds?", r"trade-?in", r"subsid(?:y|ies)",
+        r"policy support", r"beijing (?:backs|pledges|vows|unveils|steps up)", r"regulators?",
+        r"tariffs?", r"export controls?", r"sanctions?",
+    ],
+    "ai": [
+        r"ai", r"artificial intelligence", r"deepseek", r"qwen", r"hunyuan", r"ernie", r"large language models?",
+        r"llms?", r"chatbots?", r"generative", r"reasoning models?", r"foundation models?", r"gpus?",
+        r"ai chips?", r"nvidia", r"openai", r"machine learning", r"autonomous driving", r"robotaxis?",
+        r"humanoid", r"model release", r"open-source model",
+    ],
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+def _check_ticker(ticker: str) -> str:
+    if not TICKER_RE.match(ticker):
+        raise ValueError(f"{ticker!r} is not a ticker (expected Yahoo style, e.g. 9988.HK or ^HSI)")
+    return ticker
+
+
+class RunConfig(_Model):
+    """What to run: name of the output folder, window and starting capital."""
+
+    name: str = "default"
+    start: date = date(2024, 4, 1)
+    end: date = date(2025, 4, 17)
+    initial_cash: float = Field(1_000_000.0, gt=0)
+    output_dir: Path = Path("backtests")
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, value: str) -> str:
+        if not RUN_NAME_RE.match(value) or ".." in value:
+            raise ValueError(
+                f"{value!r} is not a safe run name (letters, digits, '_', '-', '.'; no '/' or '..')"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _window(self) -> RunConfig:
+        if self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+        return self
+
+
+class UniverseConfig(_Model):
+    """Which names may be traded, how they are found in text, and their board lots."""
+
+    tickers: list[str] = Field(default_factory=lambda: list(DEFAULT_UNIVERSE), min_length=1)
+    benchmark: str = "^HSI"
+    proxy: str | None = None
+    lot_sizes: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_LOT_SIZES))
+    aliases: dict[str, list[str]] = Field(default_factory=lambda: {t: list(a) for t, a in DEFAULT_ALIASES.items()})
+
+    @field_validator("tickers")
+    @classmethod
+    def _tickers(cls, value: list[str]) -> list[str]:
+        for ticker in value:
+            _check_ticker(ticker)
+        if len(set(value)) != len(value):
+            raise ValueError("tickers are listed twice")
+        return value
+
+    @field_validator("benchmark", "proxy")
+    @classmethod
+    def _one_ticker(cls, value: str | None) -> str | None:
+        return None if value is None else _check_ticker(value)
+
+    @field_validator("lot_sizes")
+    @classmethod
+    def _lots(cls, value: dict[str, int]) -> dict[str, int]:
+        for ticker, lot in value.items():
+            _check_ticker(ticker)
+            if lot < 1:
+                raise ValueError(f"lot size of {ticker} must be at least 1 share (got {lot})")
+        return value
+
+    @model_validator(mode="after")
+    def _every_ticker_has_a_lot(self) -> UniverseConfig:
+        traded = list(self.tickers) + ([self.proxy] if self.proxy else [])
+        missing = [t for t in traded if t not in self.lot_sizes]
+        if missing:
+            raise ValueError(f"no lot size for {', '.join(missing)}: add them under universe.lot_sizes")
+        return self
+
+
+class NewsColumns(_Model):
+    """Names of the columns in the news file (map a real feed without editing it)."""
+
+    published_at: str = "published_at"
+    headline: str = "headline"
+    body: str = "body"
+    source: str = "source"
+    url: str = "url"
+    tickers: str = "tickers"
+
+
+class NewsConfig(_Model):
+    """Where news comes from and how to read it."""
+
+    path: Path = Path("data/news/hk_tech_sample.csv")
+    format: Literal["auto", "csv", "jsonl"] = "auto"
+    timezone: str = "Asia/Hong_Kong"
+    columns: NewsColumns = Field(default_factory=NewsColumns)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Hong_Kong, UTC)") from None
+        return value
+
+
+class SentimentConfig(_Model):
+    """How headlines become a score in [-1, 1]."""
+
+    scorer: Literal["vader", "vader_fin"] = "vader_fin"
+    text: Literal["headline", "headline_body"] = "headline"
+    cache_dir: Path | None = Path("data/cache")
+
+
+class SignalsConfig(_Model):
+    """How scored news become per-session trading signals."""
+
+    cutoff_before_open_minutes: int = Field(30, ge=0, le=600)
+    market_wide_policy: bool = True
+
+
+class PricesConfig(_Model):
+    """Where daily OHLCV bars come from."""
+
+    source: Literal["yfinance", "csv", "synthetic"] = "yfinance"
+    csv_dir: Path = Path("../shared/data/prices")
+    cache_dir: Path = Path("data/prices")
+    seed: int = 7
+
+
+class StrategyConfig(_Model):
+    """Which strategy (a file in strategies/) and its parameters."""
+
+    name: str = "sentiment_long"
+    entry_threshold: float = Field(0.5, ge=-1, le=1)
+    exit_threshold: float | None = Field(-0.3, ge=-1, le=1)
+    min_news: int = Field(1, ge=1)
+    topics: list[str] = Field(default_factory=lambda: ["policy", "ai"])
+    hold_days: int = Field(5, ge=1)
+    stop_loss: float | None = Field(None, gt=0, lt=1)
+    take_profit: float | None = Field(None, gt=0)
+    max_positions: int = Field(5, ge=1)
+
+    @field_validator("name")
+    @classmethod
+    def _module_name(cls, value: str) -> str:
+        if not re.match(r"^[a-z_][a-z0-9_]*$", value):
+            raise ValueError(f"{value!r} is not a strategy name (a file name in strategies/, e.g. sentiment_long)")
+        return value
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> StrategyConfig:
+        if self.exit_threshold is not None and self.exit_threshold >= self.entry_threshold:
+            raise ValueError(
+                f"exit_threshold ({self.exit_threshold}) must be below entry_threshold ({self.entry_threshold})"
+            )
+        return self
+
+
+class CostsConfig(_Model):
+    """Broker commission; the statutory HK fees are fixed in hkbt.costs.FeeSchedule."""
+
+    brokerage_rate: float = Field(0.0003, ge=0, lt=0.05)
+    brokerage_min: float = Field(50.0, ge=0)
+
+
+class Config(_Model):
+    """The whole experiment. Every key is documented in config.yaml."""
+
+    run: RunConfig = Field(default_factory=RunConfig)
+    universe: UniverseConfig = Field(default_factory=UniverseConfig)
+    news: NewsConfig = Field(default_factory=NewsConfig)
+    sentiment: SentimentConfig = Field(default_factory=SentimentConfig)
+    topics: dict[str, list[str]] = Field(default_factory=lambda: {t: list(p) for t, p in DEFAULT_TOPICS.items()})
+    signals: SignalsConfig = Field(default_factory=SignalsConfig)
+    prices: PricesConfig = Field(default_factory=PricesConfig)
+    strategy: StrategyConfig = Field(default_factory=StrategyConfig)
+    costs: CostsConfig = Field(default_factory=CostsConfig)
+
+    @field_validator("topics")
+    @classmethod
+    def _patterns_compile(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for topic, patterns in value.items():
+            if not re.match(r"^[a-z][a-z0-9_]*$", topic):
+                raise ValueError(f"topic name {topic!r} must be lower_snake_case")
+            for pattern in patterns:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise ValueError(f"topic {topic}: pattern {pattern!r} is not a valid regex ({exc})") from None
+        return value
+
+    @model_validator(mode="after")
+    def _strategy_topics_exist(self) -> Config:
+        unknown = [t for t in self.strategy.topics if t not in self.topics]
+        if unknown:
+            raise ValueError(
+                f"strategy.topics names {', '.join(unknown)} but topics defines only {', '.join(self.topics)}"
+            )
+        return self
+
+    def resolved(self) -> dict[str, Any]:
+        """Plain, JSON/YAML-safe dict of every setting (defaults included)."""
+        return json.loads(self.model_dump_json())
+
+    def config_hash(self) -> str:
+        """sha256 of the resolved settings, independent of key order and comments."""
+        blob = json.dumps(self.resolved(), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+# --------------------------------------------------------------------- loading
+
+
+def load_config(path: Path, overrides: list[str] | tuple[str, ...] = ()) -> Config:
+    """Read, override and validate a YAML config.
+
+    Args:
+        path: the YAML file (``yaml.safe_load``; no Python tags).
+        overrides: ``["strategy.entry_threshold=0.7", ...]``; values are parsed
+            as YAML scalars/lists, then typed by the schema.
+
+    Raises:
+        ConfigError: unreadable file, bad YAML, unknown key, wrong type or
+            impossible value, naming ``file:line: dotted.key``.
+    """
+    where = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(where, "file not found", "pass --config PATH or create config.yaml") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(where, f"cannot read ({exc.__class__.__name__})") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{where}{line}", f"invalid YAML: {problem}", "fix the syntax (indentation, colons, quotes)") from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(where, "the top level must be a mapping of sections (run:, universe:, ...)")
+    lines = _key_lines(text)
+    for item in overrides:
+        _apply_override(raw, item)
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        raise _to_config_error(exc, where, lines, raw) from None
+
+
+def _apply_override(raw: dict[str, Any], item: str) -> None:
+    """Apply one ``a.b.c=value`` override in place (value parsed as YAML)."""
+    key, sep, value = item.partition("=")
+    key = key.strip()
+    if not sep or not key or any(not part for part in key.split(".")):
+        raise ConfigError(f"--set {item}", "expected KEY=VALUE, e.g. --set strategy.entry_threshold=0.7")
+    try:
+        parsed = yaml.safe_load(value) if value.strip() else None
+    except yaml.YAMLError:
+        parsed = value
+    node = raw
+    parts = key.split(".")
+    for part in parts[:-1]:
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            raise ConfigError(f"--set {key}", f"{part} is not a section")
+        node = child
+    node[parts[-1]] = parsed
+
+
+def _key_lines(text: str) -> dict[tuple[str, ...], int]:
+    """Map each dotted key path in the YAML text to its 1-based line number."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return {}
+    lines: dict[tuple[str, ...], int] = {}
+
+    def walk(node: yaml.Node, prefix: tuple[str, ...]) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                path = prefix + (str(key_node.value),)
+                lines[path] = key_node.start_mark.line + 1
+                walk(value_node, path)
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                lines[prefix + (str(index),)] = item.start_mark.line + 1
+                walk(item, prefix + (str(index),))
+
+    if root is not None:
+        walk(root, ())
+    return lines
+
+
+def _to_config_error(
+    exc: ValidationError, where: str, lines: dict[tuple[str, ...], int], raw: dict[str, Any]
+) -> ConfigError:
+    """Turn pydantic's first error into one ``file:line: key: message`` line."""
+    error = exc.errors()[0]
+    loc = tuple(str(part) for part in error["loc"])
+    key = ".".join(loc)
+    line = next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines), None)
+    place = f"{where}:{line}" if line else where
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return ConfigError(f"{place}: {key}", "unknown key", _suggest(loc, exc))
+    message = error["msg"].removeprefix("Value error, ")
+    got = error.get("input")
+    if kind in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
+        message = _bounds_message(loc, message)
+    if got is not None and not isinstance(got, dict) and "got" not in message:
+        message = f"{message} (got {got!r})" if isinstance(got, str) else f"{message} (got {got})"
+    total = exc.error_count()
+    more = f" [and {total - 1} more problem(s)]" if total > 1 else ""
+    return ConfigError(f"{place}: {key}" if key else place, message + more)
+
+
+def _bounds_message(loc: tuple[str, ...], fallback: str) -> str:
+    """'must be between -1 and 1' when the field has both bounds, else pydantic's text."""
+    model: type[BaseModel] = Config
+    field = None
+    for part in loc:
+        field = model.model_fields.get(part)
+        if field is None:
+            return fallback
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            model = annotation
+    low = high = None
+    for meta in field.metadata if field else []:
+        low = getattr(meta, "ge", getattr(meta, "gt", low)) if low is None else low
+        high = getattr(meta, "le", getattr(meta, "lt", high)) if high is None else high
+    if low is not None and high is not None:
+        return f"must be between {low:g} and {high:g}"
+    return fallback
+
+
+def _suggest(loc: tuple[str, ...], exc: ValidationError) -> str:
+    """'did you mean ...?' from the keys the schema knows at that level."""
+    model: type[BaseModel] = Config
+    for part in loc[:-1]:
+        field = model.model_fields.get(part)
+        annotation = field.annotation if field else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return "remove it"
+        model = annotation
+    known = list(model.model_fields)
+    close = difflib.get_close_matches(loc[-1], known, n=1)
+    if close:
+        return f"did you mean {'.'.join(loc[:-1] + (close[0],))}?"
+    return f"known keys here: {', '.join(known)}"

@@ -1,0 +1,40 @@
+"""One error hierarchy, turned into a single ``error: ...`` line by the CLI.
+
+Every error says *where* (a file, a file:line, a config key or a ticker),
+*what* went wrong and, when we know it, *how to fix it*::
+
+    >>> str(ConfigError("config.yaml:12: strategy.entry_threshold",
+    ...                 "must be between -1 and 1 (got 3)"))
+    'config.yaml:12: strategy.entry_threshold: must be between -1 and 1 (got 3)'
+
+Library code raises these; only :mod:`hkbt.cli` catches them and exits with
+status 2. Anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class HkbtError(Exception):
+    """Base class: a problem the user can fix (bad input, missing data...)."""
+
+    def __init__(self, where: str, what: str, fix: str | None = None) -> None:
+        self.where = where
+        self.what = what
+        self.fix = fix
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        text = f"{self.where}: {self.what}" if self.where else self.what
+        return f"{text} -> {self.fix}" if self.fix else text
+
+
+class ConfigError(HkbtError):
+    """The YAML config or a ``--set`` override is invalid."""
+
+
+class DataError(HkbtError):
+    """News or price data is missing, malformed or cannot be fetched."""
+
+
+class StrategyError(HkbtError):
+    """A strategy cannot be found, or its parameters are wrong."""

@@ -1,0 +1,175 @@
+"""Stage 1: news in. Read a CSV or JSON Lines feed into clean, UTC-stamped rows.
+
+``load_news`` reads the file (the only I/O here); ``build_news`` is the pure
+part that maps columns, parses timestamps, assigns ids and drops duplicates.
+
+Output columns (one row per unique item, sorted by ``published_at``):
+
+==============  ==============================================================
+news_id         16 hex chars: sha256 of the url, or of source|time|headline
+published_at    tz-aware UTC ``Timestamp``
+headline        str (required, non-empty)
+body            str ("" when absent)
+source          str ("" when absent)
+url             str ("" when absent)
+tickers         list[str] from the ``tickers`` column (";"-separated), else []
+==============  ==============================================================
+
+Timestamps: an ISO 8601 value with an offset (``+08:00``, ``Z``) is converted
+to UTC; a naive one is read in ``timezone`` (default Asia/Hong_Kong) and
+counted in :attr:`NewsReport.naive_timestamps` so the CLI can warn about it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from hkbt.config import NewsColumns
+from hkbt.errors import DataError
+
+NEWS_COLUMNS = ["news_id", "published_at", "headline", "body", "source", "url", "tickers"]
+OPTIONAL = ("body", "source", "url", "tickers")
+
+
+@dataclass(frozen=True)
+class NewsReport:
+    """What ``build_news`` had to fix, for the user to see."""
+
+    rows_read: int
+    duplicates_dropped: int
+    naive_timestamps: int
+
+
+def load_news(path: Path, columns: NewsColumns, timezone: str = "Asia/Hong_Kong", fmt: str = "auto") -> tuple[pd.DataFrame, NewsReport]:
+    """Read a news file and return ``(news, report)``; see :func:`build_news`.
+
+    Args:
+        path: a ``.csv`` or ``.jsonl`` file (``fmt="auto"`` decides by suffix).
+        columns: the file's column names for each field (``news.columns``).
+        timezone: zone used for timestamps that carry no offset.
+
+    Raises:
+        DataError: missing/unreadable file, a required column absent, an
+            unparsable timestamp or empty headline (with its line number).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(str(path), "news file not found", "set news.path to an existing CSV or JSON Lines file")
+    kind = fmt if fmt != "auto" else ("jsonl" if path.suffix.lower() in {".jsonl", ".ndjson"} else "csv")
+    try:
+        if kind == "jsonl":
+            raw = _read_jsonl(path)
+        else:
+            raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise DataError(str(path), f"cannot parse {kind.upper()} ({str(exc).splitlines()[0]})", "check the file format and encoding (UTF-8)") from None
+    except pd.errors.EmptyDataError:
+        raise DataError(str(path), "news file is empty", "add a header row and at least one item") from None
+    return build_news(raw, columns, timezone, where=str(path), first_line=1 if kind == "jsonl" else 2)
+
+
+def _read_jsonl(path: Path) -> pd.DataFrame:
+    records = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}:{number}", f"invalid JSON ({exc.msg})", "one JSON object per line") from None
+        if not isinstance(record, dict):
+            raise DataError(f"{path}:{number}", "each line must be a JSON object")
+        records.append({k: ("" if v is None else v if isinstance(v, str) else ";".join(v) if isinstance(v, list) else str(v)) for k, v in record.items()})
+    return pd.DataFrame.from_records(records)
+
+
+def build_news(raw: pd.DataFrame, columns: NewsColumns, timezone: str = "Asia/Hong_Kong", *, where: str = "news", first_line: int = 2) -> tuple[pd.DataFrame, NewsReport]:
+    """Pure: map, validate, timestamp, identify and de-duplicate raw news rows.
+
+    Args:
+        raw: string columns as read from the file.
+        columns: mapping of our field names to the file's column names.
+        timezone: zone for naive timestamps.
+        where: file name used in error messages.
+        first_line: file line number of ``raw``'s first row (2 for CSV with a header).
+
+    Returns:
+        ``(news, report)`` with :data:`NEWS_COLUMNS`, sorted by time then id.
+
+    Example:
+        >>> raw = pd.DataFrame({"published_at": ["2025-01-27T07:30:00+08:00"], "headline": ["DeepSeek tops app charts"]})
+        >>> news, report = build_news(raw, NewsColumns())
+        >>> str(news.published_at[0])
+        '2025-01-26 23:30:00+00:00'
+    """
+    mapping = columns.model_dump()
+    if raw.empty:
+        raise DataError(where, "no news items", "the file needs at least one row")
+    for field in ("published_at", "headline"):
+        if mapping[field] not in raw.columns:
+            raise DataError(
+                where,
+                f"missing column {mapping[field]!r} (for {field}); columns are: {', '.join(map(str, raw.columns))}",
+                f"rename it or map it with news.columns.{field}",
+            )
+    frame = pd.DataFrame(index=raw.index)
+    for field, column in mapping.items():
+        values = raw[column] if column in raw.columns else pd.Series("", index=raw.index)
+        frame[field] = values.fillna("").astype(str).str.strip()
+    lines = pd.Series(range(first_line, first_line + len(raw)), index=raw.index)
+
+    empty = frame.headline == ""
+    if empty.any():
+        raise DataError(f"{where}:{lines[empty].iloc[0]}", "empty headline", "every item needs a headline; drop the row or fill it")
+
+    frame["published_at"], naive = _parse_times(frame.published_at, lines, timezone, where)
+    frame["tickers"] = frame.tickers.map(_split_tickers)
+    frame["news_id"] = [
+        _news_id(url, source, published, headline)
+        for url, source, published, headline in zip(frame.url, frame.source, frame.published_at, frame.headline)
+    ]
+    before = len(frame)
+    frame = frame.drop_duplicates("news_id", keep="first")
+    frame = frame.sort_values(["published_at", "news_id"], kind="stable").reset_index(drop=True)
+    report = NewsReport(rows_read=before, duplicates_dropped=before - len(frame), naive_timestamps=naive)
+    return frame[NEWS_COLUMNS], report
+
+
+def _parse_times(values: pd.Series, lines: pd.Series, timezone: str, where: str) -> tuple[pd.Series, int]:
+    """ISO 8601 strings -> UTC timestamps; naive ones are localised to ``timezone``."""
+    parsed = []
+    naive = 0
+    for value, line in zip(values, lines):
+        try:
+            stamp = pd.Timestamp(value)
+        except (ValueError, TypeError):
+            stamp = pd.NaT
+        if value == "" or pd.isna(stamp):
+            raise DataError(
+                f"{where}:{line}",
+                f"unparsable published_at {value!r}",
+                "use ISO 8601, e.g. 2025-01-27T07:30:00+08:00",
+            )
+        if stamp.tzinfo is None:
+            naive += 1
+            try:
+                stamp = stamp.tz_localize(timezone, ambiguous="raise", nonexistent="raise")
+            except Exception:  # noqa: BLE001 - pytz/zoneinfo raise several types for DST gaps
+                raise DataError(f"{where}:{line}", f"time {value!r} does not exist or is ambiguous in {timezone}", "give it an explicit UTC offset") from None
+        parsed.append(stamp.tz_convert("UTC"))
+    return pd.Series(pd.DatetimeIndex(parsed).as_unit("ns"), index=values.index), naive
+
+
+def _split_tickers(value: str) -> list[str]:
+    return [part.strip().upper() for part in value.split(";") if part.strip()]
+
+
+def _news_id(url: str, source: str, published: pd.Timestamp, headline: str) -> str:
+    """Stable id: the url when there is one, else source + UTC time + headline."""
+    key = url if url else f"{source}|{published.isoformat()}|{headline}"
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]

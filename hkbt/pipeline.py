@@ -1,0 +1,212 @@
+"""One run, start to finish: config in, every artifact of the run out (no writing).
+
+The stages, in the order data flows::
+
+    load_news -> link_entities -> compute_sentiment -> tag_topics
+      -> assign_tradable_session -> build_signals
+      -> prices (csv | yfinance | synthetic) -> run_backtest (Backtrader)
+      -> build_trades -> benchmarks -> compute_metrics
+
+``run_pipeline`` returns a :class:`RunArtifacts`; :mod:`hkbt.results` writes
+it. Relative paths in the config are resolved against ``base_dir`` (the
+folder of the config file), so a config works from any working directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import pandas as pd
+
+from hkbt import __version__
+from hkbt.benchmark import compute_index_benchmark, compute_proxy_benchmark
+from hkbt.config import Config
+from hkbt.costs import FeeSchedule
+from hkbt.entities import compose_text, link_entities
+from hkbt.errors import DataError
+from hkbt.metrics import compute_metrics
+from hkbt.news import NewsReport, load_news
+from hkbt.prices import align_to_sessions, fetch_yfinance_prices, load_csv_prices, simulate_prices
+from hkbt.runner import check_strategy_params, resolve_strategy, run_backtest
+from hkbt.sentiment import compute_sentiment, get_scorer
+from hkbt.sessions import assign_tradable_session, build_signals, run_sessions
+from hkbt.topics import tag_topics
+from hkbt.trades import build_trades
+
+WARMUP_DAYS = 14  # calendar days of bars loaded before run.start (previous close for sizing)
+SIMULATED_BANNER = "SIMULATED PRICES"
+
+
+@dataclass
+class Progress:
+    """Optional callbacks the CLI hooks progress bars onto."""
+
+    price: Callable[[str], None] | None = None
+    scored: Callable[[int], None] | None = None
+    scoring_total: Callable[[int], None] | None = None
+
+
+@dataclass
+class RunArtifacts:
+    """Everything a run produced, before it is written to ``backtests/<name>/``."""
+
+    config: Config
+    news: pd.DataFrame
+    news_report: NewsReport
+    signals: pd.DataFrame
+    fills: pd.DataFrame
+    rejected: pd.DataFrame
+    trades: pd.DataFrame
+    equity: pd.DataFrame
+    prices: dict[str, pd.DataFrame]
+    metrics: dict[str, object]
+    warnings: list[str] = field(default_factory=list)
+
+
+def resolve_path(path: Path, base_dir: Path) -> Path:
+    """``path`` if absolute, else relative to ``base_dir``."""
+    return path if path.is_absolute() else base_dir / path
+
+
+def prepare_news(config: Config, base_dir: Path, progress: Progress | None = None) -> tuple[pd.DataFrame, NewsReport]:
+    """Load, link, score, tag and align the news (stages 1-5 before aggregation)."""
+    progress = progress or Progress()
+    news, report = load_news(
+        resolve_path(config.news.path, base_dir), config.news.columns, config.news.timezone, config.news.format
+    )
+    text = compose_text(news, config.sentiment.text)
+    news = link_entities(news, config.universe.tickers, config.universe.aliases, text)
+    if progress.scoring_total:
+        progress.scoring_total(len(news))
+    cache = resolve_path(config.sentiment.cache_dir, base_dir) if config.sentiment.cache_dir else None
+    news = compute_sentiment(news, get_scorer(config.sentiment.scorer), text=config.sentiment.text, cache_dir=cache, progress=progress.scored)
+    news = tag_topics(news, config.topics, text)
+    news = assign_tradable_session(news, config.signals.cutoff_before_open_minutes)
+    return news, report
+
+
+def load_prices(config: Config, base_dir: Path, sessions: pd.DatetimeIndex, progress: Progress | None = None) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """Bars for the universe, benchmark and proxy, on XHKG sessions, with warm-up.
+
+    Returns ``(prices, warnings)``; ``prices`` is keyed by ticker.
+    """
+    progress = progress or Progress()
+    universe = config.universe
+    tickers = list(dict.fromkeys(universe.tickers + [universe.benchmark] + ([universe.proxy] if universe.proxy else [])))
+    first = config.run.start - timedelta(days=WARMUP_DAYS)
+    all_sessions = run_sessions(first, config.run.end)
+    source = config.prices.source
+    if source == "csv":
+        raw = load_csv_prices(resolve_path(config.prices.csv_dir, base_dir), tickers, first, config.run.end)
+    elif source == "yfinance":
+        raw = fetch_yfinance_prices(tickers, first, config.run.end, resolve_path(config.prices.cache_dir, base_dir), progress=progress.price)
+    else:
+        raw = simulate_prices(tickers, all_sessions, config.prices.seed, universe.benchmark)
+    prices, warnings = {}, []
+    for ticker in tickers:
+        prices[ticker], dropped = align_to_sessions(raw[ticker], all_sessions, ticker)
+        if dropped:
+            warnings.append(f"{ticker}: dropped {len(dropped)} bar(s) on non-XHKG dates, e.g. {dropped[0].date()}")
+        missing = sessions.difference(prices[ticker].index)
+        if len(missing) and ticker in universe.tickers:
+            warnings.append(f"{ticker}: no bar on {len(missing)} session(s) in the run (suspension or data gap), e.g. {missing[0].date()}; not filled")
+    return prices, warnings
+
+
+def compute_data_hash(news_path: Path, prices: dict[str, pd.DataFrame]) -> str:
+    """sha256 over the news file bytes and every price frame, in ticker order."""
+    digest = hashlib.sha256(news_path.read_bytes())
+    for ticker in sorted(prices):
+        digest.update(ticker.encode())
+        digest.update(pd.util.hash_pandas_object(prices[ticker], index=True).to_numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of the packages that shape a run's numbers."""
+    versions = {"hkbt": __version__, "python": platform.python_version()}
+    for name in ("backtrader", "pandas", "numpy", "vaderSentiment", "quantstats", "exchange_calendars", "yfinance"):
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def run_pipeline(config: Config, base_dir: Path = Path("."), progress: Progress | None = None) -> RunArtifacts:
+    """Run every stage of one backtest and return its artifacts (nothing is written)."""
+    strategy = resolve_strategy(config.strategy.name)
+    strategy_cfg = config.strategy.model_dump(exclude={"name"})
+    params = check_strategy_params(strategy, strategy_cfg | {"lot_sizes": dict(config.universe.lot_sizes)})
+
+    sessions = run_sessions(config.run.start, config.run.end)
+    news, news_report = prepare_news(config, base_dir, progress)
+    signals = build_signals(news, config.universe.tickers, sessions, config.signals.market_wide_policy)
+    prices, warnings = load_prices(config, base_dir, sessions, progress)
+    universe = config.universe
+    fees = FeeSchedule(brokerage_rate=config.costs.brokerage_rate, brokerage_min=config.costs.brokerage_min)
+
+    traded = {t: prices[t] for t in universe.tickers}
+    result = run_backtest(
+        traded, signals, strategy=strategy, params=params, topics=list(config.topics),
+        initial_cash=config.run.initial_cash, fees=fees, sessions=sessions,
+    )
+    last_close = {t: float(bars.loc[: sessions[-1]].close.iloc[-1]) for t, bars in traded.items()}
+    trades = build_trades(result.fills, signals, news, sessions, last_close)
+
+    equity = result.equity.reindex(sessions)
+    equity["value_hkd"] = equity.value_hkd.ffill().fillna(config.run.initial_cash)
+    equity["cash_hkd"] = equity.cash_hkd.ffill().fillna(config.run.initial_cash)
+    equity["positions"] = equity.positions.ffill().fillna(0).astype(int)
+    equity["benchmark_hkd"] = compute_index_benchmark(prices[universe.benchmark], sessions, config.run.initial_cash, universe.benchmark)
+    if universe.proxy:
+        equity["proxy_hkd"] = compute_proxy_benchmark(
+            prices[universe.proxy], sessions, config.run.initial_cash, universe.lot_sizes[universe.proxy], fees, universe.proxy
+        )
+    equity.index.name = "session"
+
+    skipped = signals[~signals.apply(lambda r: r.session in traded[r.ticker].index, axis=1)] if len(signals) else signals
+    if len(skipped):
+        warnings.append(f"{len(skipped)} signal(s) fell on sessions where the ticker had no bar (suspended); ignored")
+    if len(result.rejected):
+        warnings.append(f"{len(result.rejected)} order(s) refused by the broker (not enough cash at the open)")
+
+    metrics = compute_metrics(equity, trades, result.fills)
+    simulated = config.prices.source == "synthetic"
+    metrics = {
+        **({"warning": SIMULATED_BANNER} if simulated else {}),
+        **metrics,
+        "run": {
+            "name": config.run.name,
+            "start": sessions[0].date().isoformat(),
+            "end": sessions[-1].date().isoformat(),
+            "sessions": len(sessions),
+            "initial_cash_hkd": config.run.initial_cash,
+            "strategy": config.strategy.name,
+            "price_source": config.prices.source,
+            "simulated_prices": simulated,
+            "benchmark": universe.benchmark,
+            "benchmark_costs": "none (an index cannot be traded)",
+            "proxy": universe.proxy,
+            "news_items": int(len(news)),
+            "news_duplicates_dropped": news_report.duplicates_dropped,
+            "news_tradable_in_window": int(news.tradable_session.isin(sessions).sum()),
+            "signals": int(len(signals)),
+            "orders_refused": int(len(result.rejected)),
+            "config_hash": config.config_hash(),
+            "data_hash": compute_data_hash(resolve_path(config.news.path, base_dir), prices),
+            "versions": package_versions(),
+        },
+    }
+    if news_report.naive_timestamps:
+        warnings.insert(0, f"{news_report.naive_timestamps} news timestamp(s) had no UTC offset; read as {config.news.timezone}")
+    return RunArtifacts(
+        config=config, news=news, news_report=news_report, signals=signals, fills=result.fills,
+        rejected=result.rejected, trades=trades, equity=equity, prices=prices, metrics=metrics, warnings=warnings,
+    )

@@ -1,0 +1,86 @@
+"""Write a run folder ``backtests/<name>/`` atomically.
+
+Everything is first written into a hidden sibling folder
+(``backtests/.<name>.tmp-XXXX``), then swapped into place with ``os.replace``.
+A crash or a bad input half-way leaves the previous run folder untouched and
+no partial one behind.
+
+Files:
+
+=====================  ======================================================
+metrics.json           statistics + run metadata (deterministic: no clock)
+trades.csv             one row per round trip, with the news that caused it
+equity.csv             strategy, benchmark (and proxy) value per session
+signals.csv            per (session, ticker) aggregated news signal
+news.csv               every news item: score, topics, tickers, tradable session
+config.resolved.yaml   the exact settings used, defaults included
+report.html            equity vs benchmark, metrics and trades
+=====================  ======================================================
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from hkbt.errors import ConfigError
+from hkbt.pipeline import RunArtifacts
+
+NEWS_OUTPUT_COLUMNS = [
+    "news_id", "published_at", "tradable_session", "headline", "source", "url",
+    "tickers", "linked_by", "topics", "score",
+]
+
+
+def run_folder(output_dir: Path, name: str) -> Path:
+    """``output_dir/name``, refusing any name that would land outside ``output_dir``."""
+    root = output_dir.resolve()
+    target = (root / name).resolve()
+    if target.parent != root:
+        raise ConfigError("run.name", f"{name!r} would write outside {output_dir}", "use a plain name like strict_07")
+    return target
+
+
+def write_run(artifacts: RunArtifacts, folder: Path, report_html: str) -> Path:
+    """Write every output file of a run into ``folder`` atomically; return it."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
+    try:
+        _write_files(artifacts, staging, report_html)
+        if folder.exists():
+            retired = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
+            os.replace(folder, retired / folder.name)
+            os.replace(staging, folder)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.replace(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return folder
+
+
+def _write_files(artifacts: RunArtifacts, folder: Path, report_html: str) -> None:
+    (folder / "metrics.json").write_text(json.dumps(artifacts.metrics, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    artifacts.trades.to_csv(folder / "trades.csv", index=False, date_format="%Y-%m-%d")
+    artifacts.equity.to_csv(folder / "equity.csv", date_format="%Y-%m-%d", float_format="%.4f")
+    artifacts.signals.to_csv(folder / "signals.csv", index=False, date_format="%Y-%m-%d")
+    news = artifacts.news.assign(
+        tickers=artifacts.news.tickers.map(";".join), topics=artifacts.news.topics.map(";".join)
+    )[NEWS_OUTPUT_COLUMNS]
+    news.to_csv(folder / "news.csv", index=False)
+    resolved = artifacts.config.resolved()
+    header = f"# resolved config of run {artifacts.config.run.name!r} (config_hash {artifacts.config.config_hash()})\n"
+    (folder / "config.resolved.yaml").write_text(header + yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    (folder / "report.html").write_text(report_html, encoding="utf-8")
+
+
+def read_equity(folder: Path) -> pd.DataFrame:
+    """Read ``equity.csv`` of a finished run (index: session)."""
+    return pd.read_csv(folder / "equity.csv", index_col="session", parse_dates=["session"])

@@ -1,0 +1,83 @@
+"""Round trips from fills, each traced to the news that caused it.
+
+``build_trades`` pairs every buy with the sell that closed it (the strategy
+never scales in or out) and joins the signal row that triggered the entry,
+so each trade lists the ``news_ids`` behind it and when they were published.
+A position still open on the last session is reported with
+``exit_reason="open_at_end"``, valued at the last close, with no exit costs
+(nothing was sold).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+TRADE_COLUMNS = [
+    "trade_id", "ticker", "entry_session", "entry_price", "exit_session", "exit_price", "size",
+    "entry_costs_hkd", "exit_costs_hkd", "costs_hkd", "pnl_hkd", "return_pct", "holding_days",
+    "exit_reason", "entry_score", "news_ids", "news_published_at", "exit_news_ids",
+]
+
+
+def build_trades(
+    fills: pd.DataFrame,
+    signals: pd.DataFrame,
+    news: pd.DataFrame,
+    sessions: pd.DatetimeIndex,
+    last_close: dict[str, float],
+) -> pd.DataFrame:
+    """Pure: fills -> one row per round trip (:data:`TRADE_COLUMNS`).
+
+    Args:
+        fills: ``BacktestResult.fills`` (ticker, side, session, price, size,
+            costs_hkd, reason, signal_row).
+        signals: the signal frame whose row numbers ``signal_row`` refers to.
+        news: the news frame (for ``published_at`` of each cited id).
+        sessions: the run's sessions (holding days are counted on them).
+        last_close: ticker -> last close, to value positions still open.
+
+    ``pnl_hkd`` is net of both sides' costs; ``return_pct`` is that P&L over
+    the entry value (shares x entry price), in percent.
+    """
+    published = dict(zip(news.news_id, news.published_at))
+    signals = signals.reset_index(drop=True)
+    rows = []
+    open_buys: dict[str, pd.Series] = {}
+    for fill in fills.sort_values(["session"], kind="stable").itertuples(index=False):
+        if fill.side == "buy":
+            open_buys[fill.ticker] = fill
+            continue
+        entry = open_buys.pop(fill.ticker)
+        rows.append(_trade(entry, fill.session, fill.price, fill.costs_hkd, fill.reason, fill.signal_row, signals, published, sessions))
+    for ticker, entry in sorted(open_buys.items()):
+        rows.append(_trade(entry, sessions[-1], last_close[ticker], 0.0, "open_at_end", -1, signals, published, sessions))
+    trades = pd.DataFrame(rows, columns=TRADE_COLUMNS[1:])
+    trades = trades.sort_values(["entry_session", "ticker"], kind="stable").reset_index(drop=True)
+    trades.insert(0, "trade_id", range(1, len(trades) + 1))
+    return trades
+
+
+def _trade(entry, exit_session, exit_price, exit_costs, reason, exit_row, signals, published, sessions) -> dict:
+    cause = signals.iloc[int(entry.signal_row)]
+    ids = cause.news_ids.split(";")
+    entry_value = entry.size * entry.price
+    pnl = entry.size * (exit_price - entry.price) - entry.costs_hkd - exit_costs
+    return {
+        "ticker": entry.ticker,
+        "entry_session": entry.session,
+        "entry_price": entry.price,
+        "exit_session": exit_session,
+        "exit_price": exit_price,
+        "size": entry.size,
+        "entry_costs_hkd": entry.costs_hkd,
+        "exit_costs_hkd": exit_costs,
+        "costs_hkd": entry.costs_hkd + exit_costs,
+        "pnl_hkd": pnl,
+        "return_pct": 100.0 * pnl / entry_value,
+        "holding_days": int(sessions.searchsorted(exit_session) - sessions.searchsorted(entry.session)),
+        "exit_reason": reason,
+        "entry_score": cause.score_mean,
+        "news_ids": ";".join(ids),
+        "news_published_at": ";".join(published[i].isoformat() for i in ids),
+        "exit_news_ids": signals.iloc[int(exit_row)].news_ids if exit_row >= 0 else "",
+    }
