@@ -51,7 +51,9 @@ def build_trades(
         rows.append(_trade(entry, fill.session, fill.price, fill.costs_hkd, fill.reason, fill.signal_row, signals, published, sessions))
     for ticker, entry in sorted(open_buys.items()):
         rows.append(_trade(entry, sessions[-1], last_close[ticker], 0.0, "open_at_end", -1, signals, published, sessions))
-    trades = pd.DataFrame(rows, columns=TRADE_COLUMNS[1:])
+    trades = pd.DataFrame(rows, columns=TRADE_COLUMNS[1:]).round(
+        {"entry_costs_hkd": 2, "exit_costs_hkd": 2, "costs_hkd": 2, "pnl_hkd": 2, "return_pct": 4}
+    )
     trades = trades.sort_values(["entry_session", "ticker"], kind="stable").reset_index(drop=True)
     trades.insert(0, "trade_id", range(1, len(trades) + 1))
     return trades
