@@ -345,9 +345,10 @@ def fetch_yfinance_prices(
     and new bars share one adjustment. The file is replaced atomically.
 
     Without a cache an empty download (yfinance logs errors instead of raising) or an exception
-    is a :class:`DataError`. When only a head or tail is missing, an empty download is logged
-    and the cached bars are used: a stock listed after ``start`` (9888.HK in 2021) has no
-    earlier bars to find.
+    is a :class:`DataError`. When only a head or tail is missing and the download adds no bars
+    (empty, failed, or just the overlap bar), a warning is logged and the cached bars are used:
+    a stock listed after ``start`` (9888.HK in 2021) has no earlier bars, and a session closed by
+    a typhoon (2023-09-01) has none either.
 
     ``download`` defaults to :func:`yfinance.download` (tests pass a fake with its signature);
     ``progress(ticker)`` is called after each ticker is ready.
@@ -398,7 +399,7 @@ def _cached_or_downloaded(
     if not missing:
         return cached
     parts = [_download_range(ticker, lo, hi, download, required=False) for lo, hi in missing]
-    parts = [part for part in parts if part is not None]
+    parts = [part for part in parts if part is not None and not part.index.difference(cached.index).empty]
     if not parts:
         _log.warning(
             "%s: yfinance has no bars to add to %s (it covers %s .. %s); using the cache as is",
@@ -476,7 +477,7 @@ def _frame_from_download(raw: pd.DataFrame | None, ticker: str) -> pd.DataFrame 
             frame = frame.xs(matches[0], axis=1, level=other)
         else:
             frame = frame.droplevel(other, axis=1)
-    frame = frame.rename(columns=lambda name: _column_name(str(name)))
+    frame = frame.rename(columns=lambda name: _column_name(str(name))).rename_axis(columns=None)
     frame = frame[[column for column in PRICE_COLUMNS if column in frame.columns]].astype("float64")
     frame = frame.dropna(how="all", subset=[c for c in ("open", "high", "low", "close") if c in frame.columns])
     if frame.empty:
