@@ -76,8 +76,8 @@ class RunConfig(_Model):
     """What to run: name of the output folder, window and starting capital."""
 
     name: str = "default"
-    start: date = date(2024, 4, 1)
-    end: date = date(2025, 4, 17)
+    start: date = date(2024, 3, 25)
+    end: date = date(2025, 5, 30)
     initial_cash: float = Field(1_000_000.0, gt=0)
     output_dir: Path = Path("backtests")
 
