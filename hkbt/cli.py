@@ -93,32 +93,36 @@ def run(config_path: Path, overrides: tuple[str, ...], name: str | None) -> None
 
 
 class _progress:
-    """rich progress bars for price downloads and news scoring (stderr)."""
+    """rich progress bars for price downloads and news scoring (stderr, terminals only)."""
 
     def __enter__(self):
         from hkbt.pipeline import Progress as Hooks
 
-        self._bars = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                              console=err_console, transient=True)
-        self._bars.__enter__()
-        self._prices = self._scores = None
+        self._bars = None
+        if not err_console.is_terminal:
+            return Hooks()
+        self._bars = bars = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                     TimeElapsedColumn(), console=err_console, transient=True)
+        bars.__enter__()
+        tasks: dict[str, int] = {}
 
         def price(ticker: str) -> None:
-            if self._prices is None:
-                self._prices = self._bars.add_task("prices", total=None)
-            self._bars.update(self._prices, advance=1, description=f"prices {ticker}")
+            if "prices" not in tasks:
+                tasks["prices"] = bars.add_task("prices", total=None)
+            bars.update(tasks["prices"], advance=1, description=f"prices {ticker}")
 
         def scoring_total(total: int) -> None:
-            self._scores = self._bars.add_task("scoring news", total=total)
+            tasks["scores"] = bars.add_task("scoring news", total=total)
 
         def scored(count: int) -> None:
-            if self._scores is not None:
-                self._bars.update(self._scores, advance=count)
+            if "scores" in tasks:
+                bars.update(tasks["scores"], advance=count)
 
         return Hooks(price=price, scored=scored, scoring_total=scoring_total)
 
     def __exit__(self, *exc) -> None:
-        self._bars.__exit__(*exc)
+        if self._bars is not None:
+            self._bars.__exit__(*exc)
 
 
 METRIC_ROWS = [

@@ -28,6 +28,7 @@ forward-fills: a suspended stock has no bar that day).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import difflib
 import functools
@@ -37,6 +38,7 @@ import logging
 import os
 import re
 import tempfile
+import warnings
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
@@ -425,6 +427,42 @@ def _same_adjustment(cached: pd.DataFrame, part: pd.DataFrame) -> bool:
     ))
 
 
+class _Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def _yfinance_log():
+    """Keep yfinance's own log lines and pandas deprecation noise off the terminal.
+
+    yfinance reports a failed download only through its logger; the messages
+    are collected (yielded list) so the one error line we raise can quote them.
+    """
+    logger = logging.getLogger("yfinance")
+    capture = _Capture()
+    saved = logger.handlers[:], logger.propagate, logger.level
+    logger.handlers, logger.propagate = [capture], False
+    logger.setLevel(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            yield capture.messages
+    finally:
+        logger.handlers, logger.propagate = saved[0], saved[1]
+        logger.setLevel(saved[2])
+
+
+def _no_data(reasons: list[str]) -> str:
+    """The standard no-data message, with yfinance's own last reason when it gave one."""
+    detail = next((" ".join(r.split())[:160] for r in reversed(reasons) if r.strip()), "")
+    return f"{_NO_DATA} [{detail}]" if detail else _NO_DATA
+
+
 def _download_range(
     ticker: str, start: date, end: date, download: Callable, *, required: bool
 ) -> pd.DataFrame | None:
@@ -434,25 +472,26 @@ def _download_range(
     :class:`DataError`, otherwise log the exception and return ``None``.
     """
     try:
-        raw = download(
-            ticker,
-            start=start.strftime("%Y-%m-%d"),
-            end=(end + timedelta(days=1)).strftime("%Y-%m-%d"),  # yfinance's end is exclusive
-            interval="1d",
-            auto_adjust=True,
-            actions=False,
-            progress=False,
-            threads=False,
-            multi_level_index=True,
-        )
+        with _yfinance_log() as reasons:
+            raw = download(
+                ticker,
+                start=start.strftime("%Y-%m-%d"),
+                end=(end + timedelta(days=1)).strftime("%Y-%m-%d"),  # yfinance's end is exclusive
+                interval="1d",
+                auto_adjust=True,
+                actions=False,
+                progress=False,
+                threads=False,
+                multi_level_index=True,
+            )
     except Exception as exc:  # noqa: BLE001 - network and library failures of any kind
         if required:
-            raise DataError(f"prices: {ticker}", _NO_DATA, _NO_DATA_FIX) from exc
+            raise DataError(f"prices: {ticker}", _no_data([f"{type(exc).__name__}: {exc}"]), _NO_DATA_FIX) from exc
         _log.warning("%s: yfinance download of %s .. %s failed: %s", ticker, start, end, exc)
         return None
     frame = _frame_from_download(raw, ticker)
     if frame is None and required:
-        raise DataError(f"prices: {ticker}", _NO_DATA, _NO_DATA_FIX)
+        raise DataError(f"prices: {ticker}", _no_data(reasons), _NO_DATA_FIX)
     return frame
 
 
