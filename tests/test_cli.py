@@ -146,7 +146,7 @@ def assert_user_error(result: Result) -> str:
 
 def leftovers(output_dir: Path, name: str) -> list[str]:
     """Run or staging folders of ``name`` in ``output_dir``."""
-    if not output_dir.exists():
+    if not output_dir.is_dir():
         return []
     return sorted(p.name for p in output_dir.iterdir() if p.name == name or p.name.startswith(f".{name}."))
 
@@ -370,6 +370,7 @@ CONFIG_CASES = [
     Case("python-tag-not-executed", lambda root: write_file(
              "config.yaml", f'run: !!python/object/apply:os.system ["touch {root}/pwned && echo hi"]\n')(root),
          ["config.yaml:1", "invalid YAML", "python/object/apply:os.system"], check=nothing_executed),
+    Case("output-dir-is-a-file", write_file("out", "not a folder\n"), ["run.output_dir", "out"]),
     Case("two-problems-both-counted",
          edit_config("  hold_days: 5\n", "  hold_days: 0\n  max_positions: 0\n"),
          ["strategy.hold_days", "[and 1 more problem(s)]"]),
@@ -396,6 +397,10 @@ NEWS_CASES = [
              '{"published_at": "2025-01-28T07:30:00+08:00", "headline": "Tencent jumps",}\n',
              "--set", "news.path=news.jsonl"),
          ["news.jsonl:3: invalid JSON", "one JSON object per line"]),
+    Case("news-path-is-a-folder", lambda root: [(root / "feed").mkdir(), "--set", "news.path=feed"][1:],
+         ["feed: news file not found"]),
+    Case("sentiment-cache-dir-is-a-file", write_file("cachefile", "not a folder\n", "--set", "sentiment.cache_dir=cachefile"),
+         ["cachefile"]),
     Case("news-path-with-brackets", args("--set", "news.path=feeds/[/old]/news.csv"),
          ["feeds/[/old]/news.csv: news file not found"]),
 ]
@@ -410,6 +415,9 @@ PRICE_CASES = [
          ["prices_csv/1810.HK.csv:5: close is missing (NaN)"]),
     Case("prices-empty-csv", csv_prices(lambda folder: (folder / "HSI.csv").write_text("")),
          ["prices_csv/HSI.csv", "empty"]),
+    Case("prices-csv-dir-is-a-file", lambda root: write_file("prices_file", "x\n", "--set", "prices.source=csv",
+                                                          "--set", "prices.csv_dir=prices_file")(root),
+         ["prices_file: price folder not found"]),
     Case("prices-missing-folder", args("--set", "prices.source=csv", "--set", "prices.csv_dir=no_such_dir"),
          ["no_such_dir: price folder not found"]),
 ]
@@ -463,6 +471,19 @@ def test_yfinance_exception_suggests_csv(project: Path, monkeypatch: pytest.Monk
                      "--set", "prices.source=yfinance"])
     line = assert_user_error(result)
     assert "9988.HK" in line and "prices.source=csv" in line
+    assert leftovers(project / "out", RUN_NAME) == []
+
+
+def test_yfinance_cache_dir_is_a_file(project: Path, monkeypatch: pytest.MonkeyPatch):
+    import yfinance
+    from fakes_yfinance import empty_download
+
+    monkeypatch.setattr(yfinance, "download", lambda tickers, *a, **k: empty_download(tickers))
+    (project / "prices_cache").write_text("not a folder\n", encoding="utf-8")
+    result = invoke(["run", "--config", str(project / "config.yaml"), "--name", RUN_NAME,
+                     "--set", "prices.source=yfinance"])
+    line = assert_user_error(result)
+    assert "prices_cache" in line
     assert leftovers(project / "out", RUN_NAME) == []
 
 
