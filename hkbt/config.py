@@ -18,7 +18,7 @@ import json
 import re
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -317,7 +317,12 @@ def load_config(path: Path, overrides: list[str] | tuple[str, ...] = ()) -> Conf
 
 
 def _apply_override(raw: dict[str, Any], item: str) -> None:
-    """Apply one ``a.b.c=value`` override in place (value parsed as YAML)."""
+    """Apply one ``a.b.c=value`` override in place (value parsed as YAML).
+
+    Inside a mapping setting (``universe.lot_sizes``, ``universe.aliases``,
+    ``topics``) the rest of the path is one key, since tickers contain dots:
+    ``--set universe.lot_sizes.2800.HK=500`` adds one entry to the defaults.
+    """
     key, sep, value = item.partition("=")
     key = key.strip()
     if not sep or not key or any(not part for part in key.split(".")):
@@ -326,16 +331,27 @@ def _apply_override(raw: dict[str, Any], item: str) -> None:
         parsed = yaml.safe_load(value) if value.strip() else None
     except yaml.YAMLError:
         parsed = value
-    node = raw
+    node, model = raw, Config
     parts = key.split(".")
-    for part in parts[:-1]:
+    while len(parts) > 1:
+        part = parts.pop(0)
+        field = model.model_fields.get(part) if model else None
+        annotation = field.annotation if field else None
         child = node.get(part)
+        if child is None and get_origin(annotation) is dict:
+            child = field.get_default(call_default_factory=True)  # extend the defaults, not replace them
         if child is None:
-            child = node[part] = {}
+            child = {}
         if not isinstance(child, dict):
             raise ConfigError(f"--set {key}", f"{part} is not a section")
+        node[part] = child
         node = child
-    node[parts[-1]] = parsed
+        if get_origin(annotation) is dict:
+            parts = [".".join(parts)]
+            model = None
+        else:
+            model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+    node[parts[0]] = parsed
 
 
 def _key_lines(text: str) -> dict[tuple[str, ...], int]:

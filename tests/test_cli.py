@@ -288,6 +288,14 @@ def write_file(name: str, text: str, *extra: str) -> Callable[[Path], list[str]]
     return prepare
 
 
+def make_dir(name: str, *extra: str) -> Callable[[Path], list[str]]:
+    def prepare(root: Path) -> list[str]:
+        (root / name).mkdir()
+        return list(extra)
+
+    return prepare
+
+
 def csv_prices(edit: Callable[[Path], None]) -> Callable[[Path], list[str]]:
     """Good CSV prices in prices_csv/, broken by ``edit(folder)``; run with prices.source=csv."""
 
@@ -397,7 +405,7 @@ NEWS_CASES = [
              '{"published_at": "2025-01-28T07:30:00+08:00", "headline": "Tencent jumps",}\n',
              "--set", "news.path=news.jsonl"),
          ["news.jsonl:3: invalid JSON", "one JSON object per line"]),
-    Case("news-path-is-a-folder", lambda root: [(root / "feed").mkdir(), "--set", "news.path=feed"][1:],
+    Case("news-path-is-a-folder", make_dir("feed", "--set", "news.path=feed"),
          ["feed: news file not found"]),
     Case("sentiment-cache-dir-is-a-file", write_file("cachefile", "not a folder\n", "--set", "sentiment.cache_dir=cachefile"),
          ["cachefile"]),
