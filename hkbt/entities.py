@@ -57,14 +57,15 @@ def _alias_regex(name: str) -> str:
     return bounded if name.upper() == name else f"(?i:{bounded})"
 
 
-def link_entities(news: pd.DataFrame, tickers: Sequence[str], aliases: Mapping[str, Sequence[str]], text: pd.Series) -> pd.DataFrame:
+def link_entities(news: pd.DataFrame, tickers: Sequence[str], aliases: Mapping[str, Sequence[str]], text: Sequence[str]) -> pd.DataFrame:
     """Pure: return a copy of ``news`` with ``tickers`` resolved and ``linked_by``.
 
     Args:
         news: output of :func:`hkbt.news.build_news`.
         tickers: the universe.
         aliases: ``universe.aliases``.
-        text: the text to search, aligned with ``news`` (see ``compose_text``).
+        text: the text to search, one per row of ``news``
+            (see :func:`hkbt.sentiment.compose_text`).
     """
     universe = set(tickers)
     patterns = compile_aliases(tickers, aliases)
@@ -83,14 +84,3 @@ def link_entities(news: pd.DataFrame, tickers: Sequence[str], aliases: Mapping[s
     out["unknown_tickers"] = [sorted(set(g) - universe) for g in news.tickers]
     return out
 
-
-def compose_text(news: pd.DataFrame, mode: str = "headline") -> pd.Series:
-    """The text that sentiment, topics and entity linking read.
-
-    ``mode="headline"`` -> the headline; ``"headline_body"`` -> headline, a
-    period and the body (when there is one).
-    """
-    if mode == "headline":
-        return news.headline.copy()
-    body = news.body.where(news.body != "", None)
-    return (news.headline + (". " + body).fillna("")).rename("text")

@@ -28,13 +28,13 @@ from hkbt import __version__
 from hkbt.benchmark import compute_index_benchmark, compute_proxy_benchmark
 from hkbt.config import Config
 from hkbt.costs import FeeSchedule
-from hkbt.entities import compose_text, link_entities
+from hkbt.entities import link_entities
 from hkbt.errors import DataError
 from hkbt.metrics import compute_metrics
 from hkbt.news import NewsReport, load_news
 from hkbt.prices import align_to_sessions, fetch_yfinance_prices, load_csv_prices, simulate_prices
 from hkbt.runner import check_strategy_params, resolve_strategy, run_backtest
-from hkbt.sentiment import compute_sentiment, get_scorer
+from hkbt.sentiment import compose_text, compute_sentiment, get_scorer
 from hkbt.sessions import assign_tradable_session, build_signals, run_sessions
 from hkbt.topics import tag_topics
 from hkbt.trades import build_trades

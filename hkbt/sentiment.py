@@ -50,6 +50,7 @@ __all__ = [
     "CACHE_FILE",
     "get_scorer",
     "score_texts",
+    "compose_text",
     "compute_sentiment",
 ]
 
@@ -439,11 +440,21 @@ def compute_sentiment(
             f"missing column(s) {', '.join(missing)} needed for sentiment.text={text!r}",
             "add the column(s) to the news data, or set sentiment.text: headline",
         )
+    out = news.copy()
+    out["score"] = score_texts(compose_text(news, text), scorer, cache_dir=cache_dir, progress=progress)
+    return out
+
+
+def compose_text(news: pd.DataFrame, text: str = "headline") -> list[str]:
+    """The text each item is judged by: scored here, and searched for companies and topics.
+
+    ``"headline"`` -> the headline; ``"headline_body"`` -> headline and body
+    joined as one passage (just the headline when the body is blank).
+
+    >>> compose_text(pd.DataFrame({"headline": ["A", "B!"], "body": ["x", "y"]}), "headline_body")
+    ['A. x', 'B! y']
+    """
     headlines = ["" if _is_blank(h) else str(h) for h in news["headline"]]
     if text == "headline_body":
-        texts = [_join_headline_body(h, b) for h, b in zip(headlines, news["body"])]
-    else:
-        texts = headlines
-    out = news.copy()
-    out["score"] = score_texts(texts, scorer, cache_dir=cache_dir, progress=progress)
-    return out
+        return [_join_headline_body(h, b) for h, b in zip(headlines, news["body"])]
+    return headlines

@@ -27,7 +27,7 @@ def compile_taxonomy(taxonomy: Mapping[str, Sequence[str]]) -> dict[str, re.Patt
     }
 
 
-def tag_topics(news: pd.DataFrame, taxonomy: Mapping[str, Sequence[str]], text: pd.Series) -> pd.DataFrame:
+def tag_topics(news: pd.DataFrame, taxonomy: Mapping[str, Sequence[str]], text: Sequence[str]) -> pd.DataFrame:
     """Pure: return a copy of ``news`` with ``topics``, a sorted list of topic names.
 
     >>> news = pd.DataFrame({"headline": ["Politburo vows stimulus", "Shanghai said hi"]})

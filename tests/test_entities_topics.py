@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from hkbt.config import DEFAULT_ALIASES, DEFAULT_TOPICS, DEFAULT_UNIVERSE
-from hkbt.entities import compose_text, link_entities, ticker_forms
+from hkbt.entities import link_entities, ticker_forms
 from hkbt.topics import tag_topics
 
 
@@ -50,12 +50,6 @@ def test_tickers_column_wins_and_unknown_tickers_are_reported() -> None:
 def test_ticker_forms() -> None:
     assert ticker_forms("9988.HK") == ["9988.HK", "HK:9988", "9988 HK"]
     assert "HK:175" in ticker_forms("0175.HK")
-
-
-def test_compose_text() -> None:
-    news = pd.DataFrame({"headline": ["A", "B"], "body": ["body", ""]})
-    assert list(compose_text(news, "headline")) == ["A", "B"]
-    assert list(compose_text(news, "headline_body")) == ["A. body", "B"]
 
 
 def tags(headline: str, taxonomy=DEFAULT_TOPICS) -> list[str]:
