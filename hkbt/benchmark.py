@@ -19,14 +19,21 @@ from hkbt.errors import DataError
 
 
 def _on_sessions(bars: pd.DataFrame, sessions: pd.DatetimeIndex, ticker: str) -> pd.DataFrame:
-    if sessions[0] not in bars.index:
+    """Bars on exactly ``sessions``; a session without a print keeps the last level.
+
+    Valuation only (no trade depends on it): the level of an index on a day
+    it did not trade (a typhoon closure, a data gap) is its previous close.
+    Bars before the first session (warm-up) may supply that previous close.
+    """
+    known = bars.loc[: sessions[0]]
+    if known.empty:
+        start = bars.index.min().date() if len(bars) else "nowhere"
         raise DataError(
             f"prices: {ticker}",
-            f"no bar on the first session {sessions[0].date()} (data starts {bars.index.min().date() if len(bars) else 'nowhere'})",
+            f"no bar on or before the first session {sessions[0].date()} (data starts {start})",
             "move run.start to a session the benchmark has data for",
         )
-    # valuation only: a missing index print keeps yesterday's level (no trade depends on it)
-    return bars.reindex(sessions).ffill()
+    return bars.reindex(bars.index.union(sessions)).ffill().reindex(sessions)
 
 
 def compute_index_benchmark(bars: pd.DataFrame, sessions: pd.DatetimeIndex, initial_cash: float, ticker: str = "^HSI") -> pd.Series:

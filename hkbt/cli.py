@@ -84,7 +84,7 @@ def run(config_path: Path, overrides: tuple[str, ...], name: str | None) -> None
     with _progress() as bars:
         artifacts = run_pipeline(config, base_dir, bars)
     for line in artifacts.warnings:
-        err_console.print(f"[yellow]warning:[/] {line}", highlight=False)
+        err_console.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True)
     write_run(artifacts, folder, render_report(artifacts))
     show_metrics(artifacts.metrics)
     if simulated:

@@ -40,6 +40,7 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
 import pandas as pd
 
 PERIODS_PER_YEAR = 252
@@ -52,6 +53,13 @@ def _qs():
         import quantstats
 
     return quantstats
+
+
+def _quietly(function, *args, **kwargs):
+    """Call a quantstats statistic; a flat curve gives NaN (later null), not a warning."""
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return function(*args, **kwargs)
 
 
 def _num(value: float | None, digits: int = 6) -> float | None:
@@ -92,11 +100,11 @@ def compute_return_stats(equity: pd.Series, prefix: str = "") -> dict[str, float
     drawdown = compute_drawdown(equity)
     stats = {
         "total_return_pct": 100.0 * (equity.iloc[-1] / equity.iloc[0] - 1.0),
-        "cagr_pct": 100.0 * qs.stats.cagr(returns, periods=PERIODS_PER_YEAR),
-        "annual_volatility_pct": 100.0 * qs.stats.volatility(returns, periods=PERIODS_PER_YEAR),
-        "sharpe": qs.stats.sharpe(returns, periods=PERIODS_PER_YEAR),
-        "sortino": qs.stats.sortino(returns, periods=PERIODS_PER_YEAR),
-        "calmar": qs.stats.calmar(returns, periods=PERIODS_PER_YEAR),
+        "cagr_pct": 100.0 * _quietly(qs.stats.cagr, returns, periods=PERIODS_PER_YEAR),
+        "annual_volatility_pct": 100.0 * _quietly(qs.stats.volatility, returns, periods=PERIODS_PER_YEAR),
+        "sharpe": _quietly(qs.stats.sharpe, returns, periods=PERIODS_PER_YEAR),
+        "sortino": _quietly(qs.stats.sortino, returns, periods=PERIODS_PER_YEAR),
+        "calmar": _quietly(qs.stats.calmar, returns, periods=PERIODS_PER_YEAR),
     } | drawdown
     return {f"{prefix}{k}": (v if isinstance(v, str) or v is None else _num(v)) for k, v in stats.items()}
 
@@ -106,11 +114,11 @@ def compute_relative_stats(strategy: pd.Series, benchmark: pd.Series) -> dict[st
     qs = _qs()
     ours = strategy.pct_change().dropna()
     theirs = benchmark.pct_change().dropna().reindex(ours.index)
-    greeks = qs.stats.greeks(ours, theirs, periods=PERIODS_PER_YEAR)
+    greeks = _quietly(qs.stats.greeks, ours, theirs, periods=PERIODS_PER_YEAR)
     return {
         "alpha_pct": _num(100.0 * greeks["alpha"]),
         "beta": _num(greeks["beta"]),
-        "information_ratio": _num(qs.stats.information_ratio(ours, theirs)),
+        "information_ratio": _num(_quietly(qs.stats.information_ratio, ours, theirs)),
         "correlation": _num(ours.corr(theirs)),
     }
 

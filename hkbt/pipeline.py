@@ -108,14 +108,16 @@ def load_prices(config: Config, base_dir: Path, sessions: pd.DatetimeIndex, prog
         raw = fetch_yfinance_prices(tickers, first, config.run.end, resolve_path(config.prices.cache_dir, base_dir), progress=progress.price)
     else:
         raw = simulate_prices(tickers, all_sessions, config.prices.seed, universe.benchmark)
-    prices, warnings = {}, []
+    prices, warnings, gaps = {}, [], []
     for ticker in tickers:
         prices[ticker], dropped = align_to_sessions(raw[ticker], all_sessions, ticker)
         if dropped:
             warnings.append(f"{ticker}: dropped {len(dropped)} bar(s) on non-XHKG dates, e.g. {dropped[0].date()}")
         missing = sessions.difference(prices[ticker].index)
-        if len(missing) and ticker in universe.tickers:
-            warnings.append(f"{ticker}: no bar on {len(missing)} session(s) in the run (suspension or data gap), e.g. {missing[0].date()}; not filled")
+        if len(missing):
+            gaps.append(f"{ticker} {len(missing)} (first {missing[0].date()})")
+    if gaps:
+        warnings.append(f"sessions without a bar (suspension or data gap; not filled, not traded): {', '.join(gaps)}")
     return prices, warnings
 
 

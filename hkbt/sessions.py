@@ -97,6 +97,28 @@ def assign_tradable_session(news: pd.DataFrame, cutoff_minutes: int = 30) -> pd.
     return out
 
 
+def explode_to_universe(
+    news: pd.DataFrame, universe: Sequence[str], sessions: pd.DatetimeIndex, market_wide_policy: bool = True
+) -> pd.DataFrame:
+    """Pure: one row per (news item, universe ticker) it applies to, tradable inside ``sessions``.
+
+    An item applies to the universe tickers in its ``tickers`` list; an item naming
+    no company but tagged ``policy`` applies to every universe ticker when
+    ``market_wide_policy`` is true (those rows get ``market_wide=True``). Items
+    tradable outside ``sessions`` and items linked only to other tickers are dropped.
+    The news columns are kept, plus ``ticker`` and ``market_wide``; the index is
+    the item's original index (repeated once per ticker). Shared by
+    :func:`build_signals` and the event study, so both see the same events.
+    """
+    items = news[news.tradable_session.isin(sessions)]
+    targets = [
+        (list(tickers), False) if tickers else ((list(universe), True) if market_wide_policy and "policy" in topics else ([], False))
+        for tickers, topics in zip(items.tickers, items.topics)
+    ]
+    exploded = items.assign(ticker=[t for t, _ in targets], market_wide=[m for _, m in targets]).explode("ticker")
+    return exploded[exploded.ticker.isin(list(universe))]
+
+
 def build_signals(
     news: pd.DataFrame, universe: Sequence[str], sessions: pd.DatetimeIndex, market_wide_policy: bool = True
 ) -> pd.DataFrame:
@@ -114,13 +136,7 @@ def build_signals(
         :data:`SIGNAL_COLUMNS`, sorted by session then ticker. ``topics`` and
         ``news_ids`` are ";"-joined (sorted topics; ids in publication order).
     """
-    items = news[news.tradable_session.isin(sessions)]
-    targets = [
-        (list(tickers), False) if tickers else ((list(universe), True) if market_wide_policy and "policy" in topics else ([], False))
-        for tickers, topics in zip(items.tickers, items.topics)
-    ]
-    exploded = items.assign(ticker=[t for t, _ in targets], market_wide=[m for _, m in targets]).explode("ticker")
-    exploded = exploded[exploded.ticker.isin(list(universe))]
+    exploded = explode_to_universe(news, universe, sessions, market_wide_policy)
     if exploded.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in SIGNAL_COLUMNS})
     exploded = exploded.sort_values(["tradable_session", "ticker", "published_at", "news_id"], kind="stable")
