@@ -9,12 +9,14 @@ and exit status 2, with no traceback and no half-written output.
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -32,7 +34,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except HkbtError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
             sys.exit(EXIT_USER_ERROR)
 
 
@@ -75,20 +77,18 @@ def run(config_path: Path, overrides: tuple[str, ...], name: str | None) -> None
     from hkbt.results import run_folder, write_run
 
     started = time.perf_counter()
-    config = load_config(config_path, list(overrides) + ([f"run.name={name}"] if name else []))
+    config = load_config(config_path, list(overrides) + ([f"run.name={json.dumps(name)}"] if name else []))
     base_dir = config_path.resolve().parent
     folder = run_folder(base_dir / config.run.output_dir, config.run.name)
     simulated = config.prices.source == "synthetic"
-    if simulated:
-        err_console.print(f"[bold white on red] {SIMULATED_BANNER} [/] prices.source=synthetic: a simulated market for demos only")
     with _progress() as bars:
         artifacts = run_pipeline(config, base_dir, bars)
     for line in artifacts.warnings:
-        err_console.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True)
+        err_console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
     write_run(artifacts, folder, render_report(artifacts))
     show_metrics(artifacts.metrics)
     if simulated:
-        err_console.print(f"[bold white on red] {SIMULATED_BANNER} [/]")
+        err_console.print(f"[bold white on red] {SIMULATED_BANNER} [/] prices.source=synthetic: a simulated market for demos only")
     Console().print(f"wrote {folder}  ({time.perf_counter() - started:.1f}s)\nreport: {folder / 'report.html'}", highlight=False)
 
 

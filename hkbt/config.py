@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Literal, get_origin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from hkbt.errors import ConfigError
 
@@ -90,11 +90,13 @@ class RunConfig(_Model):
             )
         return value
 
-    @model_validator(mode="after")
-    def _window(self) -> RunConfig:
-        if self.end <= self.start:
-            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
-        return self
+    @field_validator("end")
+    @classmethod
+    def _window(cls, end: date, info: ValidationInfo) -> date:
+        start = info.data.get("start")
+        if start is not None and end <= start:
+            raise ValueError(f"must be after run.start ({start}) (got {end})")
+        return end
 
 
 class UniverseConfig(_Model):
@@ -308,16 +310,15 @@ def load_config(path: Path, overrides: list[str] | tuple[str, ...] = ()) -> Conf
     if not isinstance(raw, dict):
         raise ConfigError(where, "the top level must be a mapping of sections (run:, universe:, ...)")
     lines = _key_lines(text)
-    for item in overrides:
-        _apply_override(raw, item)
+    overridden = [_apply_override(raw, item) for item in overrides]
     try:
         return Config.model_validate(raw)
     except ValidationError as exc:
-        raise _to_config_error(exc, where, lines, raw) from None
+        raise _to_config_error(exc, where, lines, overridden) from None
 
 
-def _apply_override(raw: dict[str, Any], item: str) -> None:
-    """Apply one ``a.b.c=value`` override in place (value parsed as YAML).
+def _apply_override(raw: dict[str, Any], item: str) -> tuple[str, ...]:
+    """Apply one ``a.b.c=value`` override in place (value parsed as YAML); return its key path.
 
     Inside a mapping setting (``universe.lot_sizes``, ``universe.aliases``,
     ``topics``) the rest of the path is one key, since tickers contain dots:
@@ -333,8 +334,10 @@ def _apply_override(raw: dict[str, Any], item: str) -> None:
         parsed = value
     node, model = raw, Config
     parts = key.split(".")
+    path: list[str] = []
     while len(parts) > 1:
         part = parts.pop(0)
+        path.append(part)
         field = model.model_fields.get(part) if model else None
         annotation = field.annotation if field else None
         child = node.get(part)
@@ -352,6 +355,7 @@ def _apply_override(raw: dict[str, Any], item: str) -> None:
         else:
             model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
     node[parts[0]] = parsed
+    return tuple(path) + (parts[0],)
 
 
 def _key_lines(text: str) -> dict[tuple[str, ...], int]:
@@ -379,14 +383,20 @@ def _key_lines(text: str) -> dict[tuple[str, ...], int]:
 
 
 def _to_config_error(
-    exc: ValidationError, where: str, lines: dict[tuple[str, ...], int], raw: dict[str, Any]
+    exc: ValidationError, where: str, lines: dict[tuple[str, ...], int], overridden: list[tuple[str, ...]]
 ) -> ConfigError:
-    """Turn pydantic's first error into one ``file:line: key: message`` line."""
+    """Turn pydantic's first error into one ``file:line: key: message`` line.
+
+    A value that came from ``--set`` is blamed on ``--set``, not on the file.
+    """
     error = exc.errors()[0]
     loc = tuple(str(part) for part in error["loc"])
     key = ".".join(loc)
     line = next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines), None)
-    place = f"{where}:{line}" if line else where
+    if any(loc[: len(path)] == path for path in overridden):
+        place = "--set"
+    else:
+        place = f"{where}:{line}" if line else where
     kind = error["type"]
     if kind == "extra_forbidden":
         return ConfigError(f"{place}: {key}", "unknown key", _suggest(loc, exc))

@@ -66,10 +66,10 @@ def load_news(path: Path, columns: NewsColumns, timezone: str = "Asia/Hong_Kong"
             raw = _read_jsonl(path)
         else:
             raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except pd.errors.EmptyDataError:  # a ValueError subclass: must come first
+        raise DataError(str(path), "news file is empty", "add a header row and at least one item") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise DataError(str(path), f"cannot parse {kind.upper()} ({str(exc).splitlines()[0]})", "check the file format and encoding (UTF-8)") from None
-    except pd.errors.EmptyDataError:
-        raise DataError(str(path), "news file is empty", "add a header row and at least one item") from None
     return build_news(raw, columns, timezone, where=str(path), first_line=1 if kind == "jsonl" else 2)
 
 

@@ -371,7 +371,11 @@ def fetch_yfinance_prices(
     if sessions.empty:
         raise DataError("prices", f"no XHKG sessions between {start} and {end}", "widen the date range")
     cache_dir = Path(cache_dir)
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(str(cache_dir), f"cannot create the price cache folder ({exc.strerror})",
+                        "set prices.cache_dir to a writable folder") from None
     frames = {}
     for ticker in tickers:
         path = cache_dir / ticker_filename(ticker)

@@ -24,6 +24,8 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -41,17 +43,34 @@ NEWS_OUTPUT_COLUMNS = [
 def run_folder(output_dir: Path, name: str) -> Path:
     """``output_dir/name``, refusing any name that would land outside ``output_dir``."""
     root = output_dir.resolve()
+    if root.exists() and not root.is_dir():
+        raise ConfigError("run.output_dir", f"{output_dir} is a file, not a folder", "point run.output_dir at a folder")
     target = (root / name).resolve()
     if target.parent != root:
         raise ConfigError("run.name", f"{name!r} would write outside {output_dir}", "use a plain name like strict_07")
     return target
 
 
-def write_run(artifacts: RunArtifacts, folder: Path, report_html: str) -> Path:
-    """Write every output file of a run into ``folder`` atomically; return it."""
+@contextmanager
+def staging_folder(folder: Path) -> Iterator[Path]:
+    """A fresh hidden sibling of ``folder`` (``.<name>.tmp-XXXX``) to write into.
+
+    If the ``with`` block raises, the staging folder is removed and the error
+    propagates; on success the caller moves its contents into place.
+    """
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
+    staging.chmod(0o777 & ~_umask())  # mkdtemp makes it private; a run folder is an ordinary folder
     try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def write_run(artifacts: RunArtifacts, folder: Path, report_html: str) -> Path:
+    """Write every output file of a run into ``folder`` atomically; return it."""
+    with staging_folder(folder) as staging:
         _write_files(artifacts, staging, report_html)
         if folder.exists():
             retired = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
@@ -60,10 +79,35 @@ def write_run(artifacts: RunArtifacts, folder: Path, report_html: str) -> Path:
             shutil.rmtree(retired, ignore_errors=True)
         else:
             os.replace(staging, folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return folder
+
+
+def add_files(folder: Path, write: Callable[[Path], None]) -> list[Path]:
+    """Add files to ``folder`` (created if missing) without touching its other files.
+
+    ``write(staging)`` writes complete files into a hidden staging folder; only
+    when it returns is each file moved into ``folder`` with ``os.replace``
+    (atomic per file, replacing a file of the same name). If ``write`` fails,
+    ``folder`` is left exactly as it was. Used by ``hkbt study`` to put its
+    files beside a run's. Note that a later :func:`write_run` to the same
+    folder replaces the whole folder, added files included.
+
+    Returns the paths written, in name order.
+    """
+    with staging_folder(folder) as staging:
+        write(staging)
+        names = sorted(p.name for p in staging.iterdir() if p.is_file())
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            os.replace(staging / name, folder / name)
+    shutil.rmtree(staging, ignore_errors=True)
+    return [folder / name for name in names]
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _write_files(artifacts: RunArtifacts, folder: Path, report_html: str) -> None:

@@ -269,7 +269,11 @@ def _text_hash(text: str) -> str:
 
 
 def _open_cache(path: Path) -> sqlite3.Connection:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(str(path.parent), f"cannot create the sentiment cache folder ({exc.strerror})",
+                        "set sentiment.cache_dir to a writable folder, or null for no cache") from None
     try:
         conn = sqlite3.connect(path, timeout=30.0)
         conn.execute(
