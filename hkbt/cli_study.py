@@ -1,6 +1,7 @@
 """``hkbt study``: the event study command (a thin layer over :mod:`hkbt.study`).
 
-Registered on the main group at the end of :mod:`hkbt.cli`, so an
+Registered on the main group at the end of :mod:`hkbt.cli` (which is imported
+lazily here, so either module can be imported first), so an
 :class:`~hkbt.errors.HkbtError` becomes one ``error:`` line and exit status 2.
 """
 
@@ -15,9 +16,8 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.markup import escape
+from rich import box
 from rich.table import Table
-
-from hkbt.cli import _progress, err_console
 
 
 @click.command()
@@ -49,6 +49,7 @@ def study(config_path: Path, overrides: tuple[str, ...], name: str | None, horiz
       hkbt study --set prices.source=csv --set prices.csv_dir=../shared/data/prices --name real
       hkbt study --name real --horizons 1,5 --buckets=-0.5,-0.05,0.05,0.5
     """
+    from hkbt.cli import _progress, err_console
     from hkbt.config import load_config
     from hkbt.pipeline import SIMULATED_BANNER
     from hkbt.results import run_folder
@@ -89,12 +90,12 @@ def _run_config_hash(folder: Path) -> str | None:
 def show_study(artifacts) -> None:
     """Print mean abnormal return (t-statistic) per group and horizon on stdout."""
     meta, summary = artifacts.meta, artifacts.summary
-    table = Table(title=f"event study {meta['name']}: {meta['start']} → {meta['end']} · {meta['events']} events · AR vs {meta['benchmark']} (%, t)")
-    table.add_column("group")
-    table.add_column("events", justify="right")
+    table = Table(title=escape(f"event study {meta['name']}: {meta['start']} → {meta['end']}, {meta['events']} events\n"
+                               f"mean abnormal return vs {meta['benchmark']}, % (t)"), box=box.SIMPLE_HEAD)
+    table.add_column("group", no_wrap=True)
+    table.add_column("n", justify="right", min_width=3)
     for k in artifacts.horizons:
-        table.add_column(f"+{k}: n", justify="right")
-        table.add_column(f"+{k}: AR % (t)", justify="right")
+        table.add_column(f"+{k}", justify="right", no_wrap=True)
     previous = None
     for (group_by, group), rows in summary.groupby(["group_by", "group"], sort=False):
         if previous is not None and group_by != previous:
@@ -103,8 +104,10 @@ def show_study(artifacts) -> None:
         cells = []
         for row in rows.itertuples():
             mean = "—" if math.isnan(row.mean_ar_pct) else f"{row.mean_ar_pct:+.2f}"
-            t = "" if math.isnan(row.t_stat) else f" ({row.t_stat:+.1f})"
-            cells += [str(row.count), mean + t]
-        label = group if group_by == "all" else f"{group_by}: {group}"
-        table.add_row(label, str(rows.events.iloc[0]), *cells)
+            cells.append(mean + ("" if math.isnan(row.t_stat) else f" ({row.t_stat:.1f})"))
+        table.add_row(escape(group), str(rows.events.iloc[0]), *cells)
     Console().print(table)
+    excluded = {k: {s: n for s, n in counts.items() if s != "ok"} for k, counts in meta["statuses"].items()}
+    if any(excluded.values()):
+        parts = [f"+{k}: " + ", ".join(f"{n} {s}" for s, n in why.items()) for k, why in excluded.items() if why]
+        Console().print("excluded events: " + "; ".join(parts), highlight=False)

@@ -35,7 +35,9 @@ Statistics per group and horizon: count, mean and sample standard deviation
 (ddof 1) of ``ar_k``, ``t = mean / (std / sqrt(count))`` and the share of
 positive ``ar_k``. Caveat: events are not independent -- one market-wide policy
 item becomes one event per ticker on the same dates, and horizons overlap -- so
-treat ``t`` as a descriptive score, not a p-value.
+treat ``t`` as a descriptive score, not a p-value. ``t_stat_sessions`` first
+averages the ARs of each tradable session, then takes t across sessions, which
+removes the same-day clustering (not the overlap of consecutive windows).
 
 CAR curve: for horizons 1..max(horizons), the mean ``ar_k`` over the events
 that have every horizon (a fixed sample, so the curve's shape is not an
@@ -76,7 +78,7 @@ EVENT_COLUMNS = [
 SUMMARY_COLUMNS = [
     "group_by", "group", "horizon_sessions", "events", "count", "excluded",
     "mean_ar_pct", "std_ar_pct", "t_stat", "positive_pct", "mean_return_pct", "mean_benchmark_pct",
-    "beta_count", "mean_ar_beta_pct", "t_stat_beta",
+    "beta_count", "mean_ar_beta_pct", "t_stat_beta", "sessions", "t_stat_sessions",
 ]
 CAR_COLUMNS = ["group_by", "group", "horizon_sessions", "count", "car_pct", "t_stat", "car_beta_pct"]
 
@@ -302,7 +304,10 @@ def compute_study(
     ``events`` counts the group's events, ``count`` those with a return at that
     horizon and ``excluded`` the rest. ``mean_ar_pct``/``std_ar_pct``/``t_stat``/
     ``positive_pct`` describe the market-adjusted ``ar_pct``; ``beta_*`` the
-    beta-adjusted one (events with a beta estimate only).
+    beta-adjusted one (events with a beta estimate only). ``sessions`` counts
+    the distinct tradable sessions behind ``count`` and ``t_stat_sessions`` is
+    the t-statistic of the per-session mean ARs: events of one session (e.g. a
+    market-wide item applied to every ticker) count once, a more honest t.
     """
     rows = []
     by_horizon = {k: returns[returns.horizon_sessions == k].set_index("event") for k in horizons}
@@ -311,6 +316,8 @@ def compute_study(
             sample = by_horizon[k].reindex(members)
             ar = summarise(sample.ar_pct) if len(sample) else summarise(pd.Series(dtype=float))
             beta = summarise(sample.ar_beta_pct) if "ar_beta_pct" in sample and len(sample) else summarise(pd.Series(dtype=float))
+            per_session = sample.ar_pct.groupby(events.tradable_session.reindex(sample.index).to_numpy()).mean() if len(sample) else sample.ar_pct
+            clustered = summarise(per_session)
             rows.append({
                 "group_by": group_by, "group": group, "horizon_sessions": k, "events": len(members),
                 "count": ar["count"], "excluded": len(members) - ar["count"],
@@ -318,6 +325,7 @@ def compute_study(
                 "mean_return_pct": float(sample.return_pct.mean()) if ar["count"] else math.nan,
                 "mean_benchmark_pct": float(sample.benchmark_pct.mean()) if ar["count"] else math.nan,
                 "beta_count": beta["count"], "mean_ar_beta_pct": beta["mean"], "t_stat_beta": beta["t_stat"],
+                "sessions": clustered["count"], "t_stat_sessions": clustered["t_stat"],
             })
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 

@@ -62,6 +62,7 @@ def render_study(artifacts: StudyArtifacts) -> str:
             "positive": _num(r.positive_pct, "{:.1f}"), "ret": _num(r.mean_return_pct, "{:+.3f}"),
             "bench": _num(r.mean_benchmark_pct, "{:+.3f}"), "beta_count": r.beta_count,
             "beta_mean": _num(r.mean_ar_beta_pct, "{:+.3f}"), "beta_t": _num(r.t_stat_beta, "{:+.2f}"),
+            "sessions": r.sessions, "sessions_t": _num(r.t_stat_sessions, "{:+.2f}"),
             "sign": "pos" if r.mean_ar_pct > 0 else ("neg" if r.mean_ar_pct < 0 else ""),
         }
         for r in artifacts.summary.itertuples()
