@@ -27,6 +27,8 @@ final_equity_hkd                   equity at the last close
 benchmark_total_return_pct         buy-and-hold index, same window
 benchmark_cagr_pct                 ''
 benchmark_max_drawdown_pct         ''
+benchmark_annual_volatility_pct    '' (and benchmark_sharpe, _sortino, _calmar:
+                                   the side-by-side columns of the report)
 excess_return_pct                  total_return_pct - benchmark_total_return_pct
 alpha_pct, beta                    CAPM regression of daily returns on the index
                                    (alpha annualised)
@@ -151,7 +153,8 @@ def compute_metrics(equity: pd.DataFrame, trades: pd.DataFrame, fills: pd.DataFr
     metrics |= compute_trade_stats(trades, equity, fills)
     metrics["final_equity_hkd"] = _num(strategy.iloc[-1], 2)
     bench = compute_return_stats(equity.benchmark_hkd, prefix="benchmark_")
-    metrics |= {k: bench[k] for k in ("benchmark_total_return_pct", "benchmark_cagr_pct", "benchmark_max_drawdown_pct")}
+    metrics |= {k: bench[k] for k in ("benchmark_total_return_pct", "benchmark_cagr_pct", "benchmark_max_drawdown_pct",
+                                      "benchmark_annual_volatility_pct", "benchmark_sharpe", "benchmark_sortino", "benchmark_calmar")}
     metrics["excess_return_pct"] = _num(metrics["total_return_pct"] - metrics["benchmark_total_return_pct"])
     metrics |= compute_relative_stats(strategy, equity.benchmark_hkd)
     if "proxy_hkd" in equity:

@@ -51,6 +51,7 @@ class RunData:
     config_text: str
     prices: pd.DataFrame | None  # long: session, ticker, open, high, low, close (None: older run folder)
     finished_at: datetime  # UTC; from run_info.json, else metrics.json's modification time
+    warnings: list[str]  # the run's warnings (run_info.json; empty for older run folders)
 
     @property
     def name(self) -> str:
@@ -115,16 +116,27 @@ def load_run(folder: Path) -> RunData:
         raise DataError(str(folder), f"cannot read the run folder: {exc}", "re-run it with `hkbt run`") from exc
     if not isinstance(metrics.get("run"), dict):
         raise DataError(str(folder / "metrics.json"), "no 'run' block", "re-run it with `hkbt run`")
-    finished_at = None
-    info = folder / RUN_INFO_FILE
+    finished_at, warnings = load_run_info(folder)
+    return RunData(folder, metrics, trades, equity, signals, news, config, config_text, prices, finished_at, warnings)
+
+
+def load_run_info(folder: Path) -> tuple[datetime, list[str]]:
+    """When a run finished (UTC) and its warnings, from ``run_info.json``.
+
+    Older run folders have no such file: their time is ``metrics.json``'s
+    modification time and their warnings are unknown (empty).
+    """
+    info = Path(folder) / RUN_INFO_FILE
     if info.is_file():
         try:
-            finished_at = datetime.fromisoformat(json.loads(info.read_text(encoding="utf-8"))["finished_at"])
-        except (ValueError, KeyError, TypeError):
-            finished_at = None
-    if finished_at is None:
-        finished_at = datetime.fromtimestamp((folder / "metrics.json").stat().st_mtime, tz=timezone.utc)
-    return RunData(folder, metrics, trades, equity, signals, news, config, config_text, prices, finished_at)
+            blob = json.loads(info.read_text(encoding="utf-8"))
+            finished_at = datetime.fromisoformat(blob["finished_at"])
+            if finished_at.tzinfo is None:
+                finished_at = finished_at.replace(tzinfo=timezone.utc)
+            return finished_at, [str(line) for line in blob.get("warnings", [])]
+        except (ValueError, KeyError, TypeError, AttributeError, OSError):
+            pass
+    return datetime.fromtimestamp((Path(folder) / "metrics.json").stat().st_mtime, tz=timezone.utc), []
 
 
 # ----------------------------------------------------------------------------- series

@@ -14,7 +14,9 @@ equity.csv             strategy, benchmark (and proxy) value per session
 signals.csv            per (session, ticker) aggregated news signal
 news.csv               every news item: score, topics, tickers, tradable session
 config.resolved.yaml   the exact settings used, defaults included
-report.html            equity vs benchmark, metrics and trades
+prices.csv             daily bars of the traded tickers on the run's sessions
+run_info.json          when the run finished and its warnings (the only clock-dependent file)
+report.html            the HTML report, rendered from the files above
 =====================  ======================================================
 """
 
@@ -26,6 +28,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -40,6 +43,9 @@ NEWS_OUTPUT_COLUMNS = [
 ]
 
 
+RESERVED_NAMES = {"compare": "hkbt compare's pages", "index.html": "the list of all runs"}
+
+
 def run_folder(output_dir: Path, name: str) -> Path:
     """``output_dir/name``, refusing any name that would land outside ``output_dir``."""
     root = output_dir.resolve()
@@ -48,6 +54,8 @@ def run_folder(output_dir: Path, name: str) -> Path:
     target = (root / name).resolve()
     if target.parent != root:
         raise ConfigError("run.name", f"{name!r} would write outside {output_dir}", "use a plain name like strict_07")
+    if name in RESERVED_NAMES:
+        raise ConfigError("run.name", f"{name!r} is reserved for {RESERVED_NAMES[name]}", "choose another run name")
     return target
 
 
@@ -68,10 +76,17 @@ def staging_folder(folder: Path) -> Iterator[Path]:
         raise
 
 
-def write_run(artifacts: RunArtifacts, folder: Path, report_html: str) -> Path:
-    """Write every output file of a run into ``folder`` atomically; return it."""
+def write_run(artifacts: RunArtifacts, folder: Path, report_html: str | Callable[[Path], str]) -> Path:
+    """Write every output file of a run into ``folder`` atomically; return it.
+
+    ``report_html`` is the report's HTML, or a function that renders it from the
+    staging folder once every other file is complete there (so the report is
+    built from the run's files only, and still nothing appears half-written).
+    """
     with staging_folder(folder) as staging:
-        _write_files(artifacts, staging, report_html)
+        _write_files(artifacts, staging)
+        html = report_html(staging) if callable(report_html) else report_html
+        (staging / "report.html").write_text(html, encoding="utf-8")
         if folder.exists():
             retired = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
             os.replace(folder, retired / folder.name)
@@ -110,7 +125,7 @@ def _umask() -> int:
     return mask
 
 
-def _write_files(artifacts: RunArtifacts, folder: Path, report_html: str) -> None:
+def _write_files(artifacts: RunArtifacts, folder: Path) -> None:
     (folder / "metrics.json").write_text(json.dumps(artifacts.metrics, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     artifacts.trades.to_csv(folder / "trades.csv", index=False, date_format="%Y-%m-%d")
     artifacts.equity.to_csv(folder / "equity.csv", date_format="%Y-%m-%d", float_format="%.4f")
@@ -122,7 +137,16 @@ def _write_files(artifacts: RunArtifacts, folder: Path, report_html: str) -> Non
     resolved = artifacts.config.resolved()
     header = f"# resolved config of run {artifacts.config.run.name!r} (config_hash {artifacts.config.config_hash()})\n"
     (folder / "config.resolved.yaml").write_text(header + yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    (folder / "report.html").write_text(report_html, encoding="utf-8")
+    sessions = artifacts.equity.index
+    bars = [frame.loc[frame.index.isin(sessions)].assign(ticker=ticker) for ticker, frame in artifacts.prices.items()
+            if ticker in artifacts.config.universe.tickers]
+    if bars:
+        prices = pd.concat(bars).rename_axis("session").reset_index()
+        columns = ["session", "ticker"] + [c for c in ("open", "high", "low", "close", "volume") if c in prices]
+        prices[columns].to_csv(folder / "prices.csv", index=False, date_format="%Y-%m-%d", float_format="%.4f")
+    finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    info = {"finished_at": finished, "warnings": list(artifacts.warnings)}
+    (folder / "run_info.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
 
 
 def read_equity(folder: Path) -> pd.DataFrame:
