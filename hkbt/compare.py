@@ -27,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from hkbt.errors import DataError
+from hkbt.files import write_text_atomic
 from hkbt.report import (
     COLORS,
     PLOT_CONFIG,
@@ -39,7 +40,6 @@ from hkbt.report import (
     json_floats,
     json_for_html,
     plotly_js,
-    write_text_atomic,
 )
 from hkbt.report_data import (
     RunData,

@@ -48,6 +48,7 @@ import pandas as pd
 from exchange_calendars.exchange_calendar_xhkg import XHKGExchangeCalendar
 
 from hkbt.errors import DataError
+from hkbt.files import write_text_atomic
 
 PRICE_COLUMNS = ("open", "high", "low", "close", "volume")
 
@@ -546,14 +547,7 @@ def _write_cache(frame: pd.DataFrame, path: Path) -> None:
     """Write ``Date,Open,High,Low,Close,Volume`` atomically (temp file in the same folder, then rename)."""
     table = frame.rename(columns=str.capitalize)
     table.index = table.index.strftime("%Y-%m-%d").rename("Date")
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", newline="", encoding="utf-8") as stream:
-            table.to_csv(stream)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, table.to_csv())
 
 
 @functools.lru_cache(maxsize=4)

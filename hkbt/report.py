@@ -24,9 +24,7 @@ from __future__ import annotations
 import html
 import json
 import math
-import os
 import re
-import tempfile
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -36,6 +34,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from hkbt.files import write_text_atomic
 from hkbt.report_data import (
     HKT,
     ROLLING_WINDOW,
@@ -588,20 +587,6 @@ def render_report(run: RunData | Path, generated_at: datetime | None = None) -> 
         config_lines=highlight_yaml(run.config_text),
         plotly_js=plotly_js(),
     )
-
-
-def write_text_atomic(path: Path, text: str) -> Path:
-    """Write ``path`` via a hidden temporary file and ``os.replace`` (never half-written)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def write_report(folder: Path) -> Path:

@@ -34,6 +34,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from hkbt.files import default_mode
 from hkbt.errors import ConfigError
 from hkbt.pipeline import RunArtifacts
 
@@ -68,7 +69,7 @@ def staging_folder(folder: Path) -> Iterator[Path]:
     """
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
-    staging.chmod(0o777 & ~_umask())  # mkdtemp makes it private; a run folder is an ordinary folder
+    staging.chmod(default_mode(directory=True))  # mkdtemp makes it private; a run folder is an ordinary folder
     try:
         yield staging
     except BaseException:
@@ -117,12 +118,6 @@ def add_files(folder: Path, write: Callable[[Path], None]) -> list[Path]:
             os.replace(staging / name, folder / name)
     shutil.rmtree(staging, ignore_errors=True)
     return [folder / name for name in names]
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _write_files(artifacts: RunArtifacts, folder: Path) -> None:
