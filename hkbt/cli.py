@@ -71,6 +71,7 @@ def run(config_path: Path, overrides: tuple[str, ...], name: str | None) -> None
     Example:
       hkbt run --set prices.source=csv --set prices.csv_dir=../shared/data/prices --name real
     """
+    from hkbt.compare import write_index
     from hkbt.config import load_config
     from hkbt.pipeline import SIMULATED_BANNER, run_pipeline
     from hkbt.report import render_report
@@ -85,11 +86,52 @@ def run(config_path: Path, overrides: tuple[str, ...], name: str | None) -> None
         artifacts = run_pipeline(config, base_dir, bars)
     for line in artifacts.warnings:
         err_console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
-    write_run(artifacts, folder, render_report(artifacts))
+    write_run(artifacts, folder, render_report)  # the report is rendered from the written files
+    write_index(folder.parent)
     show_metrics(artifacts.metrics)
     if simulated:
         err_console.print(f"[bold white on red] {SIMULATED_BANNER} [/] prices.source=synthetic: a simulated market for demos only")
     Console().print(f"wrote {folder}  ({time.perf_counter() - started:.1f}s)\nreport: {folder / 'report.html'}", highlight=False)
+
+
+@cli.command()
+@click.argument("runs", nargs=-1, metavar="RUN...")
+@click.option("--all", "all_runs", is_flag=True, help="Compare every finished run folder in --dir.")
+@click.option("--dir", "output_dir", type=click.Path(path_type=Path), default=Path("backtests"), show_default=True,
+              help="Folder holding the run folders (run.output_dir); the page goes to <dir>/compare/.")
+@click.option("--out", "slug", metavar="NAME", help="Page name under <dir>/compare/ (default: the run names joined by _vs_; 'all' with --all).")
+def compare(runs: tuple[str, ...], all_runs: bool, output_dir: Path, slug: str | None) -> None:
+    """Compare finished runs side by side: <dir>/compare/<NAME>.html.
+
+    RUN is a run name (a folder in --dir) or the path of a run folder. The page
+    has one metrics column per run with the best value of each row
+    highlighted, overlaid equity curves and drawdowns with the benchmark, the
+    config keys that differ, trades per ticker, and links to each report.
+    Also regenerates <dir>/index.html.
+
+    \b
+    Example:
+      hkbt run --set prices.source=synthetic --set strategy.entry_threshold=0.7 --name strict
+      hkbt compare demo strict
+      hkbt compare --all
+    """
+    from hkbt.compare import list_runs, resolve_runs, write_compare, write_index
+    from hkbt.errors import DataError
+
+    if all_runs:
+        found = list_runs(output_dir)
+        folders = found + [f for f in resolve_runs(list(runs), output_dir) if f not in found]
+        slug = slug or "all"
+    elif runs:
+        folders = resolve_runs(list(runs), output_dir)
+    else:
+        raise DataError("hkbt compare", "no runs given", "name runs, e.g. `hkbt compare demo strict`, or use --all")
+    if not folders:
+        raise DataError(str(output_dir), "no finished runs to compare", "run `hkbt run --name NAME` first")
+    page = write_compare(folders, output_dir, slug)
+    index = write_index(output_dir) if output_dir.is_dir() else None
+    Console().print(f"compared {len(folders)} run(s): {', '.join(f.name for f in folders)}\ncomparison: {page}"
+                    + (f"\nindex: {index}" if index else ""), highlight=False)
 
 
 class _progress:
@@ -165,3 +207,10 @@ def show_metrics(metrics: dict) -> None:
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="hkbt")
+
+
+from hkbt.cli_study import study  # noqa: E402  (registered last: cli_study imports this module)
+cli.add_command(study)
+
+from hkbt.cli_sentiment import sentiment  # noqa: E402
+cli.add_command(sentiment)

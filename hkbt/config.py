@@ -46,18 +46,84 @@ DEFAULT_ALIASES = {
 }
 DEFAULT_TOPICS = {
     "policy": [
-        r"stimulus", r"politburo", r"state council", r"pboc", r"people'?s bank", r"central bank",
-        r"rate cuts?", r"rrr", r"reserve requirement", r"xi jinping", r"premier", r"two sessions",
-        r"npc", r"private (?:sector|firms?|enterprises?|economy|entrepreneurs?)", r"symposium",
-        r"fiscal", r"special (?:treasury )?bonds?", r"trade-?in", r"subsid(?:y|ies)",
-        r"policy support", r"beijing (?:backs|pledges|vows|unveils|steps up)", r"regulators?",
-        r"tariffs?", r"export controls?", r"sanctions?",
+        # party, state, legislature and leaders
+        r"politburo", r"state council", r"central committee", r"cabinet", r"plenum", r"two sessions", r"npc",
+        r"national people'?s congress", r"cppcc", r"work conference", r"government work report", r"xi(?!['’]an)",
+        r"(?:vice )?premier(?! league)", r"li qiang", r"he lifeng",
+        r"(?:china'?s|chinese|party|top|state) leaders(?:hip)?", r"officials", r"authorities", r"governments?",
+        r"lawmakers", r"legislat(?:ure|ors?|ion)", r"ministry", r"ministries", r"mofcom", r"ndrc",
+        r"state (?:planner|media|funds?|schemes?|purchases?|buying|support|subsid(?:y|ies))",
+        r"(?:state|government|national|guidance|beijing|municipal|provincial)(?:-backed)? funds?", r"central huijin",
+        r"national team",
+        # central banks and monetary tools (not 'exchange rate', 'growth rate')
+        r"pboc", r"people'?s bank", r"central banks?", r"hkma", r"monetary (?:authority|polic(?:y|ies)|easing)",
+        r"federal reserve", r"(?-i:Fed)", r"pan gongsheng", r"rate cuts?",
+        r"(?:interest|lending|benchmark|policy|loan prime|repo|base) rates?", r"lpr", r"rrr", r"reserve requirements?",
+        r"medium-term lending", r"mlf", r"reverse repos?", r"easing (?:steps|measures|package)",
+        # fiscal and consumption support (not 'fiscal year', company subsidies or a shop's trade-in offer)
+        r"stimulus", r"fiscal(?! (?:year|first|second|third|fourth|full|q[1-4]|\d{4})|-year)",
+        r"(?<!trade )(?<!account )deficits?", r"(?:special|ultra-long|government|sovereign) (?:treasury )?bonds?",
+        r"treasury bonds?", r"debt (?:swap|quota|ceiling)s?", r"hidden debt", r"growth (?:target|goal)s?",
+        r"stamp duty", r"(?:annual|government|hong kong|city'?s|state|national) budget", r"budget (?:deficit|speech)",
+        r"(?:state|government|consumer|consumption|trade-?in|car|ev|childcare|housing|industrial) subsid(?:y|ies)",
+        r"subsidi[sz](?:e|es|ed|ing)",
+        r"trade-?in (?:subsid(?:y|ies)|schemes?|programmes?|programs?|polic(?:y|ies)|campaign)",
+        r"consumption vouchers?", r"policy (?:support|easing|measures?|banks?)", r"policy-?makers?",
+        r"private (?:sector|firms?|enterprises?|economy|businesses|entrepreneurs?)",
+        # property support
+        r"home[- ](?:purchase|buying) (?:curbs|restrictions|rules)", r"cooling measures", r"loan-to-value",
+        r"down[- ]payments?", r"(?:property|housing) (?:curbs|support|rescue)", r"whitelist",
+        # regulators and enforcement (not 'regulatory filing')
+        r"regulators?", r"regulatory(?! (?:filing|disclosure))", r"watchdogs?", r"samr", r"csrc", r"nppa",
+        r"cyberspace (?:administration|regulator)", r"sfc", r"securities and futures commission", r"antitrust",
+        r"anti-monopoly", r"crack(?:s|ed|ing)? down", r"crackdowns?", r"security review",
+        r"(?:export|game|import|operating) licen[cs]es?", r"without a licen[cs]e",
+        # trade, sanctions and foreign governments (not telecom 'tariffs', not 'Treasury yields')
+        r"(?<!mobile )(?<!data )(?<!roaming )(?<!broadband )tariffs?", r"duties", r"levies", r"levy", r"anti-dumping",
+        r"countervailing", r"export (?:controls?|curbs?|bans?|restrictions?|licen[cs]es?|rules?)",
+        r"(?:bans?|curbs?|restricts?|limits?|halts?) (?:\w+ ){0,3}exports?", r"dual-use", r"entity list",
+        r"blacklists?", r"sanction(?:s|ed|ing)?", r"military compan(?:y|ies)",
+        r"trade (?:talks|war|deal|truce|tensions|negotiations|dispute)", r"truce", r"washington", r"white house",
+        r"pentagon", r"(?<!world )congress", r"european commission", r"brussels", r"senate", r"(?:us|u\.s\.) house",
+        r"trump", r"biden", r"(?:commerce|treasury|state|justice) department",
+        r"department of (?:commerce|the treasury|justice)", r"treasury(?! (?:yields?|notes?|bills?|prices|market))",
+        # Beijing or a government as the subject of a state-action verb
+        r"beijing(?: will| to)? (?:backs?|pledges?|vows?|promises?|unveils?|steps? up|sets? up|orders?|urges?|tells?)",
+        r"beijing(?: will| to)? (?:issues?|imposes?|restricts?|bans?|bars?|blocks?|approves?|extends?|expands?|launches?)",
+        r"beijing(?: will| to)? (?:offers?|targets?|rescues?|warns?|retaliates?|hits back|curbs?|eases?|relaxes?)",
+        r"beijing(?: will| to)? (?:summons?|probes?|fines?|sanctions?|tightens?)",
+        r"(?:china|u\.?s\.?|eu|uk|japan|korea|taiwan|india|italy)(?: will| to)? (?:bans?|bars?|blocks?|suspends?|imposes?)",
+        r"(?:china|u\.?s\.?|eu|uk|japan|korea|taiwan|india|italy)(?: will| to)? (?:restricts?|curbs?|sanctions?|tightens?)",
+        r"(?:china|u\.?s\.?|eu|uk|japan|korea|taiwan|india|italy)(?: will| to)? (?:retaliates?|hits back|probes?|fines?)",
+        r"(?:china|u\.?s\.?|eu|uk|japan|korea|taiwan|india|italy)(?: will| to)? (?:orders?|urges?|warns?|vows?|pledges?)",
     ],
     "ai": [
-        r"ai", r"artificial intelligence", r"deepseek", r"qwen", r"hunyuan", r"ernie", r"large language models?",
-        r"llms?", r"chatbots?", r"generative", r"reasoning models?", r"foundation models?", r"gpus?",
-        r"ai chips?", r"nvidia", r"openai", r"machine learning", r"autonomous driving", r"robotaxis?",
-        r"humanoid", r"model release", r"open-source model",
+        # the field and its methods ('ai' as a word, not Ai Weiwei)
+        r"ai(?! weiwei)", r"a\.i\.", r"aigc", r"genai", r"artificial intelligence", r"generative", r"machine learning",
+        r"deep learning", r"neural (?:networks?|nets?)", r"computer vision", r"embodied intelligence",
+        # models (not a car model or a business model)
+        r"(?:large|small|language|vision-language|foundation|frontier|reasoning) models?",
+        r"(?:multimodal|open-source|open-weights?|video|image|coding|ai) models?",
+        r"models? (?:makers?|developers?|training|trained|release|marketplace|team)",
+        r"models? for (?:coding|reasoning|video|images?|maths?)", r"llms?",
+        r"multimodal(?! (?:transport|logistics|freight))", r"long-context", r"open-weights?", r"chatbots?", r"agentic",
+        r"(?:ai|intelligent|general|autonomous|coding|digital|software) agents?", r"video generat(?:or|ion)s?",
+        r"image generat(?:or|ion)s?", r"text-to-(?:video|image)",
+        # products and labs
+        r"deepseek", r"qwen", r"tongyi", r"ernie", r"hunyuan", r"doubao", r"kimi", r"yuanbao", r"kling", r"seedance",
+        r"zhipu", r"(?:chat)?glm", r"minimax", r"stepfun", r"baichuan", r"manus", r"sensenova", r"paddlepaddle",
+        r"chatrhino", r"openai", r"chatgpt", r"gpt(?:-?\d[\w.]*)?", r"sora", r"anthropic", r"claude", r"gemini",
+        r"llama",
+        # autonomous driving and robots
+        r"robotaxis?", r"driverless", r"self-driving",
+        r"autonomous (?:driving|vehicles?|cars?|trucks?|delivery|taxis?)", r"(?:smart|intelligent) driving",
+        r"driver[- ]assist(?:ance)?", r"adas", r"apollo go", r"weride", r"humanoids?", r"robots?", r"robotics",
+        r"unitree", r"ubtech",
+        # chips and compute for AI (not potato, poker or phone chips)
+        r"gpus?", r"graphics processors?",
+        r"(?:ai|training|inference) (?:chips?|processors?|accelerators?|clusters?|servers?)", r"accelerators?",
+        r"nvidia", r"h20", r"h100", r"h800", r"a100", r"blackwell", r"gb200",
+        r"ascend (?:\d\w*|chips?|processors?|clusters?|servers?)", r"cambricon", r"computing power", r"inference",
     ],
 }
 
@@ -174,9 +240,20 @@ class NewsConfig(_Model):
 class SentimentConfig(_Model):
     """How headlines become a score in [-1, 1]."""
 
-    scorer: Literal["vader", "vader_fin"] = "vader_fin"
+    scorer: Literal["vader", "vader_fin", "lm"] = "vader_fin"
     text: Literal["headline", "headline_body"] = "headline"
     cache_dir: Path | None = Path("data/cache")
+    # vader_fin's 3-class cut (hkbt sentiment eval/score); vader and lm use their authors' +/-0.05
+    positive_threshold: float = Field(0.3, ge=-1, le=1)
+    negative_threshold: float = Field(-0.2, ge=-1, le=1)
+
+    @model_validator(mode="after")
+    def _class_cut(self) -> SentimentConfig:
+        if self.negative_threshold >= self.positive_threshold:
+            raise ValueError(
+                f"negative_threshold ({self.negative_threshold}) must be below positive_threshold ({self.positive_threshold})"
+            )
+        return self
 
 
 class SignalsConfig(_Model):

@@ -1,0 +1,101 @@
+"""How fast each sentiment scorer is, in texts per second on one core.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/bench_scorers.py            # all installed scorers
+    .venv/bin/python benchmarks/bench_scorers.py --repeat 7 vader vader_fin
+
+Texts (each set de-duplicated, so nothing is answered from a cache):
+
+* ``heldout``: the project's 268 labelled headlines (tests/data/heldout_headlines.csv);
+* ``reuters``: up to 20,000 real Reuters business headlines and ``rthk``: 2,096 RTHK
+  finance headlines, read in place from ../shared/data/news when that folder exists;
+* ``fpb``: the 4,846 Financial PhraseBank sentences (longer than headlines), read in place.
+
+Each scorer is built once (building reads its lexicon files), then ``scorer.score(texts)``
+is timed ``--repeat`` times and the best run is reported: the machine is shared, so the
+best run is the one least disturbed by other processes. The target for vader_fin is
+20,000 headlines/s. This is a script, not a test: timings depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data"
+sys.path.insert(0, str(REPO))
+
+from hkbt.errors import HkbtError  # noqa: E402
+from hkbt.sentiment import SCORERS, get_scorer  # noqa: E402
+
+TARGET_PER_S = 20_000
+
+
+def load_sets(limit: int) -> dict[str, list[str]]:
+    """Named lists of distinct texts; sets whose file is missing are left out."""
+    sets: dict[str, list[str]] = {}
+    heldout = pd.read_csv(REPO / "tests" / "data" / "heldout_headlines.csv")
+    sets["heldout"] = list(dict.fromkeys(heldout["headline"].astype(str)))
+    reuters = SHARED / "news" / "reuters_headlines_2018-03_2020-07.csv"
+    if reuters.is_file():
+        sets["reuters"] = list(dict.fromkeys(pd.read_csv(reuters)["Headlines"].dropna().astype(str)))[:limit]
+    rthk = SHARED / "news" / "rthk_en_finance_greaterchina_2024-03_2025-04.csv"
+    if rthk.is_file():
+        sets["rthk"] = list(dict.fromkeys(pd.read_csv(rthk)["title"].dropna().astype(str)))
+    fpb = SHARED / "sentiment" / "financial_phrasebank_all.csv"
+    if fpb.is_file():
+        sets["fpb"] = list(dict.fromkeys(pd.read_csv(fpb, encoding="latin-1")["news"].astype(str)))
+    return sets
+
+
+def time_scorer(scorer, texts: list[str], repeat: int) -> float:
+    """Best wall-clock seconds of ``repeat`` calls of ``scorer.score(texts)``."""
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        scorer.score(texts)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scorers", nargs="*", default=list(SCORERS), help="scorer names (default: all)")
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs per scorer and set; the best counts")
+    parser.add_argument("--limit", type=int, default=20_000, help="at most this many Reuters headlines")
+    args = parser.parse_args(argv)
+
+    sets = load_sets(args.limit)
+    rows = []
+    for name in args.scorers:
+        try:
+            built = time.perf_counter()
+            scorer = get_scorer(name)
+            build_s = time.perf_counter() - built
+        except HkbtError as exc:
+            print(f"skipped {name}: {exc}", file=sys.stderr)
+            continue
+        for set_name, texts in sets.items():
+            seconds = time_scorer(scorer, texts, args.repeat)
+            words = sum(len(t.split()) for t in texts) / len(texts)
+            rows.append((name, set_name, len(texts), words, seconds, len(texts) / seconds, build_s))
+
+    header = f"{'scorer':<10} {'texts':<8} {'n':>6} {'words':>6} {'best s':>8} {'texts/s':>9}  {'build s':>7}"
+    print(header)
+    print("-" * len(header))
+    for name, set_name, n, words, seconds, rate, build_s in rows:
+        flag = ""
+        if name == "vader_fin" and set_name != "fpb":
+            flag = "  ok" if rate >= TARGET_PER_S else f"  below {TARGET_PER_S:,}/s"
+        print(f"{name:<10} {set_name:<8} {n:>6} {words:>6.1f} {seconds:>8.3f} {rate:>9,.0f}  {build_s:>7.2f}{flag}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
