@@ -96,10 +96,15 @@ def test_bundled_news_with_real_prices(tmp_path, shared_prices) -> None:
     stimulus = trades[trades.entry_session == "2024-09-25"]
     assert len(stimulus) == 5
     assert any("PBOC" in news.loc[i, "headline"] for i in stimulus.news_ids.iloc[0].split(";"))
-    # the 17 Feb 2025 private-sector symposium (a Monday afternoon) trades at the 18 Feb open
-    symposium = trades[trades.entry_session == "2025-02-18"]
-    assert len(symposium) >= 1
-    assert any("Jack Ma" in news.loc[i, "headline"] for i in symposium.news_ids.iloc[0].split(";"))
+    # the 17 Feb 2025 private-sector symposium (published 14:35 HKT, mid-session) is tradable only
+    # at the 18 Feb open, and reaches the signal rows of the companies its headline names
+    symposium = news[news.headline.str.contains("Jack Ma")]
+    assert len(symposium) == 1
+    assert symposium.tradable_session.iloc[0] == "2025-02-18"
+    signals = pd.read_csv(folder / "signals.csv")
+    cited = signals[signals.news_ids.str.contains(symposium.index[0])]
+    assert set(cited.session) == {"2025-02-18"}
+    assert set(cited.ticker) == {"0700.HK", "1211.HK", "1810.HK", "9988.HK"}
 
 
 def test_rthk_news_with_real_prices(tmp_path, shared_prices, shared_news) -> None:
