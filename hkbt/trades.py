@@ -60,8 +60,10 @@ def build_trades(
 
 
 def _trade(entry, exit_session, exit_price, exit_costs, reason, exit_row, signals, published, sessions) -> dict:
-    cause = signals.iloc[int(entry.signal_row)]
-    ids = cause.news_ids.split(";")
+    # signal_row -1 means the strategy bought without a signal: no news to cite
+    # (iloc[-1] would wrongly cite the run's last signal row, i.e. future news)
+    cause = signals.iloc[int(entry.signal_row)] if entry.signal_row >= 0 else None
+    ids = cause.news_ids.split(";") if cause is not None else []
     entry_value = entry.size * entry.price
     pnl = entry.size * (exit_price - entry.price) - entry.costs_hkd - exit_costs
     return {
@@ -78,7 +80,7 @@ def _trade(entry, exit_session, exit_price, exit_costs, reason, exit_row, signal
         "return_pct": 100.0 * pnl / entry_value,
         "holding_days": int(sessions.searchsorted(exit_session) - sessions.searchsorted(entry.session)),
         "exit_reason": reason,
-        "entry_score": cause.score_mean,
+        "entry_score": cause.score_mean if cause is not None else float("nan"),
         "news_ids": ";".join(ids),
         "news_published_at": ";".join(published[i].isoformat() for i in ids),
         "exit_news_ids": signals.iloc[int(exit_row)].news_ids if exit_row >= 0 else "",
