@@ -9,7 +9,6 @@ and exit status 2, with no traceback and no half-written output.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -17,14 +16,15 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from hkbt import __version__
+from hkbt.cli_common import err_console, experiment_options, load_experiment, progress_bars, show_simulated_banner, show_warnings
+from hkbt.cli_sentiment import sentiment
+from hkbt.cli_study import study
 from hkbt.errors import HkbtError
 
 EXIT_USER_ERROR = 2
-err_console = Console(stderr=True)
 
 
 class _Group(click.Group):
@@ -56,11 +56,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--config", "config_path", type=click.Path(path_type=Path), default=Path("config.yaml"), show_default=True,
-              help="YAML experiment file; relative paths inside it are read from its folder.")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
-              help="Override a config key, typed by the schema, e.g. --set strategy.hold_days=10. Repeatable.")
-@click.option("--name", help="Run name (folder under backtests/); same as --set run.name=NAME.")
+@experiment_options(name_help="Run name (folder under backtests/); same as --set run.name=NAME.")
 def run(config_path: Path, overrides: tuple[str, ...], name: str | None) -> None:
     """Run one backtest and write backtests/<name>/.
 
@@ -72,25 +68,20 @@ def run(config_path: Path, overrides: tuple[str, ...], name: str | None) -> None
       hkbt run --set prices.source=csv --set prices.csv_dir=../shared/data/prices --name real
     """
     from hkbt.compare import write_index
-    from hkbt.config import load_config
-    from hkbt.pipeline import SIMULATED_BANNER, run_pipeline
+    from hkbt.pipeline import run_pipeline
     from hkbt.report import render_report
-    from hkbt.results import run_folder, write_run
+    from hkbt.results import write_run
 
     started = time.perf_counter()
-    config = load_config(config_path, list(overrides) + ([f"run.name={json.dumps(name)}"] if name else []))
-    base_dir = config_path.resolve().parent
-    folder = run_folder(base_dir / config.run.output_dir, config.run.name)
-    simulated = config.prices.source == "synthetic"
-    with _progress() as bars:
+    config, base_dir, folder = load_experiment(config_path, overrides, name)
+    with progress_bars() as bars:
         artifacts = run_pipeline(config, base_dir, bars)
-    for line in artifacts.warnings:
-        err_console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
+    show_warnings(artifacts.warnings)
     write_run(artifacts, folder, render_report)  # the report is rendered from the written files
     write_index(folder.parent)
     show_metrics(artifacts.metrics)
-    if simulated:
-        err_console.print(f"[bold white on red] {SIMULATED_BANNER} [/] prices.source=synthetic: a simulated market for demos only")
+    if config.prices.source == "synthetic":
+        show_simulated_banner()
     Console().print(f"wrote {folder}  ({time.perf_counter() - started:.1f}s)\nreport: {folder / 'report.html'}", highlight=False)
 
 
@@ -132,39 +123,6 @@ def compare(runs: tuple[str, ...], all_runs: bool, output_dir: Path, slug: str |
     index = write_index(output_dir) if output_dir.is_dir() else None
     Console().print(f"compared {len(folders)} run(s): {', '.join(f.name for f in folders)}\ncomparison: {page}"
                     + (f"\nindex: {index}" if index else ""), highlight=False)
-
-
-class _progress:
-    """rich progress bars for price downloads and news scoring (stderr, terminals only)."""
-
-    def __enter__(self):
-        from hkbt.pipeline import Progress as Hooks
-
-        self._bars = None
-        if not err_console.is_terminal:
-            return Hooks()
-        self._bars = bars = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                     TimeElapsedColumn(), console=err_console, transient=True)
-        bars.__enter__()
-        tasks: dict[str, int] = {}
-
-        def price(ticker: str) -> None:
-            if "prices" not in tasks:
-                tasks["prices"] = bars.add_task("prices", total=None)
-            bars.update(tasks["prices"], advance=1, description=f"prices {ticker}")
-
-        def scoring_total(total: int) -> None:
-            tasks["scores"] = bars.add_task("scoring news", total=total)
-
-        def scored(count: int) -> None:
-            if "scores" in tasks:
-                bars.update(tasks["scores"], advance=count)
-
-        return Hooks(price=price, scored=scored, scoring_total=scoring_total)
-
-    def __exit__(self, *exc) -> None:
-        if self._bars is not None:
-            self._bars.__exit__(*exc)
 
 
 METRIC_ROWS = [
@@ -209,8 +167,6 @@ def main() -> None:
     cli(prog_name="hkbt")
 
 
-from hkbt.cli_study import study  # noqa: E402  (registered last: cli_study imports this module)
-cli.add_command(study)
 
-from hkbt.cli_sentiment import sentiment  # noqa: E402
+cli.add_command(study)
 cli.add_command(sentiment)

@@ -1,31 +1,27 @@
 """``hkbt study``: the event study command (a thin layer over :mod:`hkbt.study`).
 
-Registered on the main group at the end of :mod:`hkbt.cli` (which is imported
-lazily here, so either module can be imported first), so an
+Registered on the main group in :mod:`hkbt.cli`, so an
 :class:`~hkbt.errors.HkbtError` becomes one ``error:`` line and exit status 2.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import time
 from pathlib import Path
 
 import click
+from rich import box
 from rich.console import Console
 from rich.markup import escape
-from rich import box
 from rich.table import Table
+
+from hkbt.cli_common import experiment_options, load_experiment, progress_bars, show_simulated_banner, show_warnings
 
 
 @click.command()
-@click.option("--config", "config_path", type=click.Path(path_type=Path), default=Path("config.yaml"), show_default=True,
-              help="YAML experiment file; relative paths inside it are read from its folder.")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
-              help="Override a config key, e.g. --set run.start=2024-04-01. Repeatable.")
-@click.option("--name", help="Folder under backtests/ to add the study files to; same as --set run.name=NAME.")
+@experiment_options(name_help="Folder under backtests/ to add the study files to; same as --set run.name=NAME.")
 @click.option("--horizons", default="1,3,5,10", show_default=True,
               help="Forward horizons in sessions, from the open of the tradable session to the open k sessions later.")
 @click.option("--buckets", "bucket_edges", default="-0.5,0,0.5", show_default=True,
@@ -49,31 +45,23 @@ def study(config_path: Path, overrides: tuple[str, ...], name: str | None, horiz
       hkbt study --set prices.source=csv --set prices.csv_dir=../shared/data/prices --name real
       hkbt study --name real --horizons 1,5 --buckets=-0.5,-0.05,0.05,0.5
     """
-    from hkbt.cli import _progress, err_console
-    from hkbt.config import load_config
-    from hkbt.pipeline import SIMULATED_BANNER
-    from hkbt.results import run_folder
     from hkbt.study import parse_bucket_edges, parse_horizons, run_study, write_study
     from hkbt.study_report import render_study
 
     started = time.perf_counter()
     steps, edges = parse_horizons(horizons), parse_bucket_edges(bucket_edges)
-    config = load_config(config_path, list(overrides) + ([f"run.name={json.dumps(name)}"] if name else []))
-    base_dir = config_path.resolve().parent
-    folder = run_folder(base_dir / config.run.output_dir, config.run.name)
-    simulated = config.prices.source == "synthetic"
-    with _progress() as bars:
+    config, base_dir, folder = load_experiment(config_path, overrides, name)
+    with progress_bars() as bars:
         artifacts = run_study(config, base_dir, steps, edges, beta_window, bars)
     warnings = list(artifacts.warnings)
     run_hash = _run_config_hash(folder)
     if run_hash and run_hash != artifacts.meta["config_hash"]:
         warnings.append(f"{folder.name}/ holds a run made with another config ({run_hash}); the study uses {artifacts.meta['config_hash']}")
-    for line in warnings:
-        err_console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
+    show_warnings(warnings)
     write_study(artifacts, folder, render_study(artifacts))
     show_study(artifacts)
-    if simulated:
-        err_console.print(f"[bold white on red] {SIMULATED_BANNER} [/] prices.source=synthetic: a simulated market for demos only")
+    if config.prices.source == "synthetic":
+        show_simulated_banner()
     Console().print(f"wrote {folder}/study.csv, study_events.csv, study_car.csv  ({time.perf_counter() - started:.1f}s)\n"
                     f"report: {folder / 'study.html'}", highlight=False)
 
