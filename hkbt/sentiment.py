@@ -35,7 +35,6 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import importlib.resources
-import math
 import re
 import sqlite3
 import string
@@ -45,8 +44,7 @@ from typing import NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
-from vaderSentiment import vaderSentiment as _vs
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer, SentiText
 
 from hkbt.errors import ConfigError, DataError
 
@@ -242,7 +240,7 @@ def _read_lexicon_file(name: str = "vader_fin.txt") -> str:
 
 # --- the vader_fin rules ----------------------------------------------------------------
 
-ENGINE_VERSION = "2"
+ENGINE_VERSION = "3"
 """Bumped whenever the rule code below changes what a text scores (part of the cache key)."""
 
 RULE_VALENCE = 2.0
@@ -279,14 +277,6 @@ FIN_RULES: dict[str, str] = {
 """Every vader_fin rule by name, with an example; ``VaderFinScorer.explain`` names these."""
 
 _PUNCT = string.punctuation
-_NEGATE = frozenset(_vs.NEGATE)
-_BOOSTERS: dict[str, float] = dict(_vs.BOOSTER_DICT)
-_SPECIAL_CASES: dict[str, float] = dict(_vs.SPECIAL_CASES)
-_IDIOM_WORDS = frozenset(
-    word for key in list(_SPECIAL_CASES) + [k for k in _BOOSTERS if " " in k] for word in key.split()
-)
-_N_SCALAR = _vs.N_SCALAR
-_C_INCR = _vs.C_INCR
 
 # Words that end the search for a change word's subject on its left: a new clause starts.
 _CLAUSE_WORDS = frozenset(
@@ -469,13 +459,77 @@ class _RuleWords:
         )
 
 
+_ABSENT = object()
+
+
+class _RuleAwareVader(SentimentIntensityAnalyzer):
+    """VADER's analyzer, told which words of the current text the finance rules have valued.
+
+    :meth:`polarity_scores` runs as published: VADER splits the text, gives each word
+    its valence with :meth:`sentiment_valence` (boosters, negation, ALL-CAPS, "no",
+    "least", idioms), applies "but", adds punctuation emphasis and normalises. Before
+    each text the scorer sets two things, which this class feeds into VADER's own steps:
+
+    ``valued``
+        ``{position: valence}`` for the words whose valence the rules decided, in
+        place of the lexicon's; ``None`` means "not an opinion word here" (a quantity
+        noun whose change word carries the sentiment). While VADER values such a
+        word, the lexicon holds that valence for it (or lacks the word), so VADER's
+        heuristics treat a rule valence exactly like a lexicon one. (Its look-backs
+        at neighbouring words read the lexicon as usual; they look for boosters and
+        negations, and no word of the shipped rule lists is one.)
+    ``factor``
+        per-position multipliers (hedges) applied to each word's valence before
+        "but"; ``None`` for none.
+
+    After :meth:`polarity_scores`, ``sentiments`` holds the per-word valences it
+    summed (after hedges and "but"). Being stateful, an instance scores one text at
+    a time.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()  # reads VADER's lexicon and emoji files
+        self.valued: dict[int, float | None] = {}
+        self.factor: list[float] | None = None
+        self.sentiments: list[float] = []
+
+    def sentiment_valence(
+        self, valence: float, sentitext: SentiText, item: str, i: int, sentiments: list[float]
+    ) -> list[float]:
+        value = self.valued.get(i, _ABSENT)
+        if value is _ABSENT:
+            sentiments = super().sentiment_valence(valence, sentitext, item, i, sentiments)
+        else:
+            lexicon = self.lexicon
+            word = item.lower()
+            saved = lexicon.pop(word, _ABSENT)
+            if value is not None:
+                lexicon[word] = value
+            try:
+                sentiments = super().sentiment_valence(valence, sentitext, item, i, sentiments)
+            finally:
+                if saved is _ABSENT:
+                    lexicon.pop(word, None)
+                else:
+                    lexicon[word] = saved
+        if self.factor is not None:
+            sentiments[-1] *= self.factor[i]
+        return sentiments
+
+    def score_valence(self, sentiments: list[float], text: str) -> dict[str, float]:
+        self.sentiments = sentiments
+        return super().score_valence(sentiments, text)
+
+
 class VaderFinScorer:
     """VADER plus hkbt's finance rules and lexicon: the project's own scorer.
 
-    Still VADER underneath: VADER's lexicon, boosters, negation, capitals,
-    punctuation and normalisation, re-implemented on one fast path (see
-    :meth:`_valences`) so that the finance rules can set word valences before
-    VADER's heuristics run. On top of that, in order:
+    Still VADER underneath: every text is scored by the vaderSentiment package's
+    own ``polarity_scores`` (its tokens, boosters, negation, capitals, idioms,
+    "but", punctuation and normalisation), reading hkbt's lexicon instead of
+    VADER's; where the finance rules give a word a valence, VADER is handed that
+    valence for the word at that position (see :class:`_RuleAwareVader`), so its
+    heuristics apply to rule valences as to any lexicon word. In order:
 
     1. **lexicon** (``hkbt/lexicons/vader_fin.txt``): finance, policy and AI words
        and phrases; phrases ("export controls", "rate cut") are first joined into
@@ -509,7 +563,6 @@ class VaderFinScorer:
     """
 
     name = "vader_fin"
-    everyday_weight = EVERYDAY_WEIGHT
     class_thresholds = (-0.2, 0.3)
     """Default 3-class cut (negative, positive); the config's sentiment.negative_threshold /
     positive_threshold take precedence in ``hkbt sentiment``."""
@@ -519,30 +572,49 @@ class VaderFinScorer:
         rules = _read_lexicon_file("vader_fin_rules.txt") if rules_text is None else rules_text
         entries, phrases = _parse_lexicon(text)
         self.rules = _RuleWords(rules)
-        tuning = f"{RULE_VALENCE}/{self.everyday_weight}"  # the two numeric knobs of the rules
-        digest = hashlib.sha256("\0".join((text, rules, tuning)).encode("utf-8")).hexdigest()[:12]
-        self.version = f"{ENGINE_VERSION}+vader{_vader_version()}+lex{digest}"
+        self._sources = (text, rules)
         self.entries = entries
         self.phrases = {**self.rules.phrases, **phrases}
         self._phrase_re = _compile_phrases(self.phrases)
-        analyzer = SentimentIntensityAnalyzer()  # reads VADER's files once
-        self._emojis = {e: d for e, d in analyzer.emojis.items() if len(e) == 1}
+        # Two VADER analyzers reading one lexicon (ours): VADER as published for texts the rules
+        # leave alone, and one that takes the rules' valences (it holds the current text's).
+        self._vader = SentimentIntensityAnalyzer()  # reads VADER's files
+        self._ruled = _RuleAwareVader()
+        self._vader_lexicon = self._vader.lexicon  # VADER's own, kept to rebuild ours from
+        self._emojis = {e: d for e, d in self._vader.emojis.items() if len(e) == 1}
         self._emoji_re = re.compile("[" + re.escape("".join(self._emojis)) + "]") if self._emojis else None
-        # One dict: VADER's lexicon with ours laid over it. Weight 0 means "not an
-        # opinion word here": drop it rather than keep a 0, so that boosters like
-        # "very" next to it add nothing either.
-        # VADER's lexicon has a few slang numbers ("187"); in market news a number is a figure.
-        self.lexicon: dict[str, float] = {w: v for w, v in analyzer.lexicon.items() if not w.isdigit()}
-        for token, weight in entries.items():
-            if weight == 0:
-                self.lexicon.pop(token, None)
-            else:
-                self.lexicon[token] = weight
         self._ours = frozenset(entries)
         self._rule_words = (
             frozenset(self.rules.change) | self.rules.transition | frozenset(self.rules.hedge)
             | frozenset(self.rules.quantity)
         )
+        self.everyday_weight = EVERYDAY_WEIGHT  # builds the lexicon and the version
+
+    @property
+    def everyday_weight(self) -> float:
+        """Weight of words only VADER's own lexicon knows (:data:`EVERYDAY_WEIGHT`); setting it
+        rebuilds the lexicon and changes ``version``."""
+        return self._everyday_weight
+
+    @everyday_weight.setter
+    def everyday_weight(self, weight: float) -> None:
+        self._everyday_weight = weight
+        text, rules = self._sources
+        tuning = f"{RULE_VALENCE}/{weight}"  # the two numeric knobs of the rules
+        digest = hashlib.sha256("\0".join((text, rules, tuning)).encode("utf-8")).hexdigest()[:12]
+        self.version = f"{ENGINE_VERSION}+vader{_vader_version()}+lex{digest}"
+        # One dict, the one VADER reads: its lexicon (VADER-only words at the everyday weight;
+        # a few slang numbers like "187" left out, since in market news a number is a figure)
+        # with ours laid over it. Weight 0 means "not an opinion word here": drop it rather
+        # than keep a 0, so that boosters like "very" next to it add nothing either.
+        lexicon = {w: v * weight for w, v in self._vader_lexicon.items() if not w.isdigit()}
+        for token, value in self.entries.items():
+            if value == 0:
+                lexicon.pop(token, None)
+            else:
+                lexicon[token] = value
+        self.lexicon: dict[str, float] = lexicon
+        self._vader.lexicon = self._ruled.lexicon = lexicon
 
     # -- text to tokens --------------------------------------------------------------------
 
@@ -603,38 +675,27 @@ class VaderFinScorer:
             text = self._demojize(text).strip()
         if self._phrase_re is not None:
             text = self._phrase_re.sub(self._token_for, text)
-        raw = text.split()
-        words = []
-        for token in raw:
-            stripped = token.strip(_PUNCT)
-            words.append(token if len(stripped) <= 2 else stripped)
+        words = SentiText(text).words_and_emoticons  # VADER's own tokens: rule positions are VADER's
         lower = [w.lower() for w in words]
+        has_rule_words = not self._rule_words.isdisjoint(lower)
+        if not has_rule_words and fired is None:
+            return self._vader.polarity_scores(text)["compound"]
         lexicon = self.lexicon
         base: list[float | None] = [lexicon.get(w) for w in lower]
         source = ["vader" if v is not None and w not in self._ours else "lexicon" for w, v in zip(lower, base)]
         spans: dict[int, str] = {}
-        factor: list[float] | None = None
-        rule_words = self._rule_words
-        if any(w in rule_words for w in lower):
-            factor = self._apply_rules(raw, words, lower, base, source, spans)
-        everyday = self.everyday_weight
-        if everyday != 1.0:
-            base = [v * everyday if v is not None and src == "vader" else v for v, src in zip(base, source)]
-        sentiments = self._valences(words, lower, base)
-        if factor is not None:
-            sentiments = [s * f for s, f in zip(sentiments, factor)]
-        if "but" in lower:
-            at = lower.index("but")
-            sentiments = [s * 0.5 if i < at else s * 1.5 if i > at else s for i, s in enumerate(sentiments)]
-        total = sum(sentiments)
-        if total:
-            bangs = min(text.count("!"), 4) * 0.292
-            questions = text.count("?")
-            emphasis = bangs + (0.0 if questions <= 1 else questions * 0.18 if questions <= 3 else 0.96)
-            total = total + emphasis if total > 0 else total - emphasis
-        score = total / math.sqrt(total * total + 15.0)
-        score = round(min(1.0, max(-1.0, score)), 4)
+        factor = self._apply_rules(text.split(), words, lower, base, source, spans) if has_rule_words else None
+        valued = {i: v for i, (w, v) in enumerate(zip(lower, base)) if v != lexicon.get(w)}
+        if not valued and factor is None and fired is None:
+            return self._vader.polarity_scores(text)["compound"]  # rule words, but no rule fired
+        ruled = self._ruled
+        ruled.valued, ruled.factor = valued, factor
+        try:
+            score = ruled.polarity_scores(text)["compound"]
+        finally:
+            ruled.valued, ruled.factor = {}, None
         if fired is not None:
+            sentiments = [float(v) for v in ruled.sentiments]  # VADER leaves an int 0 for plain words
             for i, value in enumerate(sentiments):
                 if not value and i not in spans:
                     continue
@@ -839,107 +900,6 @@ class VaderFinScorer:
                     return now, sign_before * value
             return None
         return None
-
-    # -- VADER, fast ------------------------------------------------------------------------
-
-    @staticmethod
-    def _valences(words: list[str], lower: list[str], base: list[float | None]) -> list[float]:
-        """VADER's per-word valence step for words whose base valence is known.
-
-        Same arithmetic as ``SentimentIntensityAnalyzer.sentiment_valence``
-        (boosters and dampeners up to three words back, negation, ALL-CAPS,
-        "no", "least", idioms), but with the lower-cased words and lexicon look-ups
-        computed once per text instead of once per word.
-        """
-        n = len(words)
-        caps = sum(1 for w in words if w.isupper())
-        cap_diff = 0 < n - caps < n
-        out = [0.0] * n
-        for i in range(n):
-            v = base[i]
-            if v is None:
-                continue
-            w = lower[i]
-            if w in _BOOSTERS or (w == "kind" and i < n - 1 and lower[i + 1] == "of"):
-                continue
-            valence = v
-            if w == "no" and i != n - 1 and base[i + 1] is not None:
-                valence = 0.0
-            if (
-                (i > 0 and lower[i - 1] == "no")
-                or (i > 1 and lower[i - 2] == "no")
-                or (i > 2 and lower[i - 3] == "no" and lower[i - 1] in ("or", "nor"))
-            ):
-                valence = v * _N_SCALAR
-            if cap_diff and words[i].isupper():
-                valence = valence + _C_INCR if valence > 0 else valence - _C_INCR
-            for start in (0, 1, 2):
-                if i > start and base[i - start - 1] is None:
-                    prev = lower[i - start - 1]
-                    scalar = _BOOSTERS.get(prev)
-                    if scalar:
-                        if valence < 0:
-                            scalar = -scalar
-                        if cap_diff and words[i - start - 1].isupper():
-                            scalar = scalar + _C_INCR if valence > 0 else scalar - _C_INCR
-                        if start == 1:
-                            scalar *= 0.95
-                        elif start == 2:
-                            scalar *= 0.9
-                        valence += scalar
-                    if start == 0:
-                        if prev in _NEGATE or "n't" in prev:
-                            valence *= _N_SCALAR
-                    elif start == 1:
-                        if lower[i - 2] == "never" and lower[i - 1] in ("so", "this"):
-                            valence *= 1.25
-                        elif lower[i - 2] == "without" and lower[i - 1] == "doubt":
-                            pass
-                        elif prev in _NEGATE or "n't" in prev:
-                            valence *= _N_SCALAR
-                    else:
-                        if (lower[i - 3] == "never" and lower[i - 2] in ("so", "this")) or lower[i - 1] in ("so", "this"):
-                            valence *= 1.25
-                        elif lower[i - 3] == "without" and (lower[i - 2] == "doubt" or lower[i - 1] == "doubt"):
-                            pass
-                        elif prev in _NEGATE or "n't" in prev:
-                            valence *= _N_SCALAR
-                        if (
-                            w in _IDIOM_WORDS or lower[i - 1] in _IDIOM_WORDS or lower[i - 2] in _IDIOM_WORDS
-                            or lower[i - 3] in _IDIOM_WORDS or (i + 1 < n and lower[i + 1] in _IDIOM_WORDS)
-                        ):
-                            valence = _idioms(valence, lower, i)
-            if i > 0 and base[i - 1] is None and lower[i - 1] == "least":
-                if i == 1 or lower[i - 2] not in ("at", "very"):
-                    valence *= _N_SCALAR
-            out[i] = valence
-        return out
-
-
-def _idioms(valence: float, lower: list[str], i: int) -> float:
-    """VADER's special-case idioms ("the bomb", "kiss of death") and two-word dampeners ("kind of")."""
-    one_zero = f"{lower[i - 1]} {lower[i]}"
-    two_one_zero = f"{lower[i - 2]} {lower[i - 1]} {lower[i]}"
-    two_one = f"{lower[i - 2]} {lower[i - 1]}"
-    three_two_one = f"{lower[i - 3]} {lower[i - 2]} {lower[i - 1]}"
-    three_two = f"{lower[i - 3]} {lower[i - 2]}"
-    for seq in (one_zero, two_one_zero, two_one, three_two_one, three_two):
-        if seq in _SPECIAL_CASES:
-            valence = _SPECIAL_CASES[seq]
-            break
-    n = len(lower)
-    if n - 1 > i:
-        zero_one = f"{lower[i]} {lower[i + 1]}"
-        if zero_one in _SPECIAL_CASES:
-            valence = _SPECIAL_CASES[zero_one]
-    if n - 1 > i + 1:
-        zero_one_two = f"{lower[i]} {lower[i + 1]} {lower[i + 2]}"
-        if zero_one_two in _SPECIAL_CASES:
-            valence = _SPECIAL_CASES[zero_one_two]
-    for gram in (three_two_one, three_two, two_one):
-        if gram in _BOOSTERS:
-            valence += _BOOSTERS[gram]
-    return valence
 
 
 class LmScorer:

@@ -517,7 +517,7 @@ class TestVaderFinRules:
         assert one(bare, "Operating loss narrowed") <= 0  # a loss word alone
         assert bare.version != VaderFinScorer().version
 
-    def test_fast_path_equals_the_vader_package(self, vader):
+    def test_without_rules_and_lexicon_it_is_the_vader_package(self, vader):
         """With no lexicon of ours and no rules, vader_fin's VADER core gives VADER's numbers exactly."""
         core = VaderFinScorer(lexicon_text="", rules_text="")
         core.everyday_weight = 1.0
