@@ -206,6 +206,8 @@ def run_pipeline(config: Config, base_dir: Path = Path("."), progress: Progress 
             "versions": package_versions(),
         },
     }
+    if news_report.duplicates_dropped:
+        warnings.insert(0, f"{news_report.duplicates_dropped} duplicate news item(s) dropped (same url, or same source, time and headline)")
     if news_report.naive_timestamps:
         warnings.insert(0, f"{news_report.naive_timestamps} news timestamp(s) had no UTC offset; read as {config.news.timezone}")
     return RunArtifacts(

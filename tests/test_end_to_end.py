@@ -138,4 +138,5 @@ def test_offline_demo_is_marked_simulated(tmp_path) -> None:
     assert metrics["warning"] == "SIMULATED PRICES" and metrics["run"]["simulated_prices"] is True
     assert "SIMULATED PRICES" in (tmp_path / "demo" / "report.html").read_text()
     assert "SIMULATED PRICES" in result.output
+    assert "warning: 2 duplicate news item(s) dropped" in result.output  # the sample repeats two items on purpose
     assert metrics["trades"] > 0
