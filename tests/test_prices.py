@@ -16,7 +16,6 @@ import pandas as pd
 import pytest
 from fakes_yfinance import FakeDownload, download_frame_from_csv, empty_download
 
-from hkbt import prices
 from hkbt.errors import DataError
 from hkbt.prices import (
     PRICE_COLUMNS,
@@ -374,7 +373,7 @@ class TestYfinance:
     def test_stock_listed_after_start_is_not_an_error(self, fake, tmp_path, caplog):
         first = fetch_yfinance_prices(["9888.HK"], date(2021, 1, 4), date(2021, 6, 30), tmp_path, download=fake)
         assert first["9888.HK"].index[0] == pd.Timestamp("2021-03-23")  # HK listing day
-        with caplog.at_level(logging.WARNING, logger="hkbt.prices"):
+        with caplog.at_level(logging.WARNING, logger="hkbt.prices.yahoo"):
             again = fetch_yfinance_prices(["9888.HK"], date(2021, 1, 4), date(2021, 6, 30), tmp_path, download=fake)
         assert fake.starts_ends()[1] == ("9888.HK", "2021-01-04", "2021-03-24")  # tries the head once more
         assert "no bars to add" in caplog.text
@@ -399,7 +398,7 @@ class TestYfinance:
         fetch_yfinance_prices(["^HSI"], date(2025, 1, 2), date(2025, 3, 31), tmp_path, download=fake)
         before = (tmp_path / "HSI.csv").read_bytes()
         fake.error = ConnectionError("offline")
-        with caplog.at_level(logging.WARNING, logger="hkbt.prices"):
+        with caplog.at_level(logging.WARNING, logger="hkbt.prices.yahoo"):
             frames = fetch_yfinance_prices(["^HSI"], date(2025, 1, 2), date(2025, 4, 30), tmp_path, download=fake)
         assert frames["^HSI"].index[-1] == pd.Timestamp("2025-03-31")
         assert "offline" in caplog.text
@@ -412,7 +411,7 @@ class TestYfinance:
         def crash(src, dst):
             raise OSError("disk full")
 
-        monkeypatch.setattr(prices.os, "replace", crash)
+        monkeypatch.setattr("hkbt.files.os.replace", crash)
         with pytest.raises(OSError, match="disk full"):
             fetch_yfinance_prices(["^HSI"], date(2025, 1, 2), date(2025, 4, 30), tmp_path, download=fake)
         assert (tmp_path / "HSI.csv").read_bytes() == before

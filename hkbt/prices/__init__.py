@@ -1,0 +1,47 @@
+"""Daily OHLCV bars for the backtest: saved CSVs, yfinance (cached), or a seeded simulation.
+
+Every source returns *price frames* of one shape::
+
+                     open     high      low    close      volume
+    date
+    2025-01-27  20118.02 20296.94 20118.02 20197.77  2751200000.0
+
+- index: tz-naive ``DatetimeIndex`` named ``date``, one row per exchange-local session date at
+  midnight (``2025-01-27`` means the Hong Kong session of that day), sorted and unique;
+- columns: exactly :data:`PRICE_COLUMNS`, all float64. Prices are in the quote currency (HKD for
+  ``*.HK``, index points for ``^HSI``); volume is in shares (index volume for ``^HSI``). Volume 0 is
+  valid (Hong Kong half-day sessions often report it).
+
+Sources, one module each:
+
+- :mod:`~hkbt.prices.csv_files`: :func:`load_csv_prices` reads ``<folder>/<ticker>.csv`` in any
+  layout :func:`read_price_csv` knows.
+- :mod:`~hkbt.prices.yahoo`: :func:`fetch_yfinance_prices` downloads auto-adjusted bars and caches
+  them per ticker. This is the only place in hkbt that touches the network.
+- :mod:`~hkbt.prices.synthetic`: :func:`simulate_prices` makes a seeded one-factor market for the
+  offline demo.
+
+:mod:`~hkbt.prices.frames` holds what they share: the frame contract (:func:`check_prices`), cache
+and CSV file names (:func:`ticker_filename`) and :func:`align_to_sessions`. Bars are not aligned to
+the exchange calendar by the sources; :func:`align_to_sessions` does that (and never forward-fills:
+a suspended stock has no bar that day).
+
+.. warning:: Yahoo's OHLC are *back-adjusted* for later dividends and splits, so absolute levels
+   from long ago differ from the prices quoted at the time. Compare returns, not levels.
+"""
+
+from hkbt.prices.csv_files import load_csv_prices, read_price_csv
+from hkbt.prices.frames import PRICE_COLUMNS, align_to_sessions, check_prices, ticker_filename
+from hkbt.prices.synthetic import simulate_prices
+from hkbt.prices.yahoo import fetch_yfinance_prices
+
+__all__ = [
+    "PRICE_COLUMNS",
+    "align_to_sessions",
+    "check_prices",
+    "fetch_yfinance_prices",
+    "load_csv_prices",
+    "read_price_csv",
+    "simulate_prices",
+    "ticker_filename",
+]
