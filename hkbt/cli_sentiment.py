@@ -1,7 +1,8 @@
 """``hkbt sentiment``: score one headline, or evaluate scorers on labelled text.
 
 Thin commands: reading and printing happen here; the numbers come from
-:mod:`hkbt.sentiment` (scores, rule traces) and :mod:`hkbt.evaluation` (metrics).
+:mod:`hkbt.sentiment` (scores), :mod:`hkbt.vader_fin` (rule traces) and
+:mod:`hkbt.evaluation` (metrics).
 Bad input raises :class:`~hkbt.errors.HkbtError`, which the top-level ``hkbt``
 group turns into one ``error: ...`` line and exit status 2.
 """

