@@ -160,11 +160,13 @@ class _Recorder(bt.Analyzer):
     def next(self) -> None:
         strategy = self.strategy
         held = sum(1 for d in strategy.datas if strategy.getposition(d).size)
+        # the session just closed: the latest bar of any feed (a suspended feed lags behind)
+        today = max(d.datetime.datetime(0) for d in strategy.datas if len(d))
         self.equity.append(
             {
-                "session": pd.Timestamp(strategy._today().date()),
-                "value_hkd": self.strategy.broker.getvalue(),
-                "cash_hkd": self.strategy.broker.getcash(),
+                "session": pd.Timestamp(today.date()),
+                "value_hkd": strategy.broker.getvalue(),
+                "cash_hkd": strategy.broker.getcash(),
                 "positions": held,
             }
         )
@@ -202,13 +204,22 @@ def run_backtest(
     for ticker in sorted(prices):
         frame = build_feed_frame(prices[ticker], numbered[numbered.ticker == ticker], topics)
         cerebro.adddata(feed_class(dataname=frame), name=ticker)
-    cerebro.addstrategy(strategy, **dict(params), trade_from=sessions[0].date())
+    warmup = {"trade_from": sessions[0].date()} if "trade_from" in strategy.params._getkeys() else {}
+    cerebro.addstrategy(strategy, **dict(params), **warmup)
     cerebro.addanalyzer(_Recorder, _name="recorder")
     recorder = cerebro.run(runonce=False)[0].analyzers.recorder
 
     equity = pd.DataFrame(recorder.equity).drop_duplicates("session", keep="last").set_index("session")
     equity = equity.loc[equity.index.isin(sessions)]
     fills = pd.DataFrame(recorder.fills, columns=FILL_COLUMNS)
+    early = fills[fills.session < sessions[0]]
+    if len(early):
+        raise StrategyError(
+            "strategy.name",
+            f"{strategy.__name__} traded on warm-up bars before the first session {sessions[0].date()} "
+            f"(first fill {early.session.iloc[0].date()})",
+            "give it a trade_from parameter and place no order before that date, as strategies/sentiment_long.py does",
+        )
     rejected = pd.DataFrame(recorder.rejected, columns=["ticker", "session", "status", "reason", "signal_row"])
     return BacktestResult(equity=equity, fills=fills, rejected=rejected)
 

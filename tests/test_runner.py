@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import backtrader as bt
 import numpy as np
 import pandas as pd
 import pytest
@@ -161,3 +162,35 @@ def test_unknown_strategy_and_parameter_errors_suggest_a_fix() -> None:
         resolve_strategy("sentiment_lon")
     with pytest.raises(StrategyError, match="did you mean strategy.hold_days"):
         check_strategy_params(STRATEGY, {"hold_day": 3})
+
+
+class _BuyOnce(bt.Strategy):
+    """Nothing of SentimentLong's internals: buys 100 shares at the first open it may trade."""
+
+    params = (("trade_from", None), ("respect_warmup", True))
+
+    def next_open(self) -> None:
+        too_early = self.p.respect_warmup and self.data.datetime.date(0) < self.p.trade_from
+        if not self.position and len(self.data) > 1 and not too_early:
+            self.buy(size=100)
+
+
+def _run_buy_once(**params):
+    return run_backtest(
+        {"AAA.HK": bars()}, pd.DataFrame(columns=SIGNAL_COLUMNS), strategy=_BuyOnce, params=params, topics=["ai"],
+        initial_cash=100_000.0, fees=FeeSchedule(), sessions=SESSIONS,
+    )
+
+
+def test_the_runner_needs_nothing_but_a_backtrader_strategy() -> None:
+    result = _run_buy_once()
+    buy = result.fills.iloc[0]
+    assert list(result.fills.side) == ["buy"] and buy.session == SESSIONS[0]
+    assert list(result.equity.index) == list(SESSIONS)
+    last_close = bars().close.loc[SESSIONS[-1]]
+    assert result.equity.value_hkd.iloc[-1] == pytest.approx(100_000 - buy.price * 100 - buy.costs_hkd + 100 * last_close)
+
+
+def test_trading_on_warmup_bars_is_refused() -> None:
+    with pytest.raises(StrategyError, match="traded on warm-up bars before the first session 2025-03-03"):
+        _run_buy_once(respect_warmup=False)
