@@ -125,6 +125,35 @@ def compare(runs: tuple[str, ...], all_runs: bool, output_dir: Path, slug: str |
                     + (f"\nindex: {index}" if index else ""), highlight=False)
 
 
+@cli.command()
+@click.argument("runs", nargs=-1, metavar="RUN...")
+@click.option("--all", "all_runs", is_flag=True, help="Re-render every finished run folder in --dir.")
+@click.option("--dir", "output_dir", type=click.Path(path_type=Path), default=Path("backtests"), show_default=True,
+              help="Folder holding the run folders (run.output_dir).")
+def report(runs: tuple[str, ...], all_runs: bool, output_dir: Path) -> None:
+    """Re-render report.html of finished runs from their files (no backtest is re-run).
+
+    Useful after upgrading hkbt, whose report may have gained sections. Also
+    regenerates <dir>/index.html.
+
+    \b
+    Example:
+      hkbt report demo
+      hkbt report --all
+    """
+    from hkbt.compare import list_runs, resolve_runs, write_index
+    from hkbt.errors import DataError
+    from hkbt.report import write_report
+
+    folders = list_runs(output_dir) if all_runs else resolve_runs(list(runs), output_dir)
+    if not folders:
+        raise DataError("hkbt report", "no runs to render", "name runs, e.g. `hkbt report demo`, or use --all")
+    for folder in folders:
+        Console().print(f"report: {write_report(folder)}", highlight=False)
+    if output_dir.is_dir():
+        write_index(output_dir)
+
+
 METRIC_ROWS = [
     ("total return", "total_return_pct", "benchmark_total_return_pct", "{:+.2f} %"),
     ("CAGR", "cagr_pct", "benchmark_cagr_pct", "{:+.2f} %"),

@@ -385,3 +385,20 @@ def test_write_run_leaves_nothing_when_the_report_fails(runs, tmp_path, monkeypa
     with pytest.raises(Boom):
         results.write_run(artifacts, tmp_path / "never", render)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_hkbt_report_rerenders_a_copied_run_folder(runs, tmp_path):
+    from click.testing import CliRunner
+
+    from hkbt.cli import cli
+
+    copy = tmp_path / "backtests" / "demo"
+    shutil.copytree(runs.demo, copy)
+    (copy / "report.html").write_text("stale", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["report", "demo", "--dir", str(tmp_path / "backtests")])
+    assert result.exit_code == 0, result.output
+    html = (copy / "report.html").read_text(encoding="utf-8")
+    assert html != "stale" and 'data-key="total_return_pct"' in html  # (the page carries its render time)
+    assert (tmp_path / "backtests" / "index.html").is_file()
+    missing = CliRunner().invoke(cli, ["report", "demx", "--dir", str(tmp_path / "backtests")])
+    assert missing.exit_code == 2 and "did you mean 'demo'?" in missing.output
