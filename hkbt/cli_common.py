@@ -56,7 +56,7 @@ def show_warnings(lines: list[str]) -> None:
 
 def show_simulated_banner() -> None:
     """The red banner every synthetic-price command prints after its results."""
-    from hkbt.pipeline import SIMULATED_BANNER
+    from hkbt.prices import SIMULATED_BANNER
 
     err_console.print(f"[bold white on red] {SIMULATED_BANNER} [/] prices.source=synthetic: a simulated market for demos only")
 

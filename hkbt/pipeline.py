@@ -32,7 +32,7 @@ from hkbt.entities import link_entities
 from hkbt.errors import DataError
 from hkbt.metrics import compute_metrics
 from hkbt.news import NewsReport, load_news
-from hkbt.prices import align_to_sessions, fetch_yfinance_prices, load_csv_prices, simulate_prices
+from hkbt.prices import SIMULATED_BANNER, align_to_sessions, fetch_yfinance_prices, load_csv_prices, simulate_prices
 from hkbt.runner import check_strategy_params, resolve_strategy, run_backtest
 from hkbt.sentiment import compose_text, compute_sentiment, get_scorer
 from hkbt.sessions import assign_tradable_session, build_signals, run_sessions
@@ -40,7 +40,6 @@ from hkbt.topics import tag_topics
 from hkbt.trades import build_trades
 
 WARMUP_DAYS = 14  # calendar days of bars loaded before run.start (previous close for sizing)
-SIMULATED_BANNER = "SIMULATED PRICES"
 
 
 @dataclass

@@ -35,6 +35,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from hkbt.files import write_text_atomic
+from hkbt.prices import SIMULATED_BANNER
 from hkbt.report_data import (
     HKT,
     ROLLING_WINDOW,
@@ -51,7 +52,6 @@ from hkbt.report_data import (
     load_run,
 )
 
-SIMULATED_BANNER = "SIMULATED PRICES"
 REPORT_FILE = "report.html"
 HOVER_HEADLINE_CHARS = 140
 SESSIONS = "@sessions"  # stands for the run's session dates in chart data; the page's script fills it in (stored once)

@@ -27,10 +27,10 @@ import pandas as pd
 import yaml
 
 from hkbt.errors import DataError
+from hkbt.metrics import PERIODS_PER_YEAR
+from hkbt.sessions import HKT
 
-PERIODS_PER_YEAR = 252
 ROLLING_WINDOW = 60  # sessions
-HKT = "Asia/Hong_Kong"
 
 RUN_FILES = ("metrics.json", "trades.csv", "equity.csv", "signals.csv", "news.csv", "config.resolved.yaml")
 PRICES_FILE = "prices.csv"

@@ -421,7 +421,8 @@ def run_study(
     prices through :func:`hkbt.pipeline.load_prices`, loaded from ``beta_window`` sessions
     before ``run.start`` to ``run.end``: returns never use bars after ``run.end``.
     """
-    from hkbt.pipeline import SIMULATED_BANNER, load_prices, prepare_news
+    from hkbt.pipeline import load_prices, prepare_news
+    from hkbt.prices import SIMULATED_BANNER
     from hkbt.sessions import run_sessions
 
     horizons, edges = tuple(sorted(horizons)), tuple(edges)

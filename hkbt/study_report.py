@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from hkbt.pipeline import SIMULATED_BANNER
+from hkbt.prices import SIMULATED_BANNER
 from hkbt.study import StudyArtifacts
 
 _ENV = Environment(

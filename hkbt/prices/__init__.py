@@ -32,11 +32,12 @@ a suspended stock has no bar that day).
 
 from hkbt.prices.csv_files import load_csv_prices, read_price_csv
 from hkbt.prices.frames import PRICE_COLUMNS, align_to_sessions, check_prices, ticker_filename
-from hkbt.prices.synthetic import simulate_prices
+from hkbt.prices.synthetic import SIMULATED_BANNER, simulate_prices
 from hkbt.prices.yahoo import fetch_yfinance_prices
 
 __all__ = [
     "PRICE_COLUMNS",
+    "SIMULATED_BANNER",
     "align_to_sessions",
     "check_prices",
     "fetch_yfinance_prices",

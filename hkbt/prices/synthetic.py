@@ -10,6 +10,9 @@ import pandas as pd
 
 from hkbt.errors import DataError
 
+SIMULATED_BANNER = "SIMULATED PRICES"
+"""Said by every output of a run on simulated prices: terminal, metrics.json, reports."""
+
 _TRADING_DAYS = 252
 _BENCHMARK_VOL = 0.22  # annualised, roughly the Hang Seng Index's
 _BENCHMARK_DRIFT = 0.04  # annualised
