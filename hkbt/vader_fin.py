@@ -6,13 +6,14 @@ package scores every text, reading hkbt's lexicon, and a subclass of its
 analyzer (:class:`_RuleAwareVader`) is handed the valence the finance rules
 give a word at a given position. What lives here:
 
-* the two data files and their parsers: ``hkbt/lexicons/vader_fin.txt`` (words,
-  phrases and weights) and ``hkbt/lexicons/vader_fin_rules.txt`` (the word
-  classes the rules look for, in ``@section`` groups);
 * phrase joining ("export controls" -> ``export_controls``, one token);
 * the rules: :data:`FIN_RULES` lists each with an example, and
   :meth:`VaderFinScorer.explain` returns an :class:`Explanation` saying which
   fired for a text.
+
+The two data files, ``hkbt/lexicons/vader_fin.txt`` (words, phrases and weights)
+and ``hkbt/lexicons/vader_fin_rules.txt`` (the word classes the rules look for,
+in ``@section`` groups), are read by :mod:`hkbt.fin_lexicon`.
 
 Example (plain VADER scores this text 0; a rule reads it as good news)::
 
@@ -28,7 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
-import importlib.resources
 import re
 import string
 from collections.abc import Sequence
@@ -36,6 +36,8 @@ from typing import NamedTuple
 
 import numpy as np
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer, SentiText
+
+from hkbt.fin_lexicon import RuleWords, compile_phrases, parse_lexicon, read_lexicon_file
 
 __all__ = [
     "VaderFinScorer",
@@ -56,117 +58,11 @@ def vader_version() -> str:
         return "unknown"
 
 
-# --- the vader_fin lexicon --------------------------------------------------------------
-
-
-def _phrase_token(words: Sequence[str]) -> str:
-    return "_".join(words)
-
-
-def _parse_lexicon(text: str, source: str = "vader_fin.txt") -> tuple[dict[str, float], dict[str, str]]:
-    """Parse the lexicon file format (see the header of ``vader_fin.txt``).
-
-    Returns:
-        ``(entries, phrases)``: ``entries`` maps each single token VADER will see
-        to its valence; ``phrases`` maps each multi-word phrase (words joined by
-        one space, lower case) to the token it is rewritten to.
-
-    Raises:
-        ValueError: a malformed line, a weight outside [-4, 4] or a duplicate term;
-            the message gives ``source:line``.
-    """
-    sections = _parse_sections(text, source, sectioned=False)
-    return sections.get("", ({}, {}))
-
-
-def _parse_sections(
-    text: str, source: str, *, sectioned: bool = True
-) -> dict[str, tuple[dict[str, float], dict[str, str]]]:
-    """Parse ``terms<TAB>weight<TAB>why`` lines, optionally grouped under ``@section`` lines.
-
-    Returns ``{section: (entries, phrases)}`` (section ``""`` when not sectioned).
-    A term may appear in several sections but only once per section.
-    """
-    out: dict[str, tuple[dict[str, float], dict[str, str]]] = {}
-    section = ""
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        where = f"{source}:{number}"
-        if sectioned and line.startswith("@"):
-            section = line[1:].split()[0] if len(line) > 1 else ""
-            if not re.fullmatch(r"[a-z_]+", section):
-                raise ValueError(f"{where}: bad section name {line!r}")
-            continue
-        if sectioned and not section:
-            raise ValueError(f"{where}: entry before the first @section line")
-        entries, phrases = out.setdefault(section, ({}, {}))
-        columns = raw.rstrip("\n").split("\t")
-        if len(columns) != 3:
-            raise ValueError(f"{where}: expected 3 tab-separated columns (terms, weight, why), got {len(columns)}")
-        terms, weight_text, why = (column.strip() for column in columns)
-        try:
-            weight = float(weight_text)
-        except ValueError:
-            raise ValueError(f"{where}: weight {weight_text!r} is not a number") from None
-        if not -4.0 <= weight <= 4.0:
-            raise ValueError(f"{where}: weight {weight} is outside VADER's range -4..4")
-        if not why:
-            raise ValueError(f"{where}: the 'why' column is empty")
-        for term in (t.strip() for t in terms.split(",")):
-            if not term or term != term.lower():
-                raise ValueError(f"{where}: term {term!r} must be non-empty lower case")
-            words = re.split(r"[\s-]+", term)
-            token = _phrase_token(words) if len(words) > 1 else term
-            if token in entries:
-                raise ValueError(f"{where}: term {term!r} is listed twice")
-            entries[token] = weight
-            if len(words) > 1:
-                phrases[" ".join(words)] = token
-    return out
-
-
-def _compile_phrases(phrases: dict[str, str]) -> re.Pattern[str] | None:
-    r"""One regex matching any phrase, longest first, words joined by spaces or hyphens.
-
-    The phrases are merged into a character trie ("rate cut", "rate cuts", "rate hike"
-    become ``rate[\s\-]+(?:cuts?|hike)``), so that at each position of a text only one
-    branch is tried: about ten times faster than a flat alternation of hundreds of phrases.
-    """
-    if not phrases:
-        return None
-    trie: dict = {}
-    for phrase in phrases:
-        node = trie
-        for char in phrase:
-            node = node.setdefault(char, {})
-        node[""] = {}  # end of a phrase
-
-    def pattern(node: dict) -> str:
-        ends = "" in node
-        branches = []
-        for char in sorted(c for c in node if c):
-            head = r"[\s\-]+" if char == " " else re.escape(char)
-            branches.append(head + pattern(node[char]))
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 and not ends else "(?:" + "|".join(branches) + ")"
-        if len(branches) == 1 and not ends:
-            return body
-        return body + "?" if ends else body
-
-    return re.compile(r"(?<![\w-])" + pattern(trie) + r"(?![\w-])", re.IGNORECASE)
-
-
-def _read_lexicon_file(name: str = "vader_fin.txt") -> str:
-    return (importlib.resources.files("hkbt") / "lexicons" / name).read_text(encoding="utf-8")
-
-
 # --- the vader_fin rules ----------------------------------------------------------------
 
 ENGINE_VERSION = "3"
-"""Bumped whenever the rule code below changes what a text scores (part of the cache key)."""
+"""Bumped whenever the rule code below, or the file parsing in :mod:`hkbt.fin_lexicon`, changes what a
+text scores (part of the cache key)."""
 
 RULE_VALENCE = 2.0
 """VADER valence of a plain ordinary change of a financial quantity ("sales rose"): about
@@ -335,55 +231,6 @@ class Explanation(NamedTuple):
     fired: list[tuple[str, str, float]]
 
 
-class _RuleWords:
-    """The word classes of ``vader_fin_rules.txt``, as lookups."""
-
-    def __init__(self, text: str) -> None:
-        sections = _parse_sections(text, "vader_fin_rules.txt")
-        known = {
-            "more_is_better", "more_is_worse", "restriction", "up", "down", "up_before_noun",
-            "down_before_noun", "better", "worse", "noun", "transition", "good_state", "bad_state", "hedge",
-        }
-        unknown = set(sections) - known
-        if unknown:
-            raise ValueError(f"vader_fin_rules.txt: unknown section(s) {', '.join(sorted(unknown))}")
-        get = lambda name: sections.get(name, ({}, {}))[0]  # noqa: E731
-        self.phrases: dict[str, str] = {}
-        for entries, phrases in sections.values():
-            self.phrases.update(phrases)
-        # quantity token -> (polarity: +1 more is better / -1 more is worse, weight, is a restriction)
-        self.quantity: dict[str, tuple[int, float, bool]] = {}
-        for token, weight in get("more_is_better").items():
-            self.quantity[token] = (1, weight, False)
-        for token, weight in get("more_is_worse").items():
-            self.quantity[token] = (-1, weight, False)
-        for token, weight in get("restriction").items():
-            self.quantity[token] = (-1, weight, True)
-        # change token -> (direction +1/-1, strength, fixed sign or 0, comes before its noun)
-        change: dict[str, list[float]] = {}
-        for name, direction in (("up", 1), ("down", -1), ("up_before_noun", 1), ("down_before_noun", -1)):
-            for token, strength in get(name).items():
-                change.setdefault(token, [direction, strength, 0, False])
-                if name.endswith("before_noun"):
-                    change[token][3] = True
-        for name, sign in (("better", 1), ("worse", -1)):
-            for token, strength in get(name).items():
-                entry = change.setdefault(token, [sign, strength, 0, False])
-                entry[2] = sign
-        self.change = {token: (int(d), s, int(f), bool(b)) for token, (d, s, f, b) in change.items()}
-        self.noun = frozenset(get("noun"))
-        missing = self.noun - set(self.change)
-        if missing:
-            raise ValueError(f"vader_fin_rules.txt: @noun words must also be change words: {', '.join(sorted(missing))}")
-        self.transition = frozenset(get("transition"))
-        self.state = {token: w for token, w in get("good_state").items()}
-        self.state.update({token: -w for token, w in get("bad_state").items()})
-        self.hedge = dict(get("hedge"))
-        self.lift_words = frozenset(
-            t for t in ("lift", "lifts", "lifted", "lifting", "remove", "removes", "removed") if t in self.change
-        )
-
-
 _ABSENT = object()
 
 
@@ -493,14 +340,14 @@ class VaderFinScorer:
     positive_threshold take precedence in ``hkbt sentiment``."""
 
     def __init__(self, lexicon_text: str | None = None, rules_text: str | None = None) -> None:
-        text = _read_lexicon_file() if lexicon_text is None else lexicon_text
-        rules = _read_lexicon_file("vader_fin_rules.txt") if rules_text is None else rules_text
-        entries, phrases = _parse_lexicon(text)
-        self.rules = _RuleWords(rules)
+        text = read_lexicon_file() if lexicon_text is None else lexicon_text
+        rules = read_lexicon_file("vader_fin_rules.txt") if rules_text is None else rules_text
+        entries, phrases = parse_lexicon(text)
+        self.rules = RuleWords(rules)
         self._sources = (text, rules)
         self.entries = entries
         self.phrases = {**self.rules.phrases, **phrases}
-        self._phrase_re = _compile_phrases(self.phrases)
+        self._phrase_re = compile_phrases(self.phrases)
         # Two VADER analyzers reading one lexicon (ours): VADER as published for texts the rules
         # leave alone, and one that takes the rules' valences (it holds the current text's).
         self._vader = SentimentIntensityAnalyzer()  # reads VADER's files
