@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,7 @@ import pandas as pd
 from hkbt.config import NewsColumns
 from hkbt.errors import DataError
 
+_HAS_TIME = re.compile(r"\d{1,2}:\d{2}|T\d{2}")  # a time of day ("07:30", "T07") in a timestamp
 NEWS_COLUMNS = ["news_id", "published_at", "headline", "body", "source", "url", "tickers"]
 OPTIONAL = ("body", "source", "url", "tickers")
 
@@ -43,6 +45,7 @@ class NewsReport:
     rows_read: int
     duplicates_dropped: int
     naive_timestamps: int
+    date_only_timestamps: int = 0
 
 
 def load_news(path: Path, columns: NewsColumns, timezone: str = "Asia/Hong_Kong", fmt: str = "auto") -> tuple[pd.DataFrame, NewsReport]:
@@ -127,7 +130,7 @@ def build_news(raw: pd.DataFrame, columns: NewsColumns, timezone: str = "Asia/Ho
     if empty.any():
         raise DataError(f"{where}:{lines[empty].iloc[0]}", "empty headline", "every item needs a headline; drop the row or fill it")
 
-    frame["published_at"], naive = _parse_times(frame.published_at, lines, timezone, where)
+    frame["published_at"], naive, date_only = _parse_times(frame.published_at, lines, timezone, where)
     frame["tickers"] = frame.tickers.map(_split_tickers)
     frame["news_id"] = [
         _news_id(url, source, published, headline)
@@ -136,14 +139,24 @@ def build_news(raw: pd.DataFrame, columns: NewsColumns, timezone: str = "Asia/Ho
     before = len(frame)
     frame = frame.drop_duplicates("news_id", keep="first")
     frame = frame.sort_values(["published_at", "news_id"], kind="stable").reset_index(drop=True)
-    report = NewsReport(rows_read=before, duplicates_dropped=before - len(frame), naive_timestamps=naive)
+    report = NewsReport(
+        rows_read=before, duplicates_dropped=before - len(frame), naive_timestamps=naive, date_only_timestamps=date_only
+    )
     return frame[NEWS_COLUMNS], report
 
 
-def _parse_times(values: pd.Series, lines: pd.Series, timezone: str, where: str) -> tuple[pd.Series, int]:
-    """ISO 8601 strings -> UTC timestamps; naive ones are localised to ``timezone``."""
+def _parse_times(values: pd.Series, lines: pd.Series, timezone: str, where: str) -> tuple[pd.Series, int, int]:
+    """ISO 8601 strings -> UTC timestamps; naive ones are localised to ``timezone``.
+
+    Returns ``(timestamps, naive_count, date_only_count)``.
+
+    Warning — look-ahead: a value with a date but no time of day ("2020-07-18",
+    "Jul 18 2020") says the item appeared *some time* that day. Read as
+    midnight it would trade at that day's open, before it may have existed, so
+    it is read as the last second of that day instead (tradable next session).
+    """
     parsed = []
-    naive = 0
+    naive = date_only = 0
     for value, line in zip(values, lines):
         try:
             stamp = pd.Timestamp(value)
@@ -155,6 +168,9 @@ def _parse_times(values: pd.Series, lines: pd.Series, timezone: str, where: str)
                 f"unparsable published_at {value!r}",
                 "use ISO 8601, e.g. 2025-01-27T07:30:00+08:00",
             )
+        if not _HAS_TIME.search(value):
+            date_only += 1
+            stamp = stamp.normalize() + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
         if stamp.tzinfo is None:
             naive += 1
             try:
@@ -162,7 +178,7 @@ def _parse_times(values: pd.Series, lines: pd.Series, timezone: str, where: str)
             except Exception:  # noqa: BLE001 - pytz/zoneinfo raise several types for DST gaps
                 raise DataError(f"{where}:{line}", f"time {value!r} does not exist or is ambiguous in {timezone}", "give it an explicit UTC offset") from None
         parsed.append(stamp.tz_convert("UTC"))
-    return pd.Series(pd.DatetimeIndex(parsed).as_unit("ns"), index=values.index), naive
+    return pd.Series(pd.DatetimeIndex(parsed).as_unit("ns"), index=values.index), naive, date_only
 
 
 def _split_tickers(value: str) -> list[str]:

@@ -127,3 +127,18 @@ def test_real_rthk_feed_loads_with_column_mapping(shared_news) -> None:
     news, report = load_news(shared_news / "rthk_en_finance_greaterchina_2024-03_2025-04.csv", columns)
     assert report.rows_read == 2096 and len(news) == 2096 and report.naive_timestamps == 0
     assert str(news.published_at.min()) == "2024-03-25 09:37:00+00:00"  # 17:37 HKT
+
+
+def test_date_only_timestamps_are_read_as_the_end_of_that_day() -> None:
+    # "Mar 3 2025" only says the item appeared that day: read as midnight it could trade
+    # at that day's open before it existed, so it counts from 23:59:59 local time
+    raw = pd.DataFrame({"published_at": ["Mar 3 2025", "2025-03-03", "2025-03-03T10:00:00+08:00"], "headline": ["a", "b", "c"]})
+    news, report = build_news(raw, NewsColumns(), "Asia/Hong_Kong")
+    stamps = dict(zip(news.headline, news.published_at.astype(str)))
+    assert stamps["a"] == stamps["b"] == "2025-03-03 15:59:59+00:00"
+    assert stamps["c"] == "2025-03-03 02:00:00+00:00"
+    assert (report.date_only_timestamps, report.naive_timestamps) == (2, 2)
+    from hkbt.sessions import assign_tradable_session
+
+    sessions = assign_tradable_session(news).set_index("headline").tradable_session.astype(str)
+    assert sessions["a"] == "2025-03-04" and sessions["c"] == "2025-03-04"
