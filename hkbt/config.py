@@ -268,8 +268,16 @@ class PricesConfig(_Model):
 
     source: Literal["yfinance", "csv", "synthetic"] = "yfinance"
     csv_dir: Path = Path("../shared/data/prices")
+    csv_files: dict[str, Path] = Field(default_factory=dict)
     cache_dir: Path = Path("data/prices")
     seed: int = 7
+
+    @field_validator("csv_files")
+    @classmethod
+    def _ticker_keys(cls, value: dict[str, Path]) -> dict[str, Path]:
+        for ticker in value:
+            _check_ticker(ticker)
+        return value
 
 
 class StrategyConfig(_Model):

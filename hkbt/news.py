@@ -148,37 +148,42 @@ def build_news(raw: pd.DataFrame, columns: NewsColumns, timezone: str = "Asia/Ho
 def _parse_times(values: pd.Series, lines: pd.Series, timezone: str, where: str) -> tuple[pd.Series, int, int]:
     """ISO 8601 strings -> UTC timestamps; naive ones are localised to ``timezone``.
 
-    Returns ``(timestamps, naive_count, date_only_count)``.
+    Returns ``(timestamps, naive_count, date_only_count)``. Each distinct string
+    is parsed once (archives repeat the same date thousands of times).
 
     Warning — look-ahead: a value with a date but no time of day ("2020-07-18",
     "Jul 18 2020") says the item appeared *some time* that day. Read as
     midnight it would trade at that day's open, before it may have existed, so
     it is read as the last second of that day instead (tradable next session).
     """
-    parsed = []
-    naive = date_only = 0
+    first_line: dict[str, int] = {}  # each distinct value -> the first line it is on, in file order
     for value, line in zip(values, lines):
+        first_line.setdefault(value, line)
+    parsed = {value: _parse_one(value, first_line[value], timezone, where) for value in first_line}
+    stamps = pd.DatetimeIndex([parsed[v][0] for v in values]).as_unit("ns")
+    naive = sum(1 for v in values if parsed[v][1])
+    date_only = sum(1 for v in values if parsed[v][2])
+    return pd.Series(stamps, index=values.index), naive, date_only
+
+
+def _parse_one(value: str, line: int, timezone: str, where: str) -> tuple[pd.Timestamp, bool, bool]:
+    """One timestamp string -> (UTC timestamp, was naive, was date-only)."""
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        stamp = pd.NaT
+    if value == "" or pd.isna(stamp):
+        raise DataError(f"{where}:{line}", f"unparsable published_at {value!r}", "use ISO 8601, e.g. 2025-01-27T07:30:00+08:00")
+    date_only = not _HAS_TIME.search(value)
+    if date_only:
+        stamp = stamp.normalize() + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
+    naive = stamp.tzinfo is None
+    if naive:
         try:
-            stamp = pd.Timestamp(value)
-        except (ValueError, TypeError):
-            stamp = pd.NaT
-        if value == "" or pd.isna(stamp):
-            raise DataError(
-                f"{where}:{line}",
-                f"unparsable published_at {value!r}",
-                "use ISO 8601, e.g. 2025-01-27T07:30:00+08:00",
-            )
-        if not _HAS_TIME.search(value):
-            date_only += 1
-            stamp = stamp.normalize() + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
-        if stamp.tzinfo is None:
-            naive += 1
-            try:
-                stamp = stamp.tz_localize(timezone, ambiguous="raise", nonexistent="raise")
-            except Exception:  # noqa: BLE001 - pytz/zoneinfo raise several types for DST gaps
-                raise DataError(f"{where}:{line}", f"time {value!r} does not exist or is ambiguous in {timezone}", "give it an explicit UTC offset") from None
-        parsed.append(stamp.tz_convert("UTC"))
-    return pd.Series(pd.DatetimeIndex(parsed).as_unit("ns"), index=values.index), naive, date_only
+            stamp = stamp.tz_localize(timezone, ambiguous="raise", nonexistent="raise")
+        except Exception:  # noqa: BLE001 - pytz/zoneinfo raise several types for DST gaps
+            raise DataError(f"{where}:{line}", f"time {value!r} does not exist or is ambiguous in {timezone}", "give it an explicit UTC offset") from None
+    return stamp.tz_convert("UTC"), naive, date_only
 
 
 def _split_tickers(value: str) -> list[str]:

@@ -102,7 +102,7 @@ def load_prices(config: Config, base_dir: Path, sessions: pd.DatetimeIndex, prog
     all_sessions = run_sessions(first, config.run.end)
     source = config.prices.source
     if source == "csv":
-        raw = load_csv_prices(resolve_path(config.prices.csv_dir, base_dir), tickers, first, config.run.end)
+        raw = load_csv_prices(resolve_path(config.prices.csv_dir, base_dir), tickers, first, config.run.end, config.prices.csv_files)
     elif source == "yfinance":
         raw = fetch_yfinance_prices(tickers, first, config.run.end, resolve_path(config.prices.cache_dir, base_dir), progress=progress.price)
     else:

@@ -561,3 +561,14 @@ class TestAlign:
             align_to_sessions(self.frame(["2024-01-06", "2024-02-01"]), sessions, "9988.HK")
         assert caught.value.where == "prices: 9988.HK"
         assert "2024-01-02 .. 2024-01-10" in caught.value.what
+
+
+def test_csv_files_name_a_file_per_ticker(shared_prices):
+    """prices.csv_files: the longer HSI history (layout C) stands in for HSI.csv before mid-2021."""
+    frames = load_csv_prices(
+        shared_prices, ["0700.HK", "^HSI"], date(2020, 3, 2), date(2020, 3, 31),
+        files={"^HSI": Path("alt/HSI_1986-12-31_2024-08-05.csv")},
+    )
+    assert frames["^HSI"].index[0] == pd.Timestamp("2020-03-02") and len(frames["^HSI"]) == len(frames["0700.HK"])
+    with pytest.raises(DataError, match=r"prices.csv_files.\^HSI"):
+        load_csv_prices(shared_prices, ["^HSI"], date(2020, 3, 2), date(2020, 3, 31), files={"^HSI": Path("alt/nope.csv")})

@@ -8,7 +8,7 @@ import csv
 import difflib
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -156,8 +156,14 @@ def _parse_numbers(text: pd.Series, where: str, lines: np.ndarray) -> pd.Series:
     return values
 
 
-def load_csv_prices(folder: Path, tickers: Sequence[str], start: date, end: date) -> dict[str, pd.DataFrame]:
+def load_csv_prices(
+    folder: Path, tickers: Sequence[str], start: date, end: date, files: Mapping[str, Path] | None = None
+) -> dict[str, pd.DataFrame]:
     """Read ``<folder>/<ticker_filename(ticker)>`` for each ticker, keeping dates in ``[start, end]``.
+
+    ``files`` names a file for some tickers instead (``prices.csv_files``), e.g. a
+    longer index history: ``{"^HSI": Path("alt/HSI_1986-12-31_2024-08-05.csv")}``;
+    relative paths there are read from ``folder``.
 
     Returns ``{ticker: price frame}`` in the order given. Raises :class:`DataError` for a missing
     folder or file (suggesting a close file name when there is one) and when a file has no rows in
@@ -175,8 +181,11 @@ def load_csv_prices(folder: Path, tickers: Sequence[str], start: date, end: date
             "create it and put <TICKER>.csv files there (e.g. 9988.HK.csv, HSI.csv), or use prices.source=yfinance",
         )
     frames = {}
+    files = dict(files or {})
     for ticker in tickers:
-        path = folder / ticker_filename(ticker)
+        path = folder / files[ticker] if ticker in files else folder / ticker_filename(ticker)
+        if ticker in files and not path.is_file():
+            raise DataError(str(path), f"no such file (prices.csv_files.{ticker})", "fix the path; relative paths are read from prices.csv_dir")
         if not path.is_file():
             near = difflib.get_close_matches(path.name, sorted(p.name for p in folder.glob("*.csv")), n=1)
             hint = f" (did you mean {near[0]}?)" if near else ""
