@@ -98,7 +98,7 @@ def slice_dates(frame: pd.DataFrame, ticker: str, start: date, end: date, source
             f"prices: {ticker}",
             f"no rows between {start} and {end}; {source} covers "
             f"{frame.index[0]:%Y-%m-%d} .. {frame.index[-1]:%Y-%m-%d}",
-            "choose run dates inside that range or get more data",
+            "choose run dates inside that range, drop the ticker from universe.tickers, or get more data",
         )
     return part
 
