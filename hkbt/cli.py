@@ -52,6 +52,9 @@ def cli() -> None:
       hkbt run                                   # config.yaml
       hkbt run --set prices.source=synthetic --name demo
       hkbt run --config my.yaml --set strategy.entry_threshold=0.7 --name strict
+      hkbt compare demo strict                   # side by side
+      hkbt study --name demo                     # do scores predict abnormal returns?
+      hkbt sentiment score "Operating loss narrowed as costs fell"
     """
 
 
