@@ -53,7 +53,7 @@ def cli() -> None:
       hkbt run --set prices.source=synthetic --name demo
       hkbt run --config my.yaml --set strategy.entry_threshold=0.7 --name strict
       hkbt compare demo strict                   # side by side
-      hkbt study --name demo                     # do scores predict abnormal returns?
+      hkbt study --set prices.source=csv --name real   # do scores predict abnormal returns?
       hkbt sentiment score "Operating loss narrowed as costs fell"
     """
 
