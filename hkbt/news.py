@@ -35,7 +35,6 @@ from hkbt.errors import DataError
 
 _HAS_TIME = re.compile(r"\d{1,2}:\d{2}|T\d{2}")  # a time of day ("07:30", "T07") in a timestamp
 NEWS_COLUMNS = ["news_id", "published_at", "headline", "body", "source", "url", "tickers"]
-OPTIONAL = ("body", "source", "url", "tickers")
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,6 @@ from hkbt.benchmark import compute_index_benchmark, compute_proxy_benchmark
 from hkbt.config import Config
 from hkbt.costs import FeeSchedule
 from hkbt.entities import link_entities
-from hkbt.errors import DataError
 from hkbt.metrics import compute_metrics
 from hkbt.news import NewsReport, load_news
 from hkbt.prices import SIMULATED_BANNER, align_to_sessions, fetch_yfinance_prices, load_csv_prices, simulate_prices

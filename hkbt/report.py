@@ -35,9 +35,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from hkbt.files import write_text_atomic
+from hkbt.sessions import HKT
 from hkbt.prices import SIMULATED_BANNER
 from hkbt.report_data import (
-    HKT,
     ROLLING_WINDOW,
     RunData,
     compute_audit,

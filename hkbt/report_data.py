@@ -28,7 +28,6 @@ import yaml
 
 from hkbt.errors import DataError
 from hkbt.metrics import PERIODS_PER_YEAR
-from hkbt.sessions import HKT
 
 ROLLING_WINDOW = 60  # sessions
 

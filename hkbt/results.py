@@ -143,7 +143,3 @@ def _write_files(artifacts: RunArtifacts, folder: Path) -> None:
     info = {"finished_at": finished, "warnings": list(artifacts.warnings)}
     (folder / "run_info.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
 
-
-def read_equity(folder: Path) -> pd.DataFrame:
-    """Read ``equity.csv`` of a finished run (index: session)."""
-    return pd.read_csv(folder / "equity.csv", index_col="session", parse_dates=["session"])
