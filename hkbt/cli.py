@@ -19,7 +19,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from hkbt import __version__
-from hkbt.cli_common import err_console, experiment_options, load_experiment, progress_bars, show_simulated_banner, show_warnings
+from hkbt.cli_common import (
+    err_console,
+    experiment_options,
+    load_experiment,
+    progress_bars,
+    show_settings,
+    show_simulated_banner,
+    show_warnings,
+)
 from hkbt.cli_sentiment import sentiment
 from hkbt.cli_study import study
 from hkbt.errors import HkbtError
@@ -82,6 +90,7 @@ def run(config_path: Path, overrides: tuple[str, ...], name: str | None) -> None
     show_warnings(artifacts.warnings)
     write_run(artifacts, folder, render_report)  # the report is rendered from the written files
     write_index(folder.parent)
+    show_settings(config)
     show_metrics(artifacts.metrics)
     if config.prices.source == "synthetic":
         show_simulated_banner()

@@ -48,6 +48,35 @@ def load_experiment(config_path: Path, overrides: tuple[str, ...], name: str | N
     return config, base_dir, run_folder(base_dir / config.run.output_dir, config.run.name)
 
 
+def changed_settings(config) -> list[str]:
+    """``key=value`` for every setting that differs from the schema's default (run.name aside).
+
+    >>> from hkbt.config import Config
+    >>> changed_settings(Config.model_validate({"strategy": {"hold_days": 10}}))
+    ['strategy.hold_days=10']
+    """
+    from hkbt.config import Config
+
+    def flatten(tree: dict, prefix: str = "") -> dict[str, object]:
+        flat: dict[str, object] = {}
+        for key, value in tree.items():
+            if isinstance(value, dict) and value and key not in {"lot_sizes", "aliases", "topics", "csv_files"}:
+                flat |= flatten(value, f"{prefix}{key}.")
+            else:
+                flat[f"{prefix}{key}"] = value
+        return flat
+
+    ours, defaults = flatten(config.resolved()), flatten(Config().resolved())
+    return [f"{key}={json.dumps(value, ensure_ascii=False)}" for key, value in ours.items()
+            if key != "run.name" and defaults.get(key) != value]
+
+
+def show_settings(config) -> None:
+    """One ``settings:`` line on stderr naming what differs from the defaults, so a run says what it tried."""
+    changed = changed_settings(config)
+    err_console.print(f"[dim]settings:[/] {escape(', '.join(changed)) if changed else 'all defaults'}", highlight=False, soft_wrap=True)
+
+
 def show_warnings(lines: list[str]) -> None:
     """One ``warning:`` line each on stderr (text escaped: it may come from data)."""
     for line in lines:

@@ -527,3 +527,14 @@ def test_real_console_script_prints_no_traceback(tmp_path: Path):
     line = error_line(completed.stderr)
     assert "news.csv:3: unparsable published_at 'soon'" in line
     assert leftovers(tmp_path / "out", RUN_NAME) == []
+
+
+def test_a_run_names_the_settings_it_changed(tmp_path: Path):
+    from hkbt.cli_common import changed_settings
+    from hkbt.config import Config
+
+    assert changed_settings(Config.model_validate({"strategy": {"hold_days": 10}, "run": {"name": "x"}})) == ["strategy.hold_days=10"]
+    assert changed_settings(Config()) == []
+    assert changed_settings(Config.model_validate({"universe": {"lot_sizes": {"9988.HK": 100}, "tickers": ["9988.HK"]}})) == [
+        'universe.tickers=["9988.HK"]', 'universe.lot_sizes={"9988.HK": 100}'
+    ]
