@@ -156,7 +156,7 @@ class RuleWords:
 
     What :mod:`hkbt.vader_fin`'s rules read: ``quantity`` and ``change`` (token ->
     tuple, shapes in the comments below), ``noun``, ``transition`` and ``lift_words``
-    (sets), ``state`` (token -> signed valence), ``hedge`` (token -> factor) and
+    (sets), ``state`` (token -> signed valence), ``hedge`` and ``subordinate`` (token -> factor) and
     ``phrases`` (as in :func:`parse_lexicon`). Given ``""``, every class is empty:
     the rules are switched off.
 
@@ -170,6 +170,7 @@ class RuleWords:
         known = {
             "more_is_better", "more_is_worse", "restriction", "up", "down", "up_before_noun",
             "down_before_noun", "better", "worse", "noun", "transition", "good_state", "bad_state", "hedge",
+            "subordinate",
         }
         unknown = set(sections) - known
         if unknown:
@@ -206,6 +207,7 @@ class RuleWords:
         self.state = {token: w for token, w in get("good_state").items()}
         self.state.update({token: -w for token, w in get("bad_state").items()})
         self.hedge = dict(get("hedge"))
+        self.subordinate = dict(get("subordinate"))
         self.lift_words = frozenset(
             t for t in ("lift", "lifts", "lifted", "lifting", "remove", "removes", "removed") if t in self.change
         )

@@ -60,7 +60,7 @@ def vader_version() -> str:
 
 # --- the vader_fin rules ----------------------------------------------------------------
 
-ENGINE_VERSION = "3"
+ENGINE_VERSION = "4"
 """Bumped whenever the rule code below, or the file parsing in :mod:`hkbt.fin_lexicon`, changes what a
 text scores (part of the cache key)."""
 
@@ -94,6 +94,10 @@ FIN_RULES: dict[str, str] = {
     "negation": "VADER's negation ('not', 'no', 'never', 'n't', 'without' up to three words "
     "before) also flips rule valences: 'profit did not rise' is negative",
     "but": "after 'but' the sentiment counts 1.5 times, before it half (VADER's rule)",
+    "subordinate": "a headline's news is its main clause: when a clause opened by 'as', 'amid' or "
+    "'following' after it pulls the other way, that clause counts half: 'Wall Street rallies as West "
+    "hits Russia with new sanctions' is positive; when both agree ('cash shrinks as losses persist') "
+    "nothing changes",
 }
 """Every vader_fin rule by name, with an example; ``VaderFinScorer.explain`` names these."""
 
@@ -214,6 +218,32 @@ def _number(token: str, following: str | None) -> float | None:
     return value * (scale or 1.0)
 
 
+_AS_COMPOUND_BEFORE = frozenset({"such", "so", "as", "well", "just", "twice", "same"})
+_AS_COMPOUND_AFTER = frozenset({"well", "much", "many", "long", "soon", "expected", "part", "if", "though", "of", "to"})
+
+
+def _subordinate_clause(lower: list[str], openers: dict[str, float]) -> tuple[int, float] | None:
+    """``(position, factor)`` of the first word opening a subordinate clause after a main one.
+
+    At least two words must come first (the main clause). "as" counts only as a
+    conjunction: not in "such as", "as well as", "as much as", "as expected", "as of".
+
+    >>> _subordinate_clause("stocks rally as sanctions bite".split(), {"as": 0.5})
+    (2, 0.5)
+    >>> _subordinate_clause("such as tariffs".split(), {"as": 0.5}) is None
+    True
+    """
+    for h in range(2, len(lower)):
+        scale = openers.get(lower[h])
+        if scale is None:
+            continue
+        following = lower[h + 1] if h + 1 < len(lower) else ""
+        if lower[h] == "as" and (lower[h - 1] in _AS_COMPOUND_BEFORE or following in _AS_COMPOUND_AFTER):
+            continue
+        return h, scale
+    return None
+
+
 class Explanation(NamedTuple):
     """Why vader_fin gave a text its score (see :meth:`VaderFinScorer.explain`).
 
@@ -253,6 +283,10 @@ class _RuleAwareVader(SentimentIntensityAnalyzer):
     ``factor``
         per-position multipliers (hedges) applied to each word's valence before
         "but"; ``None`` for none.
+    ``clause``
+        ``(position, factor)`` of a subordinate clause after the main one
+        (:func:`_subordinate_clause`), scaled just before scoring when its
+        sentiment pulls against the main clause's; ``None`` for none.
 
     After :meth:`polarity_scores`, ``sentiments`` holds the per-word valences it
     summed (after hedges and "but"). Being stateful, an instance scores one text at
@@ -263,6 +297,8 @@ class _RuleAwareVader(SentimentIntensityAnalyzer):
         super().__init__()  # reads VADER's lexicon and emoji files
         self.valued: dict[int, float | None] = {}
         self.factor: list[float] | None = None
+        self.clause: tuple[int, float] | None = None
+        self.clause_applied: tuple[int, float] | None = None
         self.sentiments: list[float] = []
 
     def sentiment_valence(
@@ -289,6 +325,13 @@ class _RuleAwareVader(SentimentIntensityAnalyzer):
         return sentiments
 
     def score_valence(self, sentiments: list[float], text: str) -> dict[str, float]:
+        self.clause_applied = None
+        if self.clause is not None:
+            at, scale = self.clause
+            main, rest = sum(sentiments[:at]), sum(sentiments[at:])
+            if main * rest < 0:  # the subordinate clause pulls against the main one
+                sentiments = sentiments[:at] + [s * scale for s in sentiments[at:]]
+                self.clause_applied = self.clause
         self.sentiments = sentiments
         return super().score_valence(sentiments, text)
 
@@ -358,6 +401,7 @@ class VaderFinScorer:
         self._ours = frozenset(entries)
         self._rule_words = (
             frozenset(self.rules.change) | self.rules.transition | frozenset(self.rules.hedge)
+            | frozenset(self.rules.subordinate)
             | frozenset(self.rules.quantity)
         )
         self.everyday_weight = EVERYDAY_WEIGHT  # builds the lexicon and the version
@@ -458,14 +502,15 @@ class VaderFinScorer:
         spans: dict[int, str] = {}
         factor = self._apply_rules(text.split(), words, lower, base, source, spans) if has_rule_words else None
         valued = {i: v for i, (w, v) in enumerate(zip(lower, base)) if v != lexicon.get(w)}
-        if not valued and factor is None and fired is None:
+        clause = _subordinate_clause(lower, self.rules.subordinate) if has_rule_words else None
+        if not valued and factor is None and clause is None and fired is None:
             return self._vader.polarity_scores(text)["compound"]  # rule words, but no rule fired
         ruled = self._ruled
-        ruled.valued, ruled.factor = valued, factor
+        ruled.valued, ruled.factor, ruled.clause = valued, factor, clause
         try:
             score = ruled.polarity_scores(text)["compound"]
         finally:
-            ruled.valued, ruled.factor = {}, None
+            ruled.valued, ruled.factor, ruled.clause = {}, None, None
         if fired is not None:
             sentiments = [float(v) for v in ruled.sentiments]  # VADER leaves an int 0 for plain words
             for i, value in enumerate(sentiments):
@@ -480,6 +525,9 @@ class VaderFinScorer:
                         fired.append(("hedge", f"{words[h]} (x{self.rules.hedge[w]:g} after it)", 0.0))
             if "but" in lower and any(sentiments):
                 fired.append(("but", "but (x0.5 before, x1.5 after)", 0.0))
+            if ruled.clause_applied:
+                at, scale = ruled.clause_applied
+                fired.append(("subordinate", f"{words[at]} … (x{scale:g}: pulls against the main clause)", 0.0))
         return score
 
     # -- the rules -------------------------------------------------------------------------
