@@ -356,3 +356,9 @@ class TestSubordinateClause:
     def test_the_main_clause_decides_the_sign(self, fin):
         assert one(fin, "Markets rally amid new sanctions") > 0 > one(fin, "Markets slump amid a record harvest")
 
+
+def test_dampened_hopes_are_not_good_news(fin):
+    # "hopes" is something markets expect: dampening it is not positive, even when it is rate-cut hopes
+    assert one(fin, "Latest US CPI dampens hopes of early rate cut") < 0.3 <= one(fin, "Jobs data boosts hopes of a rate cut")
+    assert one(fin, "Hopes rise for a trade deal") > 0.3
+
