@@ -2,7 +2,7 @@
 
 Every :class:`~hkbt.errors.HkbtError` becomes one line on stderr::
 
-    error: config.yaml:41: strategy.entry_threshold: must be between -1 and 1 (got 3)
+    error: config.yaml:156: strategy.entry_threshold: must be between -1 and 1 (got 3)
 
 and exit status 2, with no traceback and no half-written output.
 """

@@ -5,7 +5,7 @@ applies ``--set a.b=value`` overrides, and validates everything with pydantic.
 Any problem becomes one :class:`~hkbt.errors.ConfigError` naming the file, the
 line (when the key is in the file) and the key::
 
-    error: config.yaml:41: strategy.entry_threshold: must be between -1 and 1 (got 3)
+    error: config.yaml:156: strategy.entry_threshold: must be between -1 and 1 (got 3)
 
 Unknown keys are errors (``extra="forbid"``), with a close-match suggestion.
 """
