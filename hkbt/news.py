@@ -46,6 +46,18 @@ class NewsReport:
     naive_timestamps: int
     date_only_timestamps: int = 0
 
+    def warnings(self, timezone: str) -> list[str]:
+        """One line per fix the user should know about, for ``warning:`` output."""
+        lines = []
+        if self.naive_timestamps:
+            lines.append(f"{self.naive_timestamps} news timestamp(s) had no UTC offset; read as {timezone}")
+        if self.date_only_timestamps:
+            lines.append(f"{self.date_only_timestamps} news timestamp(s) had a date but no time; "
+                         "read as 23:59:59 that day (tradable the next session)")
+        if self.duplicates_dropped:
+            lines.append(f"{self.duplicates_dropped} duplicate news item(s) dropped (same url, or same source, time and headline)")
+        return lines
+
 
 def load_news(path: Path, columns: NewsColumns, timezone: str = "Asia/Hong_Kong", fmt: str = "auto") -> tuple[pd.DataFrame, NewsReport]:
     """Read a news file and return ``(news, report)``; see :func:`build_news`.

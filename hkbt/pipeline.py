@@ -204,12 +204,7 @@ def run_pipeline(config: Config, base_dir: Path = Path("."), progress: Progress 
             "versions": package_versions(),
         },
     }
-    if news_report.duplicates_dropped:
-        warnings.insert(0, f"{news_report.duplicates_dropped} duplicate news item(s) dropped (same url, or same source, time and headline)")
-    if news_report.date_only_timestamps:
-        warnings.insert(0, f"{news_report.date_only_timestamps} news timestamp(s) had a date but no time; read as 23:59:59 that day (tradable the next session)")
-    if news_report.naive_timestamps:
-        warnings.insert(0, f"{news_report.naive_timestamps} news timestamp(s) had no UTC offset; read as {config.news.timezone}")
+    warnings = news_report.warnings(config.news.timezone) + warnings
     return RunArtifacts(
         config=config, news=news, news_report=news_report, signals=signals, fills=result.fills,
         rejected=result.rejected, trades=trades, equity=equity, prices=prices, metrics=metrics, warnings=warnings,

@@ -463,8 +463,7 @@ def run_study(
         "statuses": count_statuses(returns, horizons),
         "config_hash": config.config_hash(),
     }
-    if news_report.naive_timestamps:
-        warnings.insert(0, f"{news_report.naive_timestamps} news timestamp(s) had no UTC offset; read as {config.news.timezone}")
+    warnings = news_report.warnings(config.news.timezone) + warnings
     return StudyArtifacts(config=config, horizons=horizons, edges=edges, beta_window=beta_window, events=table,
                           summary=summary, car=car, meta=meta, warnings=warnings)
 
