@@ -26,8 +26,8 @@ sys.path.insert(0, str(REPO))
 
 from hkbt.config import load_config  # noqa: E402
 from hkbt.pipeline import run_pipeline  # noqa: E402
-from hkbt.report import render_report  # noqa: E402
-from hkbt.results import write_run  # noqa: E402
+from hkbt.reports.run_report import render_report  # noqa: E402
+from hkbt.backtest.results import write_run  # noqa: E402
 
 TICKERS = ["9988.HK", "0700.HK", "1810.HK", "9888.HK", "9999.HK", "9618.HK", "1211.HK", "0175.HK", "3690.HK", "1024.HK"]
 NAMES = ["Alibaba", "Tencent", "Xiaomi", "Baidu", "NetEase", "JD.com", "BYD", "Geely", "Meituan", "Kuaishou"]

@@ -32,7 +32,7 @@ SHARED = REPO.parent / "shared" / "data"
 sys.path.insert(0, str(REPO))
 
 from hkbt.errors import HkbtError  # noqa: E402
-from hkbt.sentiment import SCORERS, get_scorer  # noqa: E402
+from hkbt.sentiment.scoring import SCORERS, get_scorer  # noqa: E402
 
 TARGET_PER_S = 20_000
 

@@ -2,10 +2,15 @@
 
 Data flows one way, each stage a pure function from frame to frame::
 
-    config -> news -> entities -> sentiment -> topics -> sessions
-           -> prices + costs + strategy (runner) -> metrics -> results -> report
+    config -> news (load, entities, topics, sessions, signals) <- sentiment (scorers)
+           -> prices + backtest (runner, costs, strategy) -> trades, metrics -> results
+           -> reports (run report, compare, index, study page)
 
-Only :mod:`hkbt.cli` turns :class:`hkbt.errors.HkbtError` into an exit code.
+Subpackages: :mod:`hkbt.news`, :mod:`hkbt.sentiment`, :mod:`hkbt.prices`,
+:mod:`hkbt.backtest`, :mod:`hkbt.analysis`, :mod:`hkbt.reports`,
+:mod:`hkbt.cli`; :mod:`hkbt.pipeline` wires one run together.
+
+Only :mod:`hkbt.cli.main` turns :class:`hkbt.errors.HkbtError` into an exit code.
 """
 
 __version__ = "0.1.0"

@@ -328,7 +328,7 @@ class StrategyConfig(_Model):
 
 
 class CostsConfig(_Model):
-    """Broker commission; the statutory HK fees are fixed in hkbt.costs.FeeSchedule."""
+    """Broker commission; the statutory HK fees are fixed in hkbt.backtest.costs.FeeSchedule."""
 
     brokerage_rate: float = Field(0.0003, ge=0, lt=0.05)
     brokerage_min: float = Field(50.0, ge=0)

@@ -7,7 +7,7 @@ The stages, in the order data flows::
       -> prices (csv | yfinance | synthetic) -> run_backtest (Backtrader)
       -> build_trades -> benchmarks -> compute_metrics
 
-``run_pipeline`` returns a :class:`RunArtifacts`; :mod:`hkbt.results` writes
+``run_pipeline`` returns a :class:`RunArtifacts`; :mod:`hkbt.backtest.results` writes
 it. Relative paths in the config are resolved against ``base_dir`` (the
 folder of the config file), so a config works from any working directory.
 """
@@ -25,18 +25,19 @@ from pathlib import Path
 import pandas as pd
 
 from hkbt import __version__
-from hkbt.benchmark import compute_index_benchmark, compute_proxy_benchmark
+from hkbt.backtest.benchmark import compute_index_benchmark, compute_proxy_benchmark
 from hkbt.config import Config
-from hkbt.costs import FeeSchedule
-from hkbt.entities import link_entities
-from hkbt.metrics import compute_metrics
-from hkbt.news import NewsReport, load_news
+from hkbt.backtest.costs import FeeSchedule
+from hkbt.news.entities import link_entities
+from hkbt.backtest.metrics import compute_metrics
+from hkbt.news.load import NewsReport, load_news
 from hkbt.prices import SIMULATED_BANNER, align_to_sessions, fetch_yfinance_prices, load_csv_prices, simulate_prices
-from hkbt.runner import check_strategy_params, resolve_strategy, run_backtest
-from hkbt.sentiment import compose_text, compute_sentiment, get_scorer
-from hkbt.sessions import assign_tradable_session, build_signals, run_sessions
-from hkbt.topics import tag_topics
-from hkbt.trades import build_trades
+from hkbt.backtest.runner import check_strategy_params, resolve_strategy, run_backtest
+from hkbt.sentiment.scoring import compose_text, compute_sentiment, get_scorer
+from hkbt.news.sessions import assign_tradable_session, run_sessions
+from hkbt.news.signals import build_signals
+from hkbt.news.topics import tag_topics
+from hkbt.backtest.trades import build_trades
 
 WARMUP_DAYS = 14  # calendar days of bars loaded before run.start (previous close for sizing)
 

@@ -1,6 +1,6 @@
 """Long HK tech names on the session strong positive policy/AI news becomes tradable.
 
-The strategy sees only what :mod:`hkbt.runner` puts on each data feed: daily
+The strategy sees only what :mod:`hkbt.backtest.runner` puts on each data feed: daily
 OHLCV bars plus per-session signal lines, where the value on session ``S`` is
 built exclusively from news whose cutoff (09:00 HKT by default) is before
 ``S``'s open:

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from hkbt.sentiment import Scorer, VaderScorer
-    from hkbt.vader_fin import VaderFinScorer
+    from hkbt.sentiment.scoring import Scorer, VaderScorer
+    from hkbt.sentiment.vader_fin import VaderFinScorer
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
@@ -60,14 +60,14 @@ def shared_news() -> Path:
 
 @pytest.fixture(scope="module")
 def vader() -> VaderScorer:
-    from hkbt.sentiment import VaderScorer
+    from hkbt.sentiment.scoring import VaderScorer
 
     return VaderScorer()
 
 
 @pytest.fixture(scope="module")
 def fin() -> VaderFinScorer:
-    from hkbt.vader_fin import VaderFinScorer
+    from hkbt.sentiment.vader_fin import VaderFinScorer
 
     return VaderFinScorer()
 

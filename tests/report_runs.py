@@ -22,7 +22,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from hkbt.cli import cli
+from hkbt.cli.main import cli
 
 from conftest import REPO_ROOT
 

@@ -7,7 +7,7 @@ import re
 
 from click.testing import CliRunner
 
-from hkbt.cli import cli
+from hkbt.cli.main import cli
 
 from conftest import REPO_ROOT
 

@@ -1,0 +1,1 @@
+"""Analysis beyond one backtest: the event study."""

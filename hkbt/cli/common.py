@@ -1,0 +1,127 @@
+"""Plumbing shared by the commands: experiment options, progress bars, messages.
+
+``hkbt run`` and ``hkbt study`` read the same experiment (``--config``,
+``--set``, ``--name``) and report the same way, so both build on these.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+err_console = Console(stderr=True)
+
+
+def experiment_options(name_help: str) -> Callable:
+    """Decorate a command with ``--config``, ``--set`` (repeatable) and ``--name``."""
+
+    def decorate(command: Callable) -> Callable:
+        command = click.option("--name", help=name_help)(command)
+        command = click.option(
+            "--set", "overrides", multiple=True, metavar="KEY=VALUE",
+            help="Override a config key, typed by the schema, e.g. --set strategy.hold_days=10. Repeatable.",
+        )(command)
+        return click.option(
+            "--config", "config_path", type=click.Path(path_type=Path), default=Path("config.yaml"), show_default=True,
+            help="YAML experiment file; relative paths inside it are read from its folder.",
+        )(command)
+
+    return decorate
+
+
+def load_experiment(config_path: Path, overrides: tuple[str, ...], name: str | None):
+    """Validated config, the folder its relative paths are read from, and the run folder.
+
+    ``--name`` is the same as ``--set run.name=NAME`` (kept a string even if it looks like a number).
+    """
+    from hkbt.config import load_config
+    from hkbt.backtest.results import run_folder
+
+    config = load_config(config_path, list(overrides) + ([f"run.name={json.dumps(name)}"] if name else []))
+    base_dir = config_path.resolve().parent
+    return config, base_dir, run_folder(base_dir / config.run.output_dir, config.run.name)
+
+
+def changed_settings(config) -> list[str]:
+    """``key=value`` for every setting that differs from the schema's default (run.name aside).
+
+    >>> from hkbt.config import Config
+    >>> changed_settings(Config.model_validate({"strategy": {"hold_days": 10}}))
+    ['strategy.hold_days=10']
+    """
+    from hkbt.config import Config
+
+    def flatten(tree: dict, prefix: str = "") -> dict[str, object]:
+        flat: dict[str, object] = {}
+        for key, value in tree.items():
+            if isinstance(value, dict) and value and key not in {"lot_sizes", "aliases", "topics", "csv_files"}:
+                flat |= flatten(value, f"{prefix}{key}.")
+            else:
+                flat[f"{prefix}{key}"] = value
+        return flat
+
+    ours, defaults = flatten(config.resolved()), flatten(Config().resolved())
+    return [f"{key}={json.dumps(value, ensure_ascii=False)}" for key, value in ours.items()
+            if key != "run.name" and defaults.get(key) != value]
+
+
+def show_settings(config) -> None:
+    """One ``settings:`` line on stderr naming what differs from the defaults, so a run says what it tried."""
+    changed = changed_settings(config)
+    err_console.print(f"[dim]settings:[/] {escape(', '.join(changed)) if changed else 'all defaults'}", highlight=False, soft_wrap=True)
+
+
+def show_warnings(lines: list[str]) -> None:
+    """One ``warning:`` line each on stderr (text escaped: it may come from data)."""
+    for line in lines:
+        err_console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
+
+
+def show_simulated_banner() -> None:
+    """The red banner every synthetic-price command prints after its results."""
+    from hkbt.prices import SIMULATED_BANNER
+
+    err_console.print(f"[bold white on red] {SIMULATED_BANNER} [/] prices.source=synthetic: a simulated market for demos only")
+
+
+class progress_bars:
+    """rich progress bars for price downloads and news scoring (stderr, terminals only).
+
+    ``with progress_bars() as hooks:`` yields a :class:`hkbt.pipeline.Progress`
+    whose callbacks drive the bars; off a terminal the hooks are empty.
+    """
+
+    def __enter__(self):
+        from hkbt.pipeline import Progress as Hooks
+
+        self._bars = None
+        if not err_console.is_terminal:
+            return Hooks()
+        self._bars = bars = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                     TimeElapsedColumn(), console=err_console, transient=True)
+        bars.__enter__()
+        tasks: dict[str, int] = {}
+
+        def price(ticker: str) -> None:
+            if "prices" not in tasks:
+                tasks["prices"] = bars.add_task("prices", total=None)
+            bars.update(tasks["prices"], advance=1, description=f"prices {ticker}")
+
+        def scoring_total(total: int) -> None:
+            tasks["scores"] = bars.add_task("scoring news", total=total)
+
+        def scored(count: int) -> None:
+            if "scores" in tasks:
+                bars.update(tasks["scores"], advance=count)
+
+        return Hooks(price=price, scored=scored, scoring_total=scoring_total)
+
+    def __exit__(self, *exc) -> None:
+        if self._bars is not None:
+            self._bars.__exit__(*exc)

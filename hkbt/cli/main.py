@@ -1,0 +1,213 @@
+"""Command line: thin commands over the library.
+
+Every :class:`~hkbt.errors.HkbtError` becomes one line on stderr::
+
+    error: config.yaml:156: strategy.entry_threshold: must be between -1 and 1 (got 3)
+
+and exit status 2, with no traceback and no half-written output.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from hkbt import __version__
+from hkbt.cli.common import (
+    err_console,
+    experiment_options,
+    load_experiment,
+    progress_bars,
+    show_settings,
+    show_simulated_banner,
+    show_warnings,
+)
+from hkbt.cli.sentiment import sentiment
+from hkbt.cli.study import study
+from hkbt.errors import HkbtError
+
+EXIT_USER_ERROR = 2
+
+
+class _Group(click.Group):
+    """Turns HkbtError from any command into ``error: ...`` and exit 2."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except HkbtError as exc:
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
+            sys.exit(EXIT_USER_ERROR)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hkbt")
+def cli() -> None:
+    """Backtest news-sentiment strategies on Hong Kong tech stocks.
+
+    News is scored, tagged (policy, AI), linked to companies and aligned to
+    HKEX sessions without look-ahead; a Backtrader strategy trades it and the
+    result is compared with buy-and-hold Hang Seng Index.
+
+    \b
+    Examples:
+      hkbt run                                   # config.yaml
+      hkbt run --set prices.source=synthetic --name demo
+      hkbt run --config my.yaml --set strategy.entry_threshold=0.7 --name strict
+      hkbt compare demo strict                   # side by side
+      hkbt study --set prices.source=csv --name real   # do scores predict abnormal returns?
+      hkbt sentiment score "Operating loss narrowed as costs fell"
+    """
+
+
+@cli.command()
+@experiment_options(name_help="Run name (folder under backtests/); same as --set run.name=NAME.")
+def run(config_path: Path, overrides: tuple[str, ...], name: str | None) -> None:
+    """Run one backtest and write backtests/<name>/.
+
+    Writes metrics.json, trades.csv, equity.csv, signals.csv, news.csv,
+    config.resolved.yaml and report.html, then prints the headline metrics.
+
+    \b
+    Example:
+      hkbt run --set prices.source=csv --set prices.csv_dir=../shared/data/prices --name real
+    """
+    from hkbt.reports.compare import write_index
+    from hkbt.pipeline import run_pipeline
+    from hkbt.reports.run_report import render_report
+    from hkbt.backtest.results import write_run
+
+    started = time.perf_counter()
+    config, base_dir, folder = load_experiment(config_path, overrides, name)
+    with progress_bars() as bars:
+        artifacts = run_pipeline(config, base_dir, bars)
+    show_warnings(artifacts.warnings)
+    write_run(artifacts, folder, render_report)  # the report is rendered from the written files
+    write_index(folder.parent)
+    show_settings(config)
+    show_metrics(artifacts.metrics)
+    if config.prices.source == "synthetic":
+        show_simulated_banner()
+    Console().print(f"wrote {folder}  ({time.perf_counter() - started:.1f}s)\nreport: {folder / 'report.html'}", highlight=False)
+
+
+@cli.command()
+@click.argument("runs", nargs=-1, metavar="RUN...")
+@click.option("--all", "all_runs", is_flag=True, help="Compare every finished run folder in --dir.")
+@click.option("--dir", "output_dir", type=click.Path(path_type=Path), default=Path("backtests"), show_default=True,
+              help="Folder holding the run folders (run.output_dir); the page goes to <dir>/compare/.")
+@click.option("--out", "slug", metavar="NAME", help="Page name under <dir>/compare/ (default: the run names joined by _vs_; 'all' with --all).")
+def compare(runs: tuple[str, ...], all_runs: bool, output_dir: Path, slug: str | None) -> None:
+    """Compare finished runs side by side: <dir>/compare/<NAME>.html.
+
+    RUN is a run name (a folder in --dir) or the path of a run folder. The page
+    has one metrics column per run with the best value of each row
+    highlighted, overlaid equity curves and drawdowns with the benchmark, the
+    config keys that differ, trades per ticker, and links to each report.
+    Also regenerates <dir>/index.html.
+
+    \b
+    Example:
+      hkbt run --set prices.source=synthetic --set strategy.entry_threshold=0.7 --name strict
+      hkbt compare demo strict
+      hkbt compare --all
+    """
+    from hkbt.reports.compare import list_runs, resolve_runs, write_compare, write_index
+    from hkbt.errors import DataError
+
+    if all_runs:
+        found = list_runs(output_dir)
+        folders = found + [f for f in resolve_runs(list(runs), output_dir) if f not in found]
+        slug = slug or "all"
+    elif runs:
+        folders = resolve_runs(list(runs), output_dir)
+    else:
+        raise DataError("hkbt compare", "no runs given", "name runs, e.g. `hkbt compare demo strict`, or use --all")
+    if not folders:
+        raise DataError(str(output_dir), "no finished runs to compare", "run `hkbt run --name NAME` first")
+    page = write_compare(folders, output_dir, slug)
+    index = write_index(output_dir) if output_dir.is_dir() else None
+    Console().print(f"compared {len(folders)} run(s): {', '.join(f.name for f in folders)}\ncomparison: {page}"
+                    + (f"\nindex: {index}" if index else ""), highlight=False)
+
+
+@cli.command()
+@click.argument("runs", nargs=-1, metavar="RUN...")
+@click.option("--all", "all_runs", is_flag=True, help="Re-render every finished run folder in --dir.")
+@click.option("--dir", "output_dir", type=click.Path(path_type=Path), default=Path("backtests"), show_default=True,
+              help="Folder holding the run folders (run.output_dir).")
+def report(runs: tuple[str, ...], all_runs: bool, output_dir: Path) -> None:
+    """Re-render report.html of finished runs from their files (no backtest is re-run).
+
+    Useful after upgrading hkbt, whose report may have gained sections. Also
+    regenerates <dir>/index.html.
+
+    \b
+    Example:
+      hkbt report demo
+      hkbt report --all
+    """
+    from hkbt.reports.compare import list_runs, resolve_runs, write_index
+    from hkbt.errors import DataError
+    from hkbt.reports.run_report import write_report
+
+    folders = list_runs(output_dir) if all_runs else resolve_runs(list(runs), output_dir)
+    if not folders:
+        raise DataError("hkbt report", "no runs to render", "name runs, e.g. `hkbt report demo`, or use --all")
+    for folder in folders:
+        Console().print(f"report: {write_report(folder)}", highlight=False)
+    if output_dir.is_dir():
+        write_index(output_dir)
+
+
+METRIC_ROWS = [
+    ("total return", "total_return_pct", "benchmark_total_return_pct", "{:+.2f} %"),
+    ("CAGR", "cagr_pct", "benchmark_cagr_pct", "{:+.2f} %"),
+    ("max drawdown", "max_drawdown_pct", "benchmark_max_drawdown_pct", "{:.2f} %"),
+    ("excess return", "excess_return_pct", None, "{:+.2f} %"),
+    ("annual volatility", "annual_volatility_pct", None, "{:.2f} %"),
+    ("Sharpe", "sharpe", None, "{:.2f}"),
+    ("Sortino", "sortino", None, "{:.2f}"),
+    ("Calmar", "calmar", None, "{:.2f}"),
+    ("alpha (annual)", "alpha_pct", None, "{:+.2f} %"),
+    ("beta", "beta", None, "{:.2f}"),
+    ("trades", "trades", None, "{}"),
+    ("win rate", "win_rate_pct", None, "{:.1f} %"),
+    ("profit factor", "profit_factor", None, "{:.2f}"),
+    ("avg holding", "avg_holding_days", None, "{:.1f} sessions"),
+    ("exposure", "exposure_pct", None, "{:.1f} %"),
+    ("total costs", "total_costs_hkd", None, "HK$ {:,.0f}"),
+]
+
+
+def show_metrics(metrics: dict) -> None:
+    """Print the headline metrics as a table on stdout."""
+    run = metrics["run"]
+    table = Table(title=f"{run['name']}: {run['start']} → {run['end']} · {run['strategy']} vs {run['benchmark']}")
+    table.add_column("metric")
+    table.add_column("strategy", justify="right")
+    table.add_column(run["benchmark"], justify="right")
+
+    def fmt(key: str | None, pattern: str) -> str:
+        value = metrics.get(key) if key else None
+        return "—" if value is None else pattern.format(value)
+
+    for label, ours, theirs, pattern in METRIC_ROWS:
+        table.add_row(label, fmt(ours, pattern), fmt(theirs, pattern) if theirs else "")
+    Console().print(table)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="hkbt")
+
+
+
+cli.add_command(study)
+cli.add_command(sentiment)

@@ -1,0 +1,252 @@
+"""``hkbt sentiment``: score one headline, or evaluate scorers on labelled text.
+
+Thin commands: reading and printing happen here; the numbers come from
+:mod:`hkbt.sentiment.scoring` (scores), :mod:`hkbt.sentiment.vader_fin` (rule traces) and
+:mod:`hkbt.sentiment.evaluation` (metrics).
+Bad input raises :class:`~hkbt.errors.HkbtError`, which the top-level ``hkbt``
+group turns into one ``error: ...`` line and exit status 2.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+import numpy as np
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from hkbt.errors import ConfigError, DataError
+
+TEXT_COLUMNS = ("news", "headline", "text", "sentence", "title")
+"""Text columns tried in this order when ``--text-col`` is not given."""
+
+DEFAULT_SCORERS = ("vader", "vader_fin")
+
+
+@click.group()
+def sentiment() -> None:
+    """Score headlines and evaluate sentiment scorers on labelled text.
+
+    \b
+    Examples:
+      hkbt sentiment score "Operating loss narrowed as costs fell"
+      hkbt sentiment eval --data tests/data/heldout_headlines.csv --errors 5
+      hkbt sentiment eval --data ../shared/data/sentiment/financial_phrasebank_all.csv \\
+          --scorer vader --scorer vader_fin --scorer lm
+    """
+
+
+def _load_config(config_path: Path | None):
+    """The config at ``config_path``; without one, ./config.yaml if present, else the defaults."""
+    from hkbt.config import Config, load_config
+
+    if config_path is None:
+        default = Path("config.yaml")
+        return load_config(default) if default.is_file() else Config()
+    return load_config(config_path)
+
+
+def _thresholds(scorer, config) -> tuple[float, float]:
+    """(negative, positive) 3-class cut: config for vader_fin, the scorer's own convention otherwise."""
+    if scorer.name == "vader_fin":
+        return config.sentiment.negative_threshold, config.sentiment.positive_threshold
+    return getattr(scorer, "class_thresholds", (-0.05, 0.05))
+
+
+def _build_scorers(names: tuple[str, ...]):
+    from hkbt.sentiment.scoring import SCORERS, get_scorer
+
+    scorers = []
+    for name in dict.fromkeys(names):  # keep order, drop repeats
+        if name not in SCORERS:
+            raise ConfigError("--scorer", f"unknown scorer {name!r}", "choose from: " + ", ".join(SCORERS))
+        scorers.append(get_scorer(name))
+    return scorers
+
+
+def load_labelled(path: Path, text_col: str | None, label_col: str, encoding: str | None) -> tuple[pd.DataFrame, str]:
+    """Read a labelled CSV or JSON Lines file; return ``(frame, text column)``.
+
+    Tries UTF-8 then Latin-1 unless ``encoding`` is given. Rows with no text are dropped.
+
+    Raises:
+        DataError: missing or unreadable file, missing column, no rows.
+    """
+    where = str(path)
+    if not path.is_file():
+        raise DataError(where, "file not found", "pass --data PATH to a CSV or JSON Lines file")
+    encodings = [encoding] if encoding else ["utf-8", "latin-1"]
+    frame = None
+    for enc in encodings:
+        try:
+            if path.suffix.lower() in (".jsonl", ".json", ".ndjson"):
+                frame = pd.read_json(path, lines=True, encoding=enc)
+            else:
+                frame = pd.read_csv(path, encoding=enc)
+            break
+        except UnicodeDecodeError:
+            continue
+        except LookupError:
+            raise DataError(where, f"unknown encoding {enc!r}", "e.g. --encoding utf-8 or --encoding latin-1") from None
+        except (ValueError, pd.errors.ParserError) as exc:
+            raise DataError(where, f"cannot parse ({str(exc).splitlines()[0]})") from None
+    if frame is None:
+        raise DataError(where, f"cannot decode as {' or '.join(encodings)}", "pass --encoding")
+    columns = [str(c) for c in frame.columns]
+    if text_col is None:
+        text_col = next((c for c in TEXT_COLUMNS if c in columns), None)
+        if text_col is None:
+            raise DataError(where, f"no text column (tried {', '.join(TEXT_COLUMNS)})",
+                            f"pass --text-col, one of: {', '.join(columns)}")
+    for option, column in (("--text-col", text_col), ("--label-col", label_col)):
+        if column not in columns:
+            raise DataError(where, f"no column {column!r}", f"pass {option}, one of: {', '.join(columns)}")
+    frame = frame[frame[text_col].notna() & (frame[text_col].astype(str).str.strip() != "")]
+    if frame.empty:
+        raise DataError(where, "no rows with text")
+    return frame.reset_index(drop=True), text_col
+
+
+@sentiment.command("eval")
+@click.option("--data", "data_path", required=True, type=click.Path(path_type=Path),
+              help="Labelled CSV (or .jsonl): one text column and one label column.")
+@click.option("--text-col", default=None, help=f"Text column [default: first of {', '.join(TEXT_COLUMNS)}].")
+@click.option("--label-col", default="label", show_default=True,
+              help="positive/neutral/negative (any case), or numbers in [-1, 1] (detected).")
+@click.option("--scorer", "scorer_names", multiple=True, metavar="NAME",
+              help=f"Scorer to evaluate; repeat for several [default: {', '.join(DEFAULT_SCORERS)}].")
+@click.option("--errors", "errors_n", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Also print the N worst misses of each scorer.")
+@click.option("--encoding", default=None, help="File encoding [default: try utf-8, then latin-1].")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
+              help="Config for vader_fin's 3-class thresholds [default: ./config.yaml if present].")
+def eval_command(data_path: Path, text_col: str | None, label_col: str, scorer_names: tuple[str, ...],
+                 errors_n: int, encoding: str | None, config_path: Path | None) -> None:
+    """Compare scorers with human labels: accuracy, macro-F1, precision/recall, confusion.
+
+    Class labels (positive / neutral / negative) are compared after cutting each
+    score into a class: vader_fin at sentiment.negative_threshold /
+    positive_threshold from the config, vader and lm at their authors' +/-0.05.
+    Numeric labels in [-1, 1] are compared by Pearson correlation and cosine.
+
+    \b
+    Example:
+      hkbt sentiment eval --data ../shared/data/sentiment/financial_phrasebank_all.csv \\
+          --scorer vader --scorer vader_fin --errors 5
+    """
+    from hkbt.sentiment import evaluation as ev
+    from hkbt.sentiment.scoring import score_texts
+
+    config = _load_config(config_path)
+    scorers = _build_scorers(scorer_names or DEFAULT_SCORERS)
+    frame, text_col = load_labelled(data_path, text_col, label_col, encoding)
+    texts = frame[text_col].astype(str).tolist()
+    continuous = ev.is_continuous(frame[label_col])
+    labels = (pd.to_numeric(frame[label_col]).to_numpy(dtype=float) if continuous
+              else ev.normalise_labels(frame[label_col].tolist(), where=f"{data_path}: {label_col}"))
+
+    results = []
+    for scorer in scorers:
+        started = time.perf_counter()
+        scores = score_texts(texts, scorer)
+        seconds = time.perf_counter() - started
+        cut = _thresholds(scorer, config)
+        metrics = (ev.compute_continuous_metrics(labels, scores) if continuous
+                   else ev.compute_class_metrics(labels, ev.to_classes(scores, *cut)))
+        results.append((scorer, scores, cut, metrics, seconds))
+
+    out = Console()
+    kind = "continuous labels" if continuous else "class labels"
+    table = Table(title=f"{data_path.name}: {len(texts)} rows, {kind}")
+    table.add_column("metric")
+    for scorer, *_ in results:
+        table.add_column(scorer.name, justify="right")
+    rows: list[tuple[str, list[str]]] = []
+    if continuous:
+        rows += [("Pearson", [f"{m['pearson']:.3f}" for *_, m, _ in results]),
+                 ("cosine", [f"{m['cosine']:.3f}" for *_, m, _ in results])]
+    else:
+        rows += [("accuracy", [f"{m['accuracy']:.3f}" for *_, m, _ in results]),
+                 ("macro-F1", [f"{m['macro_f1']:.3f}" for *_, m, _ in results])]
+        for cls in ev.CLASSES:
+            for stat in ("precision", "recall"):
+                rows.append((f"{cls} {stat}", [
+                    f"{m['per_class'].loc[cls, stat]:.3f}" if cls in m["per_class"].index else "—"
+                    for *_, m, _ in results]))
+        rows.append(("cut (neg / pos)", [f"{c[0]:+.2f} / {c[1]:+.2f}" for _, _, c, _, _ in results]))
+    rows.append(("texts/s", [f"{len(texts) / max(s, 1e-9):,.0f}" for *_, s in results]))
+    for label, cells in rows:
+        table.add_row(label, *cells)
+    out.print(table)
+
+    if not continuous:
+        for scorer, _, _, metrics, _ in results:
+            matrix = metrics["confusion"]
+            confusion = Table(title=f"{scorer.name}: confusion (rows true, columns predicted)")
+            confusion.add_column("true \\ predicted")
+            for column in matrix.columns:
+                confusion.add_column(str(column), justify="right")
+            for name, row in matrix.iterrows():
+                confusion.add_row(str(name), *(str(int(v)) for v in row))
+            out.print(confusion)
+
+    if errors_n:
+        for scorer, scores, cut, _, _ in results:
+            misses = (ev.worst_misses(texts, labels, scores, errors_n) if continuous
+                      else ev.worst_misses(texts, labels, scores, errors_n, negative_threshold=cut[0], positive_threshold=cut[1]))
+            worst = Table(title=f"{scorer.name}: {len(misses)} worst misses", show_lines=False)
+            worst.add_column("label")
+            worst.add_column("score", justify="right")
+            worst.add_column("text", overflow="fold")
+            for row in misses.itertuples():
+                label = f"{row.label:+.2f}" if continuous else str(row.label)
+                worst.add_row(label, f"{row.score:+.3f}", row.text)
+            out.print(worst)
+
+
+@sentiment.command("score")
+@click.argument("texts", nargs=-1, required=True)
+@click.option("--scorer", "scorer_name", default=None, metavar="NAME",
+              help="Scorer to use [default: sentiment.scorer from the config].")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
+              help="Config for the topic taxonomy and thresholds [default: ./config.yaml if present].")
+def score_command(texts: tuple[str, ...], scorer_name: str | None, config_path: Path | None) -> None:
+    """Score headlines; show the class, the vader_fin rules that fired and the topics.
+
+    \b
+    Example:
+      hkbt sentiment score "US lifts sanctions on chipmaker" "Operating loss widened"
+    """
+    from hkbt.sentiment.evaluation import to_classes
+    from hkbt.news.topics import tag_topics
+
+    config = _load_config(config_path)
+    (scorer,) = _build_scorers((scorer_name or config.sentiment.scorer,))
+    cut = _thresholds(scorer, config)
+    tagged = tag_topics(pd.DataFrame({"headline": list(texts)}), config.topics, list(texts))
+    out = Console()
+    for text, topics in zip(texts, tagged["topics"]):
+        explain = getattr(scorer, "explain", None)
+        trace = explain(text) if explain is not None else None
+        value = trace.score if trace is not None else float(scorer.score([text])[0])
+        label = to_classes(np.array([value]), *cut)[0]
+        out.print(f"[bold]{text}[/]", highlight=False)
+        out.print(f"  score   {value:+.4f}  {label}  ({scorer.name} {scorer.version}; "
+                  f"negative <= {cut[0]:+.2f}, positive >= {cut[1]:+.2f})", highlight=False)
+        out.print(f"  topics  {', '.join(topics) if topics else '—'}", highlight=False)
+        if trace is None:
+            out.print(f"  rules   — ({scorer.name} has no rule trace)", highlight=False)
+            continue
+        if not trace.fired:
+            out.print("  rules   — (no sentiment word or rule: neutral)", highlight=False)
+            continue
+        rules = Table(show_header=True, box=None, padding=(0, 2, 0, 2))
+        rules.add_column("rule")
+        rules.add_column("words")
+        rules.add_column("valence", justify="right")
+        for rule, words, valence in trace.fired:
+            rules.add_row(rule, words, f"{valence:+.2f}" if valence else "")
+        out.print(rules)

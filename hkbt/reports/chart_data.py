@@ -1,0 +1,327 @@
+"""Finished run folders in, chart series and audit tables out (for the HTML reports).
+
+Two layers, one way:
+
+- :func:`load_run` reads a *finished* run folder (``backtests/<name>/``) into a
+  :class:`RunData`. It is the only function here that touches the disk.
+- ``compute_*`` functions are pure: frames in, frames out, no I/O. They derive
+  *display series* from what a run wrote (drawdown curve, monthly returns,
+  rolling Sharpe and beta, the look-ahead audit). They never recompute a
+  headline number: every figure the report prints as a statistic comes from
+  ``metrics.json`` as written.
+
+Units follow the rest of hkbt: ``_pct`` in percent (12.5 means 12.5 %),
+timestamps tz-aware UTC (HKT only for display), sessions as tz-naive labels.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from hkbt.errors import DataError
+from hkbt.backtest.metrics import PERIODS_PER_YEAR
+
+ROLLING_WINDOW = 60  # sessions
+
+RUN_FILES = ("metrics.json", "trades.csv", "equity.csv", "signals.csv", "news.csv", "config.resolved.yaml")
+PRICES_FILE = "prices.csv"
+RUN_INFO_FILE = "run_info.json"
+
+
+@dataclass
+class RunData:
+    """Everything a finished run folder holds, read back (see :func:`load_run`)."""
+
+    folder: Path
+    metrics: dict
+    trades: pd.DataFrame
+    equity: pd.DataFrame
+    signals: pd.DataFrame
+    news: pd.DataFrame
+    config: dict
+    config_text: str
+    prices: pd.DataFrame | None  # long: session, ticker, open, high, low, close (None: older run folder)
+    finished_at: datetime  # UTC; from run_info.json, else metrics.json's modification time
+    warnings: list[str]  # the run's warnings (run_info.json; empty for older run folders)
+
+    @property
+    def name(self) -> str:
+        return str(self.metrics["run"]["name"])
+
+    @property
+    def run(self) -> dict:
+        return self.metrics["run"]
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def is_run_folder(path: Path) -> bool:
+    """True for a finished run folder: a visible directory holding every run file.
+
+    ``backtests/compare/``, ``backtests/index.html`` and the hidden staging
+    folders of a run being written are never run folders.
+    """
+    if not path.is_dir() or path.name.startswith("."):
+        return False
+    if not all((path / name).is_file() for name in RUN_FILES):
+        return False
+    try:
+        return isinstance(json.loads((path / "metrics.json").read_text(encoding="utf-8")).get("run"), dict)
+    except (ValueError, OSError, AttributeError):
+        return False
+
+
+def _read_csv(path: Path, text_columns: list[str], **kwargs) -> pd.DataFrame:
+    frame = pd.read_csv(path, dtype={c: str for c in text_columns}, keep_default_na=False, na_values={c: [] for c in text_columns}, **kwargs)
+    for column in text_columns:
+        if column in frame:
+            frame[column] = frame[column].fillna("").astype(str)
+    return frame
+
+
+def load_run(folder: Path) -> RunData:
+    """Read a finished run folder; :class:`~hkbt.errors.DataError` if it is not one."""
+    folder = Path(folder)
+    missing = [name for name in RUN_FILES if not (folder / name).is_file()]
+    if missing:
+        raise DataError(str(folder), f"not a finished run folder ({', '.join(missing)} missing)", "run `hkbt run --name NAME` first")
+    try:
+        metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+        trades = _read_csv(folder / "trades.csv", ["ticker", "exit_reason", "news_ids", "news_published_at", "exit_news_ids"])
+        for column in ("entry_session", "exit_session"):
+            trades[column] = pd.to_datetime(trades[column])
+        equity = pd.read_csv(folder / "equity.csv", index_col="session", parse_dates=["session"])
+        signals = _read_csv(folder / "signals.csv", ["ticker", "topics", "news_ids"])
+        signals["session"] = pd.to_datetime(signals["session"])
+        news = _read_csv(folder / "news.csv", ["news_id", "headline", "source", "url", "tickers", "linked_by", "topics"])
+        news["published_at"] = pd.to_datetime(news["published_at"], utc=True, format="ISO8601")
+        news["tradable_session"] = pd.to_datetime(news["tradable_session"])
+        config_text = (folder / "config.resolved.yaml").read_text(encoding="utf-8")
+        config = yaml.safe_load(config_text) or {}
+        prices = None
+        if (folder / PRICES_FILE).is_file():
+            prices = _read_csv(folder / PRICES_FILE, ["ticker"])
+            prices["session"] = pd.to_datetime(prices["session"])
+    except (ValueError, KeyError, OSError, yaml.YAMLError) as exc:
+        raise DataError(str(folder), f"cannot read the run folder: {exc}", "re-run it with `hkbt run`") from exc
+    if not isinstance(metrics.get("run"), dict):
+        raise DataError(str(folder / "metrics.json"), "no 'run' block", "re-run it with `hkbt run`")
+    finished_at, warnings = load_run_info(folder)
+    return RunData(folder, metrics, trades, equity, signals, news, config, config_text, prices, finished_at, warnings)
+
+
+def load_run_info(folder: Path) -> tuple[datetime, list[str]]:
+    """When a run finished (UTC) and its warnings, from ``run_info.json``.
+
+    Older run folders have no such file: their time is ``metrics.json``'s
+    modification time and their warnings are unknown (empty).
+    """
+    info = Path(folder) / RUN_INFO_FILE
+    if info.is_file():
+        try:
+            blob = json.loads(info.read_text(encoding="utf-8"))
+            finished_at = datetime.fromisoformat(blob["finished_at"])
+            if finished_at.tzinfo is None:
+                finished_at = finished_at.replace(tzinfo=timezone.utc)
+            return finished_at, [str(line) for line in blob.get("warnings", [])]
+        except (ValueError, KeyError, TypeError, AttributeError, OSError):
+            pass
+    return datetime.fromtimestamp((Path(folder) / "metrics.json").stat().st_mtime, tz=timezone.utc), []
+
+
+# ----------------------------------------------------------------------------- series
+
+
+def compute_growth(values: pd.Series) -> pd.Series:
+    """Pure: an equity curve rebased to 1.0 at its first session."""
+    return values / values.iloc[0]
+
+
+def compute_drawdown_series(values: pd.Series) -> pd.Series:
+    """Pure: per-session drawdown from the running peak, in percent (0 or negative).
+
+    >>> s = pd.Series([100.0, 120.0, 90.0, 130.0])
+    >>> compute_drawdown_series(s).tolist()
+    [0.0, 0.0, -25.0, 0.0]
+    """
+    return 100.0 * (values / values.cummax() - 1.0)
+
+
+def compute_monthly_returns(values: pd.Series) -> pd.DataFrame:
+    """Pure: calendar-month returns in percent, one row per year, columns 1..12.
+
+    Each month runs from the previous month's last close (the first month: from
+    the first session's value) to its own last close, so compounding every cell
+    gives the run's total return. Months outside the run are NaN.
+    """
+    if values.empty:
+        return pd.DataFrame(columns=range(1, 13), dtype=float)
+    month_end = values.groupby(values.index.to_period("M")).last()
+    previous = month_end.shift(1)
+    previous.iloc[0] = values.iloc[0]
+    returns = 100.0 * (month_end / previous - 1.0)
+    table = pd.DataFrame({"year": returns.index.year, "month": returns.index.month, "ret": returns.to_numpy()})
+    return table.pivot(index="year", columns="month", values="ret").reindex(columns=range(1, 13))
+
+
+def compute_excess_monthly_returns(strategy: pd.Series, benchmark: pd.Series) -> pd.DataFrame:
+    """Pure: strategy minus benchmark monthly return, in percentage points."""
+    return compute_monthly_returns(strategy) - compute_monthly_returns(benchmark)
+
+
+def compute_rolling_sharpe(values: pd.Series, window: int = ROLLING_WINDOW, periods: int = PERIODS_PER_YEAR) -> pd.Series:
+    """Pure: annualised Sharpe (risk-free 0) of daily returns over a trailing window.
+
+    NaN until ``window`` returns exist, and where returns do not vary (flat, out of
+    the market).
+    """
+    returns = values.pct_change()
+    mean = returns.rolling(window).mean()
+    std = returns.rolling(window).std(ddof=1)
+    sharpe = mean / std.where(std > 1e-12) * math.sqrt(periods)
+    return sharpe
+
+
+def compute_rolling_beta(values: pd.Series, benchmark: pd.Series, window: int = ROLLING_WINDOW) -> pd.Series:
+    """Pure: beta of daily returns on the benchmark's over a trailing window."""
+    ours = values.pct_change()
+    theirs = benchmark.pct_change()
+    covariance = ours.rolling(window).cov(theirs)
+    variance = theirs.rolling(window).var()
+    return covariance / variance.where(variance > 1e-18)
+
+
+# ----------------------------------------------------------------------------- look-ahead audit
+
+AUDIT_COLUMNS = [
+    "trade_id", "ticker", "news_id", "headline", "published_at", "tradable_session", "calendar_session",
+    "entry_session", "cutoff_at", "fill_at", "ok", "problem",
+]
+
+
+def compute_audit(trades: pd.DataFrame, news: pd.DataFrame, schedule: pd.DataFrame, cutoff_minutes: int) -> pd.DataFrame:
+    """Pure: check every trade's entry against the news that caused it.
+
+    One row per (trade, cited news item). A row is OK only if
+
+    1. the item was published **strictly before** the cutoff of the entry session
+       (``open - cutoff_minutes``), the moment the order had to be placed;
+    2. the recorded ``tradable_session`` is not after the entry session;
+    3. the recorded ``tradable_session`` equals the one recomputed here from the
+       XHKG ``schedule`` (first session whose cutoff is later than publication);
+    4. the entry session is an XHKG session, so the fill time (its open) exists.
+
+    A trade citing no news, or news missing from ``news.csv``, is a violation.
+
+    Args:
+        trades: ``trades.csv`` (``trade_id``, ``ticker``, ``entry_session``,
+            ``news_ids`` and ``news_published_at``, ";"-joined).
+        news: ``news.csv`` (``news_id``, ``headline``, ``tradable_session``).
+        schedule: XHKG sessions with tz-aware UTC ``open`` (see
+            :func:`hkbt.news.sessions.xhkg_schedule`) covering publication to entry.
+        cutoff_minutes: ``signals.cutoff_before_open_minutes`` of the run.
+
+    Returns:
+        :data:`AUDIT_COLUMNS`; ``fill_at``/``cutoff_at``/``published_at`` in UTC.
+    """
+    cutoff = pd.Timedelta(minutes=int(cutoff_minutes))
+    by_id = news.set_index("news_id") if len(news) else pd.DataFrame(columns=["headline", "tradable_session"])
+    opens = pd.DatetimeIndex(schedule["open"]) if len(schedule) else pd.DatetimeIndex([], tz="UTC")
+    cutoffs = opens - cutoff
+    labels = schedule.index
+    rows = []
+    for trade in trades.itertuples(index=False):
+        entry = pd.Timestamp(trade.entry_session)
+        fill_at = opens[labels.get_loc(entry)] if entry in labels else pd.NaT
+        cutoff_at = fill_at - cutoff if fill_at is not pd.NaT else pd.NaT
+        ids = [i for i in str(trade.news_ids).split(";") if i]
+        published = [p for p in str(trade.news_published_at).split(";") if p]
+        base = {"trade_id": trade.trade_id, "ticker": trade.ticker, "entry_session": entry, "fill_at": fill_at, "cutoff_at": cutoff_at}
+        if not ids:
+            rows.append(base | {"news_id": "", "headline": "", "published_at": pd.NaT, "tradable_session": pd.NaT,
+                                "calendar_session": pd.NaT, "ok": False, "problem": "no news cited for the entry"})
+            continue
+        for position, news_id in enumerate(ids):
+            problems = []
+            stamp = published[position] if position < len(published) else None
+            known = news_id in by_id.index
+            if stamp is None and known:
+                stamp = by_id.loc[news_id, "published_at"]
+            published_at = pd.Timestamp(stamp) if stamp is not None else pd.NaT
+            if published_at is not pd.NaT and published_at.tzinfo is None:
+                published_at = published_at.tz_localize("UTC")
+            recorded = pd.Timestamp(by_id.loc[news_id, "tradable_session"]) if known else pd.NaT
+            calendar = pd.NaT
+            if published_at is not pd.NaT and len(cutoffs):
+                position_in = int(np.searchsorted(cutoffs.asi8, published_at.as_unit(cutoffs.unit).value, side="right"))
+                calendar = labels[position_in] if position_in < len(labels) else pd.NaT
+            if not known:
+                problems.append("news item not in news.csv")
+            if fill_at is pd.NaT:
+                problems.append("entry session is not an XHKG session")
+            if published_at is pd.NaT:
+                problems.append("no publication time")
+            elif cutoff_at is not pd.NaT and not published_at < cutoff_at:
+                problems.append("published after the order cutoff of the entry session")
+            if recorded is not pd.NaT and recorded > entry:
+                problems.append("entered before the news was tradable")
+            if known and (recorded is pd.NaT or calendar is pd.NaT or recorded != calendar):
+                problems.append("recorded tradable session disagrees with the XHKG calendar")
+            rows.append(base | {
+                "news_id": news_id, "headline": str(by_id.loc[news_id, "headline"]) if known else "",
+                "published_at": published_at, "tradable_session": recorded, "calendar_session": calendar,
+                "ok": not problems, "problem": "; ".join(problems),
+            })
+    return pd.DataFrame(rows, columns=AUDIT_COLUMNS)
+
+
+def compute_audit_summary(audit: pd.DataFrame, trade_count: int) -> dict[str, int]:
+    """Pure: ``{"trades": N, "violations": trades with any non-OK row, "items": rows}``."""
+    bad = audit.loc[~audit.ok.astype(bool), "trade_id"].nunique() if len(audit) else 0
+    return {"trades": int(trade_count), "violations": int(bad), "items": int(len(audit))}
+
+
+# ----------------------------------------------------------------------------- news usage
+
+
+def compute_news_usage(trades: pd.DataFrame) -> dict[str, list[int]]:
+    """Pure: news_id -> ids of the trades whose entry it caused."""
+    used: dict[str, list[int]] = {}
+    for trade_id, ids in zip(trades.trade_id, trades.news_ids):
+        for news_id in str(ids).split(";"):
+            if news_id:
+                used.setdefault(news_id, []).append(int(trade_id))
+    return used
+
+
+def compute_ticker_news(signals: pd.DataFrame, news: pd.DataFrame, ticker: str) -> pd.DataFrame:
+    """Pure: the news items behind a ticker's signal rows, plus items naming the ticker.
+
+    Market-wide policy items (naming no company) count for every ticker whose
+    signal they fed, so they appear in each of those panels.
+    """
+    rows = signals[signals.ticker == ticker]
+    ids = {i for joined in rows.news_ids for i in str(joined).split(";") if i}
+    named = news.tickers.map(lambda t: ticker in str(t).split(";"))
+    return news[news.news_id.isin(ids) | named]
+
+
+def flatten_config(config: dict, prefix: str = "") -> dict[str, object]:
+    """Pure: nested dict -> ``{"strategy.entry_threshold": 0.5, ...}`` (lists kept whole)."""
+    flat: dict[str, object] = {}
+    for key, value in config.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            flat |= flatten_config(value, f"{path}.")
+        else:
+            flat[path] = value
+    return flat

