@@ -34,16 +34,32 @@ DEFAULT_LOT_SIZES = {
     "9618.HK": 50, "1211.HK": 500, "0175.HK": 1000, "3690.HK": 100,
 }
 DEFAULT_ALIASES = {
-    "9988.HK": ["Alibaba", "阿里巴巴", "BABA", "NYSE:BABA", "Ant Group", "Qwen", "Taobao", "Tmall"],
-    "0700.HK": ["Tencent", "腾讯", "騰訊", "TCEHY", "WeChat", "Hunyuan", "Yuanbao"],
-    "1810.HK": ["Xiaomi", "小米", "XIACY", "Lei Jun"],
-    "9888.HK": ["Baidu", "百度", "BIDU", "NASDAQ:BIDU", "Ernie", "Apollo Go"],
-    "9999.HK": ["NetEase", "网易", "網易", "NTES", "NASDAQ:NTES"],
-    "9618.HK": ["JD.com", "JD", "京东", "京東", "NASDAQ:JD"],
-    "1211.HK": ["BYD", "比亚迪", "比亞迪", "BYDDY"],
-    "0175.HK": ["Geely", "吉利", "Zeekr"],
-    "3690.HK": ["Meituan", "美团", "美團", "Keeta"],
+    # company names (English, simplified and traditional Chinese), US listings, founders and executives, products
+    "9988.HK": ["Alibaba", "阿里巴巴", "BABA", "NYSE:BABA", "Ant Group", "Alibaba Cloud", "阿里云", "阿里雲",
+                "Jack Ma", "马云", "馬雲", "Joe Tsai", "蔡崇信", "Eddie Wu", "吴泳铭", "吳泳銘",
+                "Qwen", "Tongyi", "通义千问", "通義千問", "Taobao", "淘宝", "淘寶", "Tmall", "天猫", "天貓"],
+    "0700.HK": ["Tencent", "腾讯", "騰訊", "TCEHY", "Pony Ma", "Ma Huateng", "马化腾", "馬化騰", "Martin Lau",
+                "刘炽平", "劉熾平", "WeChat", "微信", "Hunyuan", "混元", "Yuanbao", "腾讯元宝", "騰訊元寶",
+                "Honor of Kings", "王者荣耀", "王者榮耀"],
+    "1810.HK": ["Xiaomi", "小米", "XIACY", "Lei Jun", "雷军", "雷軍", "Lu Weibing", "卢伟冰", "盧偉冰",
+                "SU7", "YU7", "HyperOS", "Redmi"],
+    "9888.HK": ["Baidu", "百度", "BIDU", "NASDAQ:BIDU", "Robin Li", "Li Yanhong", "李彦宏", "李彥宏",
+                "Ernie", "文心一言", "Apollo Go", "萝卜快跑", "蘿蔔快跑"],
+    "9999.HK": ["NetEase", "网易", "網易", "NTES", "NASDAQ:NTES", "William Ding", "丁磊"],
+    "9618.HK": ["JD.com", "JD", "京东", "京東", "NASDAQ:JD", "Richard Liu", "Liu Qiangdong", "刘强东", "劉強東",
+                "Sandy Xu"],
+    "1211.HK": ["BYD", "比亚迪", "比亞迪", "BYDDY", "Wang Chuanfu", "王传福", "王傳福", "Denza", "腾势", "騰勢",
+                "Fangchengbao", "方程豹"],
+    "0175.HK": ["Geely", "吉利", "Zeekr", "极氪", "極氪", "Lynk & Co", "领克", "領克", "Li Shufu", "李书福", "李書福"],
+    "3690.HK": ["Meituan", "美团", "美團", "Keeta", "Dianping", "大众点评", "大眾點評", "Wang Xing", "王兴", "王興"],
 }
+DEFAULT_FALSE_FRIENDS = [
+    # phrases that contain an alias but name someone else; blanked out before aliases are searched
+    "JD Sports", "JD Wetherspoon", "JD Vance",   # a UK retailer, a UK pub chain, the US vice president
+    "京东方",                                     # BOE Technology, a display maker
+    "王兴兴", "王興興",                            # Wang Xingxing, Unitree's founder (Wang Xing is Meituan's)
+    "不吉利", "大吉大利",                          # 'unlucky', 'good luck': everyday words around 吉利 (Geely)
+]
 LEADER_IN_ECONOMIC_CONTEXT = (
     # a leader, a government or a country "urging" is policy news only with an economic word later in the
     # same text: "Xi backs private firms" is, "Xi congratulates Sheinbaum" is not. A verbose regex: spaces
@@ -191,6 +207,7 @@ class UniverseConfig(_Model):
     proxy: str | None = None
     lot_sizes: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_LOT_SIZES))
     aliases: dict[str, list[str]] = Field(default_factory=lambda: {t: list(a) for t, a in DEFAULT_ALIASES.items()})
+    false_friends: list[str] = Field(default_factory=lambda: list(DEFAULT_FALSE_FRIENDS))
 
     @field_validator("tickers")
     @classmethod

@@ -14,6 +14,7 @@ folder of the config file), so a config works from any working directory.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import platform
 from collections.abc import Callable
@@ -80,7 +81,11 @@ def prepare_news(config: Config, base_dir: Path, progress: Progress | None = Non
         resolve_path(config.news.path, base_dir), config.news.columns, config.news.timezone, config.news.format
     )
     text = compose_text(news, config.sentiment.text)
-    news = link_entities(news, config.universe.tickers, config.universe.aliases, text)
+    news = link_entities(news, config.universe.tickers, config.universe.aliases, text, config.universe.false_friends)
+    outside = news.unknown_tickers[news.outside_universe]
+    report = dataclasses.replace(
+        report, outside_universe=len(outside), outside_examples=tuple(sorted({t for ts in outside for t in ts}))[:3]
+    )
     if progress.scoring_total:
         progress.scoring_total(len(news))
     cache = resolve_path(config.sentiment.cache_dir, base_dir) if config.sentiment.cache_dir else None

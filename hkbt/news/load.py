@@ -45,6 +45,8 @@ class NewsReport:
     duplicates_dropped: int
     naive_timestamps: int
     date_only_timestamps: int = 0
+    outside_universe: int = 0               # items whose tickers column names only companies outside the universe
+    outside_examples: tuple[str, ...] = ()  # a few of those tickers, for the warning
 
     def warnings(self, timezone: str) -> list[str]:
         """One line per fix the user should know about, for ``warning:`` output."""
@@ -56,6 +58,9 @@ class NewsReport:
                          "read as 23:59:59 that day (tradable the next session)")
         if self.duplicates_dropped:
             lines.append(f"{self.duplicates_dropped} duplicate news item(s) dropped (same url, or same source, time and headline)")
+        if self.outside_universe:
+            lines.append(f"{self.outside_universe} news item(s) name only tickers outside the universe "
+                         f"(e.g. {', '.join(self.outside_examples)}): ignored, never broadcast as market news")
         return lines
 
 

@@ -26,15 +26,17 @@ def explode_to_universe(
     An item applies to the universe tickers in its ``tickers`` list; an item naming
     no company but tagged ``policy`` applies to every universe ticker when
     ``market_wide_policy`` is true (those rows get ``market_wide=True``). Items
-    tradable outside ``sessions`` and items linked only to other tickers are dropped.
+    tradable outside ``sessions`` and items linked only to companies outside the
+    universe (``outside_universe``: an HSBC filing is not market news) are dropped.
     The news columns are kept, plus ``ticker`` and ``market_wide``; the index is
     the item's original index (repeated once per ticker). Shared by
     :func:`build_signals` and the event study, so both see the same events.
     """
     items = news[news.tradable_session.isin(sessions)]
     targets = [
-        (list(tickers), False) if tickers else ((list(universe), True) if market_wide_policy and "policy" in topics else ([], False))
-        for tickers, topics in zip(items.tickers, items.topics)
+        (list(tickers), False) if tickers
+        else ((list(universe), True) if market_wide_policy and "policy" in topics and not outside else ([], False))
+        for tickers, topics, outside in zip(items.tickers, items.topics, items.outside_universe)
     ]
     exploded = items.assign(ticker=[t for t, _ in targets], market_wide=[m for _, m in targets]).explode("ticker")
     return exploded[exploded.ticker.isin(list(universe))]

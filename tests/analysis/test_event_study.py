@@ -57,6 +57,7 @@ def news_frame(rows: list[dict]) -> pd.DataFrame:
     """Scored, tagged news as prepare_news returns it (published in HKT, stored in UTC)."""
     frame = pd.DataFrame(rows)
     frame["published_at"] = pd.to_datetime(frame.published_hkt).dt.tz_localize("Asia/Hong_Kong").dt.tz_convert("UTC")
+    frame["outside_universe"] = False
     return assign_tradable_session(frame.drop(columns="published_hkt"))
 
 

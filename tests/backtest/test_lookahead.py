@@ -112,7 +112,9 @@ def make_news(items: list[tuple[pd.Timestamp, list[str], float, list[str]]]) -> 
             "tickers": [list(t) for _, t, _, _ in items],
         }
     )
-    frame = frame[NEWS_COLUMNS].assign(score=[float(s) for _, _, s, _ in items], topics=[list(t) for *_, t in items])
+    frame = frame[NEWS_COLUMNS].assign(
+        score=[float(s) for _, _, s, _ in items], topics=[list(t) for *_, t in items], outside_universe=False
+    )
     return frame.sort_values(["published_at", "news_id"], kind="stable").reset_index(drop=True)
 
 

@@ -74,6 +74,7 @@ def test_run_sessions_skip_holidays() -> None:
 def _news(rows):
     frame = pd.DataFrame(rows, columns=["news_id", "published_at", "tickers", "topics", "score"])
     frame["published_at"] = pd.to_datetime(frame.published_at, utc=True)
+    frame["outside_universe"] = False
     return assign_tradable_session(frame)
 
 
