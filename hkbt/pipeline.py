@@ -137,7 +137,7 @@ def compute_data_hash(news_path: Path, prices: dict[str, pd.DataFrame]) -> str:
 def package_versions() -> dict[str, str]:
     """Versions of the packages that shape a run's numbers."""
     versions = {"hkbt": __version__, "python": platform.python_version()}
-    for name in ("backtrader", "pandas", "numpy", "vaderSentiment", "quantstats", "exchange_calendars", "yfinance"):
+    for name in ("backtrader", "pandas", "numpy", "vaderSentiment", "exchange_calendars", "yfinance"):
         try:
             versions[name] = version(name)
         except PackageNotFoundError:

@@ -1,8 +1,8 @@
 """Performance statistics: equity curves and trades in, a flat dict out.
 
-``compute_metrics`` is pure: no I/O, no drawing. Standard return statistics
-come from quantstats (daily returns, ``PERIODS_PER_YEAR`` = 252, risk-free
-rate 0); trade statistics come from the round trips. Every key carries its
+``compute_metrics`` is pure: no I/O, no drawing. Return statistics come from
+:mod:`hkbt.backtest.return_stats` (daily returns, ``PERIODS_PER_YEAR`` = 252,
+risk-free rate 0); trade statistics come from the round trips. Every key carries its
 unit: ``_pct`` is in percent (12.5 means 12.5 %), ``_hkd`` in Hong Kong
 dollars, ``_days`` in exchange sessions; ratios have no suffix.
 
@@ -40,28 +40,15 @@ correlation                        of daily returns with the index
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import pandas as pd
 
-PERIODS_PER_YEAR = 252
+from hkbt.backtest import return_stats as rs
+from hkbt.backtest.return_stats import PERIODS_PER_YEAR
 
-
-def _qs():
-    """quantstats, imported lazily (it is slow to import and chatty)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import quantstats
-
-    return quantstats
-
-
-def _quietly(function, *args, **kwargs):
-    """Call a quantstats statistic; a flat curve gives NaN (later null), not a warning."""
-    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return function(*args, **kwargs)
+__all__ = ["PERIODS_PER_YEAR", "compute_drawdown", "compute_return_stats", "compute_relative_stats",
+           "compute_trade_stats", "compute_metrics"]
 
 
 def _num(value: float | None, digits: int = 6) -> float | None:
@@ -96,32 +83,31 @@ def compute_drawdown(equity: pd.Series) -> dict[str, object]:
 
 
 def compute_return_stats(equity: pd.Series, prefix: str = "") -> dict[str, float | None]:
-    """Total return, CAGR, volatility, Sharpe, Sortino, Calmar (via quantstats) and drawdown."""
-    qs = _qs()
-    returns = equity.pct_change().dropna()
+    """Total return, CAGR, volatility, Sharpe, Sortino, Calmar and drawdown of one value curve."""
+    values = equity.to_numpy(dtype=np.float64)
+    returns = rs.daily_returns(values)
     drawdown = compute_drawdown(equity)
     stats = {
-        "total_return_pct": 100.0 * (equity.iloc[-1] / equity.iloc[0] - 1.0),
-        "cagr_pct": 100.0 * _quietly(qs.stats.cagr, returns, periods=PERIODS_PER_YEAR),
-        "annual_volatility_pct": 100.0 * _quietly(qs.stats.volatility, returns, periods=PERIODS_PER_YEAR),
-        "sharpe": _quietly(qs.stats.sharpe, returns, periods=PERIODS_PER_YEAR),
-        "sortino": _quietly(qs.stats.sortino, returns, periods=PERIODS_PER_YEAR),
-        "calmar": _quietly(qs.stats.calmar, returns, periods=PERIODS_PER_YEAR),
+        "total_return_pct": 100.0 * (values[-1] / values[0] - 1.0),
+        "cagr_pct": 100.0 * rs.cagr(returns),
+        "annual_volatility_pct": 100.0 * rs.annual_volatility(returns),
+        "sharpe": rs.sharpe(returns),
+        "sortino": rs.sortino(returns),
+        "calmar": rs.calmar(returns, values),
     } | drawdown
     return {f"{prefix}{k}": (v if isinstance(v, str) or v is None else _num(v)) for k, v in stats.items()}
 
 
 def compute_relative_stats(strategy: pd.Series, benchmark: pd.Series) -> dict[str, float | None]:
     """Alpha, beta, information ratio and correlation of daily returns."""
-    qs = _qs()
-    ours = strategy.pct_change().dropna()
-    theirs = benchmark.pct_change().dropna().reindex(ours.index)
-    greeks = _quietly(qs.stats.greeks, ours, theirs, periods=PERIODS_PER_YEAR)
+    ours = rs.daily_returns(strategy.to_numpy(dtype=np.float64))
+    theirs = rs.daily_returns(benchmark.to_numpy(dtype=np.float64))
+    alpha, beta = rs.alpha_beta(ours, theirs)
     return {
-        "alpha_pct": _num(100.0 * greeks["alpha"]),
-        "beta": _num(greeks["beta"]),
-        "information_ratio": _num(_quietly(qs.stats.information_ratio, ours, theirs)),
-        "correlation": _num(ours.corr(theirs)),
+        "alpha_pct": _num(100.0 * alpha),
+        "beta": _num(beta),
+        "information_ratio": _num(rs.information_ratio(ours, theirs)),
+        "correlation": _num(rs.correlation(ours, theirs)),
     }
 
 
