@@ -63,7 +63,7 @@ def build_run(root: Path) -> Path:
     (root / "config.yaml").write_text("run:\n  name: bench\n", encoding="utf-8")
     overrides = [
         f"run.start={START}", f"run.end={END}", f"run.output_dir={root / 'out'}", "prices.source=synthetic",
-        f"news.path={root / 'news.csv'}", "sentiment.cache_dir=null", "strategy.entry_threshold=0.3",
+        f"news.path={root / 'news.csv'}", "sentiment.cache_dir=null", "strategy.params.entry_threshold=0.3",
         f"universe.tickers=[{', '.join(TICKERS)}]", "universe.lot_sizes.1024.HK=100", "universe.aliases.1024.HK=[Kuaishou]",
     ]
     config = load_config(root / "config.yaml", overrides)

@@ -5,7 +5,7 @@ applies ``--set a.b=value`` overrides, and validates everything with pydantic.
 Any problem becomes one :class:`~hkbt.errors.ConfigError` naming the file, the
 line (when the key is in the file) and the key::
 
-    error: config.yaml:156: strategy.entry_threshold: must be between -1 and 1 (got 3)
+    error: config.yaml:158: strategy.params.entry_threshold: must be between -1 and 1 (got 3)
 
 Unknown keys are errors (``extra="forbid"``), with a close-match suggestion.
 """
@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any, Literal, get_origin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator, model_validator
 
-from hkbt.errors import ConfigError
+from hkbt.errors import ConfigError, StrategyError
 
 TICKER_RE = re.compile(r"^\^?[A-Z0-9][A-Z0-9.=-]{0,19}$")
 RUN_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -316,32 +316,29 @@ class PricesConfig(_Model):
 
 
 class StrategyConfig(_Model):
-    """Which strategy (a file in strategies/) and its parameters."""
+    """Which strategy runs, where it is found, and its own parameters."""
 
-    name: str = "sentiment_long"
-    entry_threshold: float = Field(0.5, ge=-1, le=1)
-    exit_threshold: float | None = Field(-0.3, ge=-1, le=1)
-    min_news: int = Field(1, ge=1)
-    topics: list[str] = Field(default_factory=lambda: ["policy", "ai"])
-    hold_days: int = Field(5, ge=1)
-    stop_loss: float | None = Field(None, gt=0, lt=1)
-    take_profit: float | None = Field(None, gt=0)
-    max_positions: int = Field(5, ge=1)
+    name: str = Field("sentiment_long", description="the strategy: a file name in strategy.path or strategies/, a built-in, or an entry point")
+    path: Path | None = Field(None, description="a folder of your own strategy files (or one .py file), searched first")
+    params: dict[str, Any] = Field(default_factory=dict, description="the strategy's own parameters, checked by the strategy")
+    _found: Any = PrivateAttr(None)  # hkbt.backtest.discovery.FoundStrategy, set when the config is validated
 
     @field_validator("name")
     @classmethod
     def _module_name(cls, value: str) -> str:
         if not re.match(r"^[a-z_][a-z0-9_]*$", value):
-            raise ValueError(f"{value!r} is not a strategy name (a file name in strategies/, e.g. sentiment_long)")
+            raise ValueError(f"{value!r} is not a strategy name (a file name without .py, e.g. sentiment_long)")
         return value
 
-    @model_validator(mode="after")
-    def _thresholds(self) -> StrategyConfig:
-        if self.exit_threshold is not None and self.exit_threshold >= self.entry_threshold:
-            raise ValueError(
-                f"exit_threshold ({self.exit_threshold}) must be below entry_threshold ({self.entry_threshold})"
-            )
-        return self
+    @property
+    def found(self):
+        """The strategy class and its source (a :class:`~hkbt.backtest.discovery.FoundStrategy`), or None if not looked up."""
+        return self._found
+
+    def __getstate__(self) -> dict[str, Any]:
+        # a class loaded from a file cannot be pickled by reference: a copy looks it up again
+        state = super().__getstate__()
+        return state | {"__pydantic_private__": {**(state.get("__pydantic_private__") or {}), "_found": None}}
 
 
 class CostsConfig(_Model):
@@ -378,12 +375,24 @@ class Config(_Model):
         return value
 
     @model_validator(mode="after")
-    def _strategy_topics_exist(self) -> Config:
-        unknown = [t for t in self.strategy.topics if t not in self.topics]
-        if unknown:
-            raise ValueError(
-                f"strategy.topics names {', '.join(unknown)} but topics defines only {', '.join(self.topics)}"
-            )
+    def _strategy_params(self, info: ValidationInfo) -> Config:
+        """Find the strategy and let it check its params (filled with its defaults).
+
+        Validation context: ``base_dir`` (where ``strategy.path`` and
+        ``strategies/`` are looked up; default the working directory) and
+        ``strategy=False`` to skip this (reading a finished run's config).
+        Errors are :class:`~hkbt.errors.StrategyError`, not pydantic's, so
+        they keep their own key path (``strategy.params.hold_days``).
+        """
+        context = info.context or {}
+        if context.get("strategy", True) is False:
+            return self
+        from hkbt.backtest.discovery import dump_params, find_strategy, validate_params
+
+        found = find_strategy(self.strategy.name, self.strategy.path, Path(context.get("base_dir", ".")))
+        settings = validate_params(found.cls, self.strategy.params, self.topics)
+        object.__setattr__(self.strategy, "params", dump_params(settings))  # no re-validation
+        self.strategy._found = found
         return self
 
     def resolved(self) -> dict[str, Any]:
@@ -399,13 +408,15 @@ class Config(_Model):
 # --------------------------------------------------------------------- loading
 
 
-def load_config(path: Path, overrides: list[str] | tuple[str, ...] = ()) -> Config:
+def load_config(path: Path, overrides: list[str] | tuple[str, ...] = (), *, strategy: bool = True) -> Config:
     """Read, override and validate a YAML config.
 
     Args:
         path: the YAML file (``yaml.safe_load``; no Python tags).
-        overrides: ``["strategy.entry_threshold=0.7", ...]``; values are parsed
+        overrides: ``["strategy.params.hold_days=10", ...]``; values are parsed
             as YAML scalars/lists, then typed by the schema.
+        strategy: look the strategy up (relative to the file's folder) and
+            check its params; False for commands that never run it.
 
     Raises:
         ConfigError: unreadable file, bad YAML, unknown key, wrong type or
@@ -432,9 +443,11 @@ def load_config(path: Path, overrides: list[str] | tuple[str, ...] = ()) -> Conf
     lines = _key_lines(text)
     overridden = [_apply_override(raw, item) for item in overrides]
     try:
-        return Config.model_validate(raw)
+        return Config.model_validate(raw, context={"base_dir": Path(path).resolve().parent, "strategy": strategy})
     except ValidationError as exc:
         raise _to_config_error(exc, where, lines, overridden) from None
+    except StrategyError as exc:
+        raise _locate_strategy_error(exc, where, lines, overridden) from None
 
 
 def _apply_override(raw: dict[str, Any], item: str) -> tuple[str, ...]:
@@ -447,7 +460,7 @@ def _apply_override(raw: dict[str, Any], item: str) -> tuple[str, ...]:
     key, sep, value = item.partition("=")
     key = key.strip()
     if not sep or not key or any(not part for part in key.split(".")):
-        raise ConfigError(f"--set {item}", "expected KEY=VALUE, e.g. --set strategy.entry_threshold=0.7")
+        raise ConfigError(f"--set {item}", "expected KEY=VALUE, e.g. --set strategy.params.hold_days=10")
     try:
         parsed = yaml.safe_load(value) if value.strip() else None
     except yaml.YAMLError:
@@ -502,6 +515,24 @@ def _key_lines(text: str) -> dict[tuple[str, ...], int]:
     return lines
 
 
+def _place(loc: tuple[str, ...], where: str, lines: dict[tuple[str, ...], int], overridden: list[tuple[str, ...]]) -> str:
+    """``file:line`` of the deepest part of ``loc`` found in the file, or ``--set`` if an override set it."""
+    if any(loc[: len(path)] == path for path in overridden):
+        return "--set"
+    line = next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines), None)
+    return f"{where}:{line}" if line else where
+
+
+def _locate_strategy_error(
+    exc: StrategyError, where: str, lines: dict[tuple[str, ...], int], overridden: list[tuple[str, ...]]
+) -> StrategyError:
+    """A strategy lookup/params error keyed ``strategy.…`` gets the file:line of that key."""
+    loc = getattr(exc, "loc", None) or (tuple(exc.where.split(".")) if exc.where.startswith("strategy.") else None)
+    if loc is None:
+        return exc  # it names a strategy file already
+    return StrategyError(f"{_place(loc, where, lines, overridden)}: {'.'.join(loc)}", exc.what, exc.fix)
+
+
 def _to_config_error(
     exc: ValidationError, where: str, lines: dict[tuple[str, ...], int], overridden: list[tuple[str, ...]]
 ) -> ConfigError:
@@ -512,11 +543,7 @@ def _to_config_error(
     error = exc.errors()[0]
     loc = tuple(str(part) for part in error["loc"])
     key = ".".join(loc)
-    line = next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines), None)
-    if any(loc[: len(path)] == path for path in overridden):
-        place = "--set"
-    else:
-        place = f"{where}:{line}" if line else where
+    place = _place(loc, where, lines, overridden)
     kind = error["type"]
     if kind == "extra_forbidden":
         return ConfigError(f"{place}: {key}", "unknown key", _suggest(loc, exc))
@@ -564,4 +591,6 @@ def _suggest(loc: tuple[str, ...], exc: ValidationError) -> str:
     close = difflib.get_close_matches(loc[-1], known, n=1)
     if close:
         return f"did you mean {'.'.join(loc[:-1] + (close[0],))}?"
+    if model is StrategyConfig:
+        return f"a strategy's own parameters go under strategy.params: did you mean strategy.params.{loc[-1]}?"
     return f"known keys here: {', '.join(known)}"

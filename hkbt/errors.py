@@ -3,9 +3,9 @@
 Every error says *where* (a file, a file:line, a config key or a ticker),
 *what* went wrong and, when we know it, *how to fix it*::
 
-    >>> str(ConfigError("config.yaml:12: strategy.entry_threshold",
+    >>> str(ConfigError("config.yaml:12: strategy.params.entry_threshold",
     ...                 "must be between -1 and 1 (got 3)"))
-    'config.yaml:12: strategy.entry_threshold: must be between -1 and 1 (got 3)'
+    'config.yaml:12: strategy.params.entry_threshold: must be between -1 and 1 (got 3)'
 
 Library code raises these; only :mod:`hkbt.cli.main` catches them and exits with
 status 2. Anything else is a bug and keeps its traceback.

@@ -8,7 +8,9 @@ The stages, in the order data flows::
       -> build_trades -> benchmarks -> compute_metrics
 
 ``run_pipeline`` returns a :class:`RunArtifacts`; :mod:`hkbt.backtest.results` writes
-it. Relative paths in the config are resolved against ``base_dir`` (the
+it. It is :func:`build_inputs` (everything up to the prices, shared by the
+variants of an experiment) followed by :func:`run_variant` (one strategy on
+those inputs); ``hkbt run --experiments`` calls them separately. Relative paths in the config are resolved against ``base_dir`` (the
 folder of the config file), so a config works from any working directory.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import platform
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,7 +36,8 @@ from hkbt.news.entities import link_entities
 from hkbt.backtest.metrics import compute_metrics
 from hkbt.news.load import NewsReport, load_news
 from hkbt.prices import SIMULATED_BANNER, align_to_sessions, fetch_yfinance_prices, load_csv_prices, simulate_prices
-from hkbt.backtest.runner import check_strategy_params, resolve_strategy, run_backtest
+from hkbt.backtest.discovery import FoundStrategy, find_strategy, validate_params
+from hkbt.backtest.runner import run_backtest
 from hkbt.sentiment.scoring import compose_text, compute_sentiment, get_scorer
 from hkbt.news.sessions import assign_tradable_session, run_sessions
 from hkbt.news.signals import build_signals
@@ -62,6 +66,7 @@ class RunArtifacts:
     signals: pd.DataFrame
     fills: pd.DataFrame
     rejected: pd.DataFrame
+    skipped: pd.DataFrame
     trades: pd.DataFrame
     equity: pd.DataFrame
     prices: dict[str, pd.DataFrame]
@@ -145,26 +150,82 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def run_pipeline(config: Config, base_dir: Path = Path("."), progress: Progress | None = None) -> RunArtifacts:
-    """Run every stage of one backtest and return its artifacts (nothing is written)."""
-    strategy = resolve_strategy(config.strategy.name)
-    strategy_cfg = config.strategy.model_dump(exclude={"name"})
-    params = check_strategy_params(strategy, strategy_cfg | {"lot_sizes": dict(config.universe.lot_sizes)})
+INPUT_KEYS = ("universe.tickers", "universe.benchmark", "universe.proxy", "universe.aliases", "news", "sentiment",
+              "topics", "signals", "prices", "run.start", "run.end")
+"""The settings that shape a run's inputs (news, scores, signals, prices). Variants that agree on
+these share one :class:`SharedInputs`; everything else (strategy, costs, cash, lots) is per variant."""
 
+
+def inputs_key(config: Config) -> str:
+    """sha256 of the settings in :data:`INPUT_KEYS`: equal keys mean the same shared inputs."""
+    resolved = config.resolved()
+    picked = {}
+    for key in INPUT_KEYS:
+        node = resolved
+        for part in key.split("."):
+            node = node[part]
+        picked[key] = node
+    return hashlib.sha256(json.dumps(picked, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+@dataclass
+class SharedInputs:
+    """What every variant of an experiment reads, computed once: aligned news, signals, prices.
+
+    Built by :func:`build_inputs`; :func:`run_variant` runs one strategy on it.
+    ``key`` is :func:`inputs_key` of the config it was built from.
+    """
+
+    key: str
+    sessions: pd.DatetimeIndex
+    news: pd.DataFrame
+    news_report: NewsReport
+    signals: pd.DataFrame
+    prices: dict[str, pd.DataFrame]
+    warnings: list[str]
+    data_hash: str
+
+
+def build_inputs(config: Config, base_dir: Path = Path("."), progress: Progress | None = None) -> SharedInputs:
+    """Load, score, tag and align the news, aggregate the signals and load the prices (no backtest)."""
     sessions = run_sessions(config.run.start, config.run.end)
     news, news_report = prepare_news(config, base_dir, progress)
     signals = build_signals(news, config.universe.tickers, sessions, config.signals.market_wide_policy)
     prices, warnings = load_prices(config, base_dir, sessions, progress)
+    return SharedInputs(
+        key=inputs_key(config), sessions=sessions, news=news, news_report=news_report, signals=signals, prices=prices,
+        warnings=news_report.warnings(config.news.timezone) + warnings,
+        data_hash=compute_data_hash(resolve_path(config.news.path, base_dir), prices),
+    )
+
+
+def resolve_strategy(config: Config, base_dir: Path = Path(".")) -> FoundStrategy:
+    """The config's strategy class: the one found when the config was validated, else looked up now."""
+    return config.strategy.found or find_strategy(config.strategy.name, config.strategy.path, base_dir)
+
+
+def run_variant(config: Config, inputs: SharedInputs, base_dir: Path = Path(".")) -> RunArtifacts:
+    """Run ``config``'s strategy on shared inputs and return the run's artifacts (nothing is written).
+
+    Raises:
+        ValueError: ``inputs`` were built from settings that differ from
+            ``config``'s in :data:`INPUT_KEYS` (a programming error).
+    """
+    if inputs_key(config) != inputs.key:
+        raise ValueError("these shared inputs were built from other news/prices/sessions settings than this config's")
+    found = resolve_strategy(config, base_dir)
+    settings = validate_params(found.cls, config.strategy.params, config.topics)
+    sessions, news, signals, prices = inputs.sessions, inputs.news, inputs.signals, inputs.prices
     universe = config.universe
     fees = FeeSchedule(brokerage_rate=config.costs.brokerage_rate, brokerage_min=config.costs.brokerage_min)
 
     traded = {t: prices[t] for t in universe.tickers}
     result = run_backtest(
-        traded, signals, strategy=strategy, params=params, topics=list(config.topics),
+        traded, signals, strategy=found.cls, settings=settings, lot_sizes=universe.lot_sizes,
         initial_cash=config.run.initial_cash, fees=fees, sessions=sessions,
     )
     last_close = {t: float(bars.loc[: sessions[-1]].close.iloc[-1]) for t, bars in traded.items()}
-    trades = build_trades(result.fills, signals, news, sessions, last_close)
+    trades = build_trades(result.fills, news, sessions, last_close)
 
     equity = result.equity.reindex(sessions)
     equity["value_hkd"] = equity.value_hkd.ffill().fillna(config.run.initial_cash)
@@ -177,9 +238,10 @@ def run_pipeline(config: Config, base_dir: Path = Path("."), progress: Progress 
         )
     equity.index.name = "session"
 
-    skipped = signals[~signals.apply(lambda r: r.session in traded[r.ticker].index, axis=1)] if len(signals) else signals
-    if len(skipped):
-        warnings.append(f"{len(skipped)} signal(s) fell on sessions where the ticker had no bar (suspended); ignored")
+    warnings = list(inputs.warnings)
+    no_bar = int((result.skipped.reason == "no_bar").sum())
+    if no_bar:
+        warnings.append(f"{no_bar} signal(s) fell on sessions where the ticker had no bar (suspended); ignored")
     if len(result.rejected):
         warnings.append(f"{len(result.rejected)} order(s) refused by the broker (not enough cash at the open)")
 
@@ -195,23 +257,31 @@ def run_pipeline(config: Config, base_dir: Path = Path("."), progress: Progress 
             "sessions": len(sessions),
             "initial_cash_hkd": config.run.initial_cash,
             "strategy": config.strategy.name,
+            "strategy_source": found.source if found.source.startswith(("built-in", "entry point")) else Path(found.source).name,
             "price_source": config.prices.source,
             "simulated_prices": simulated,
             "benchmark": universe.benchmark,
             "benchmark_costs": "none (an index cannot be traded)",
             "proxy": universe.proxy,
             "news_items": int(len(news)),
-            "news_duplicates_dropped": news_report.duplicates_dropped,
+            "news_duplicates_dropped": inputs.news_report.duplicates_dropped,
             "news_tradable_in_window": int(news.tradable_session.isin(sessions).sum()),
             "signals": int(len(signals)),
+            "signals_not_traded": int(len(result.skipped)),
             "orders_refused": int(len(result.rejected)),
             "config_hash": config.config_hash(),
-            "data_hash": compute_data_hash(resolve_path(config.news.path, base_dir), prices),
+            "data_hash": inputs.data_hash,
             "versions": package_versions(),
         },
     }
-    warnings = news_report.warnings(config.news.timezone) + warnings
     return RunArtifacts(
-        config=config, news=news, news_report=news_report, signals=signals, fills=result.fills,
-        rejected=result.rejected, trades=trades, equity=equity, prices=prices, metrics=metrics, warnings=warnings,
+        config=config, news=news, news_report=inputs.news_report, signals=signals, fills=result.fills,
+        rejected=result.rejected, skipped=result.skipped, trades=trades, equity=equity, prices=prices, metrics=metrics,
+        warnings=warnings,
     )
+
+
+def run_pipeline(config: Config, base_dir: Path = Path("."), progress: Progress | None = None) -> RunArtifacts:
+    """Run every stage of one backtest and return its artifacts (nothing is written)."""
+    resolve_strategy(config, base_dir)  # an unknown strategy fails before any news is scored
+    return run_variant(config, build_inputs(config, base_dir, progress), base_dir)

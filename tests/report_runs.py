@@ -4,7 +4,7 @@
 rendered exactly as the CLI does) into a temporary ``backtests/`` folder:
 
 - ``demo``: the repository's config.yaml on synthetic prices (the ``make demo`` run);
-- ``loose``: the same with ``strategy.entry_threshold=0.3``;
+- ``loose``: the same with ``strategy.params.entry_threshold=0.3``;
 - ``xss``: a small news file whose headlines, URLs and an alias try to inject
   HTML (``<script>alert(1)</script>``, ``<img src=x onerror=alert(1)>``,
   ``javascript:`` links). The hostile headlines are strong positive AI news, so
@@ -61,9 +61,9 @@ def report_runs() -> Runs:
     out = root / "backtests"
     common = ["--set", "prices.source=synthetic", "--set", f"run.output_dir={out}", "--set", "sentiment.cache_dir=null"]
     _run("--name", "demo", *common)
-    _run("--name", "loose", "--set", "strategy.entry_threshold=0.3", *common)
+    _run("--name", "loose", "--set", "strategy.params.entry_threshold=0.3", *common)
     (root / "xss_news.csv").write_text(XSS_NEWS, encoding="utf-8")
     _run("--name", "xss", *common, "--set", f"news.path={root / 'xss_news.csv'}", "--set", "run.start=2025-01-02",
-         "--set", "run.end=2025-04-30", "--set", "strategy.entry_threshold=0.2",
+         "--set", "run.end=2025-04-30", "--set", "strategy.params.entry_threshold=0.2",
          "--set", f"universe.aliases.9988.HK=[Alibaba, '{XSS_ALIAS}']")
     return Runs(out, out / "demo", out / "loose", out / "xss")

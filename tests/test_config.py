@@ -11,7 +11,7 @@ import yaml
 from pydantic import BaseModel
 
 from hkbt.config import Config, load_config
-from hkbt.errors import ConfigError
+from hkbt.errors import ConfigError, HkbtError
 
 from conftest import REPO_ROOT
 
@@ -88,7 +88,7 @@ def test_every_schema_key_is_a_commented_line_in_config_yaml():
     lines = text.splitlines()
     found = yaml_key_lines(text)
     keys = schema_keys()
-    assert ("strategy", "entry_threshold") in keys and ("news", "columns", "headline") in keys  # the walk recursed
+    assert ("strategy", "params") in keys and ("news", "columns", "headline") in keys  # the walk recursed
     missing = [".".join(key) for key in keys if key not in found]
     assert not missing, f"config.yaml does not show: {missing}"
     # Sections holding a sub-model (run:, strategy:, ...) are containers, documented by their keys;
@@ -104,7 +104,7 @@ def test_config_yaml_has_no_keys_outside_the_schema():
     """Redundant with extra="forbid", but names the stray key if a section is added by hand."""
     found = yaml_key_lines(REPO_CONFIG.read_text(encoding="utf-8"))
     keys = set(schema_keys())
-    mappings = {("universe", "lot_sizes"), ("universe", "aliases"), ("topics",)}  # free-form keys inside
+    mappings = {("universe", "lot_sizes"), ("universe", "aliases"), ("topics",), ("strategy", "params")}  # free-form keys inside
     stray = [
         ".".join(key) for key in found
         if key not in keys and not any(key[: len(m)] == m for m in mappings)
@@ -118,13 +118,13 @@ def test_config_yaml_has_no_keys_outside_the_schema():
 @pytest.mark.parametrize(
     ("override", "section", "key", "expected"),
     [
-        ("strategy.topics=[ai]", "strategy", "topics", ["ai"]),
-        ("strategy.topics=[policy, ai]", "strategy", "topics", ["policy", "ai"]),
-        ("strategy.stop_loss=null", "strategy", "stop_loss", None),
-        ("strategy.stop_loss=0.08", "strategy", "stop_loss", 0.08),
-        ("strategy.exit_threshold=null", "strategy", "exit_threshold", None),
-        ("strategy.entry_threshold=0.7", "strategy", "entry_threshold", 0.7),
-        ("strategy.hold_days=10", "strategy", "hold_days", 10),
+        ("strategy.params.topics=[ai]", "strategy", "params.topics", ["ai"]),
+        ("strategy.params.topics=[policy, ai]", "strategy", "params.topics", ["policy", "ai"]),
+        ("strategy.params.stop_loss=null", "strategy", "params.stop_loss", None),
+        ("strategy.params.stop_loss=0.08", "strategy", "params.stop_loss", 0.08),
+        ("strategy.params.exit_threshold=null", "strategy", "params.exit_threshold", None),
+        ("strategy.params.entry_threshold=0.7", "strategy", "params.entry_threshold", 0.7),
+        ("strategy.params.hold_days=10", "strategy", "params.hold_days", 10),
         ("run.start=2024-05-01", "run", "start", date(2024, 5, 1)),
         ("run.initial_cash=500000", "run", "initial_cash", 500_000.0),
         ("run.output_dir=elsewhere/runs", "run", "output_dir", Path("elsewhere/runs")),
@@ -137,24 +137,25 @@ def test_config_yaml_has_no_keys_outside_the_schema():
     ],
 )
 def test_set_is_typed_by_the_schema(tmp_path: Path, override: str, section: str, key: str, expected):
-    config = load_config(write(tmp_path, "strategy:\n  stop_loss: 0.1\n"), [override])
+    config = load_config(write(tmp_path, "strategy:\n  params: {stop_loss: 0.1}\n"), [override])
     value = getattr(config, section)
     for part in key.split("."):
-        value = getattr(value, part)
+        value = value[part] if isinstance(value, dict) else getattr(value, part)
     assert value == expected
     assert type(value) is type(expected)
 
 
 def test_set_works_without_the_section_in_the_file(tmp_path: Path):
-    config = load_config(write(tmp_path, ""), ["run.start=2024-05-01", "strategy.topics=[ai]"])
+    config = load_config(write(tmp_path, ""), ["run.start=2024-05-01", "strategy.params.topics=[ai]"])
     assert config.run.start == date(2024, 5, 1)
     assert config.run.end == Config().run.end  # the rest of the section keeps its defaults
-    assert config.strategy.topics == ["ai"]
+    assert config.strategy.params["topics"] == ["ai"]
+    assert config.strategy.params["hold_days"] == 5  # the strategy's other defaults are filled in
 
 
 def test_later_set_wins(tmp_path: Path):
-    config = load_config(write(tmp_path, "strategy:\n  hold_days: 3\n"), ["strategy.hold_days=4", "strategy.hold_days=6"])
-    assert config.strategy.hold_days == 6
+    config = load_config(write(tmp_path, "strategy:\n  params: {hold_days: 3}\n"), ["strategy.params.hold_days=4", "strategy.params.hold_days=6"])
+    assert config.strategy.params["hold_days"] == 6
 
 
 def test_set_into_a_mapping_takes_the_dotted_ticker_as_one_key(tmp_path: Path):
@@ -165,11 +166,14 @@ def test_set_into_a_mapping_takes_the_dotted_ticker_as_one_key(tmp_path: Path):
 
 
 def test_set_value_is_validated(tmp_path: Path):
-    path = write(tmp_path, "strategy:\n  name: sentiment_long\n  entry_threshold: 0.5\n")
-    with pytest.raises(ConfigError) as caught:
-        load_config(path, ["strategy.entry_threshold=3"])
+    path = write(tmp_path, "strategy:\n  name: sentiment_long\n  params:\n    entry_threshold: 0.5\n")
+    with pytest.raises(HkbtError) as caught:
+        load_config(path, ["strategy.params.entry_threshold=3"])
     # the bad value came from --set, so the message blames --set, not the file's line
-    assert str(caught.value) == "--set: strategy.entry_threshold: must be between -1 and 1 (got 3)"
+    assert str(caught.value) == "--set: strategy.params.entry_threshold: must be between -1 and 1 (got 3)"
+    with pytest.raises(HkbtError) as caught:
+        load_config(write(tmp_path, "strategy:\n  name: sentiment_long\n  params:\n    entry_threshold: 3\n"))
+    assert str(caught.value).startswith(f"{tmp_path / 'config.yaml'}:4: strategy.params.entry_threshold: must be between -1 and 1")
 
 
 # -------------------------------------------------------------------------------- config_hash
@@ -180,12 +184,13 @@ run:
   name: a          # the name
   start: 2024-05-01
 strategy:
-  entry_threshold: 0.6
-  topics: [ai, policy]
+  params:
+    entry_threshold: 0.6
+    topics: [ai, policy]
 """
 
 REORDERED = """\
-strategy: {topics: [ai, policy], entry_threshold: 0.60}
+strategy: {params: {topics: [ai, policy], entry_threshold: 0.60}}
 run:
     start: 2024-05-01
     name: "a"
@@ -202,13 +207,13 @@ def test_config_hash_ignores_key_order_comments_and_spelling(tmp_path: Path):
 
 def test_config_hash_same_whether_set_or_written(tmp_path: Path):
     from_file = load_config(write(tmp_path, ORDERED.replace("0.6", "0.7"), "a.yaml"))
-    from_set = load_config(write(tmp_path, ORDERED, "b.yaml"), ["strategy.entry_threshold=0.7"])
+    from_set = load_config(write(tmp_path, ORDERED, "b.yaml"), ["strategy.params.entry_threshold=0.7"])
     assert from_file.config_hash() == from_set.config_hash()
 
 
 @pytest.mark.parametrize(
     "override",
-    ["strategy.entry_threshold=0.61", "run.name=b", "strategy.topics=[policy, ai]", "costs.brokerage_min=0",
+    ["strategy.params.entry_threshold=0.61", "run.name=b", "strategy.params.topics=[policy, ai]", "costs.brokerage_min=0",
      "universe.lot_sizes.9988.HK=200"],
 )
 def test_config_hash_changes_with_any_value(tmp_path: Path, override: str):

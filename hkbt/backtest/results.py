@@ -12,6 +12,7 @@ metrics.json           statistics + run metadata (deterministic: no clock)
 trades.csv             one row per round trip, with the news that caused it
 equity.csv             strategy, benchmark (and proxy) value per session
 signals.csv            per (session, ticker) aggregated news signal
+skipped.csv            every signal no order cited, and why (max_positions, no_cash, ...)
 news.csv               every news item: score, topics, tickers, tradable session
 config.resolved.yaml   the exact settings used, defaults included
 prices.csv             daily bars of the traded tickers on the run's sessions
@@ -125,6 +126,7 @@ def _write_files(artifacts: RunArtifacts, folder: Path) -> None:
     artifacts.trades.to_csv(folder / "trades.csv", index=False, date_format="%Y-%m-%d")
     artifacts.equity.to_csv(folder / "equity.csv", date_format="%Y-%m-%d", float_format="%.4f")
     artifacts.signals.to_csv(folder / "signals.csv", index=False, date_format="%Y-%m-%d")
+    artifacts.skipped.to_csv(folder / "skipped.csv", index=False, date_format="%Y-%m-%d")
     news = artifacts.news.assign(
         tickers=artifacts.news.tickers.map(";".join), topics=artifacts.news.topics.map(";".join)
     )[NEWS_OUTPUT_COLUMNS]

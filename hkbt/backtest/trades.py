@@ -1,8 +1,8 @@
 """Round trips from fills, each traced to the news that caused it.
 
 ``build_trades`` pairs every buy with the sell that closed it (the strategy
-never scales in or out) and joins the signal row that triggered the entry,
-so each trade lists the ``news_ids`` behind it and when they were published.
+never scales in or out); each trade lists the ``news_ids`` its entry order
+cited and when they were published, and the ids its exit order cited.
 A position still open on the last session is reported with
 ``exit_reason="open_at_end"``, valued at the last close, with no exit costs
 (nothing was sold).
@@ -21,7 +21,6 @@ TRADE_COLUMNS = [
 
 def build_trades(
     fills: pd.DataFrame,
-    signals: pd.DataFrame,
     news: pd.DataFrame,
     sessions: pd.DatetimeIndex,
     last_close: dict[str, float],
@@ -30,8 +29,7 @@ def build_trades(
 
     Args:
         fills: ``BacktestResult.fills`` (ticker, side, session, price, size,
-            costs_hkd, reason, signal_row).
-        signals: the signal frame whose row numbers ``signal_row`` refers to.
+            costs_hkd, reason, news_ids, signal_score).
         news: the news frame (for ``published_at`` of each cited id).
         sessions: the run's sessions (holding days are counted on them).
         last_close: ticker -> last close, to value positions still open.
@@ -40,7 +38,6 @@ def build_trades(
     the entry value (shares x entry price), in percent.
     """
     published = dict(zip(news.news_id, news.published_at))
-    signals = signals.reset_index(drop=True)
     rows = []
     open_buys: dict[str, pd.Series] = {}
     for fill in fills.sort_values(["session"], kind="stable").itertuples(index=False):
@@ -48,9 +45,9 @@ def build_trades(
             open_buys[fill.ticker] = fill
             continue
         entry = open_buys.pop(fill.ticker)
-        rows.append(_trade(entry, fill.session, fill.price, fill.costs_hkd, fill.reason, fill.signal_row, signals, published, sessions))
+        rows.append(_trade(entry, fill.session, fill.price, fill.costs_hkd, fill.reason, fill.news_ids, published, sessions))
     for ticker, entry in sorted(open_buys.items()):
-        rows.append(_trade(entry, sessions[-1], last_close[ticker], 0.0, "open_at_end", -1, signals, published, sessions))
+        rows.append(_trade(entry, sessions[-1], last_close[ticker], 0.0, "open_at_end", "", published, sessions))
     trades = pd.DataFrame(rows, columns=TRADE_COLUMNS[1:]).round(
         {"entry_costs_hkd": 2, "exit_costs_hkd": 2, "costs_hkd": 2, "pnl_hkd": 2, "return_pct": 4}
     )
@@ -59,11 +56,8 @@ def build_trades(
     return trades
 
 
-def _trade(entry, exit_session, exit_price, exit_costs, reason, exit_row, signals, published, sessions) -> dict:
-    # signal_row -1 means the strategy bought without a signal: no news to cite
-    # (iloc[-1] would wrongly cite the run's last signal row, i.e. future news)
-    cause = signals.iloc[int(entry.signal_row)] if entry.signal_row >= 0 else None
-    ids = cause.news_ids.split(";") if cause is not None else []
+def _trade(entry, exit_session, exit_price, exit_costs, reason, exit_news_ids, published, sessions) -> dict:
+    ids = entry.news_ids.split(";") if isinstance(entry.news_ids, str) and entry.news_ids else []
     entry_value = entry.size * entry.price
     pnl = entry.size * (exit_price - entry.price) - entry.costs_hkd - exit_costs
     return {
@@ -80,8 +74,8 @@ def _trade(entry, exit_session, exit_price, exit_costs, reason, exit_row, signal
         "return_pct": 100.0 * pnl / entry_value,
         "holding_days": int(sessions.searchsorted(exit_session) - sessions.searchsorted(entry.session)),
         "exit_reason": reason,
-        "entry_score": cause.score_mean if cause is not None else float("nan"),
+        "entry_score": entry.signal_score,
         "news_ids": ";".join(ids),
         "news_published_at": ";".join(published[i].isoformat() for i in ids),
-        "exit_news_ids": signals.iloc[int(exit_row)].news_ids if exit_row >= 0 else "",
+        "exit_news_ids": exit_news_ids if isinstance(exit_news_ids, str) else "",
     }

@@ -25,7 +25,7 @@ def experiment_options(name_help: str) -> Callable:
         command = click.option("--name", help=name_help)(command)
         command = click.option(
             "--set", "overrides", multiple=True, metavar="KEY=VALUE",
-            help="Override a config key, typed by the schema, e.g. --set strategy.hold_days=10. Repeatable.",
+            help="Override a config key, typed by the schema, e.g. --set strategy.params.hold_days=10. Repeatable.",
         )(command)
         return click.option(
             "--config", "config_path", type=click.Path(path_type=Path), default=Path("config.yaml"), show_default=True,
@@ -52,8 +52,8 @@ def changed_settings(config) -> list[str]:
     """``key=value`` for every setting that differs from the schema's default (run.name aside).
 
     >>> from hkbt.config import Config
-    >>> changed_settings(Config.model_validate({"strategy": {"hold_days": 10}}))
-    ['strategy.hold_days=10']
+    >>> changed_settings(Config.model_validate({"strategy": {"params": {"hold_days": 10}}}))
+    ['strategy.params.hold_days=10']
     """
     from hkbt.config import Config
 
@@ -66,7 +66,12 @@ def changed_settings(config) -> list[str]:
                 flat[f"{prefix}{key}"] = value
         return flat
 
-    ours, defaults = flatten(config.resolved()), flatten(Config().resolved())
+    baseline = Config().resolved()
+    if config.strategy.found is not None:  # another strategy's parameters differ from its own defaults, not sentiment_long's
+        from hkbt.backtest.discovery import dump_params, validate_params
+
+        baseline["strategy"]["params"] = dump_params(validate_params(config.strategy.found.cls, {}))
+    ours, defaults = flatten(config.resolved()), flatten(baseline)
     return [f"{key}={json.dumps(value, ensure_ascii=False)}" for key, value in ours.items()
             if key != "run.name" and defaults.get(key) != value]
 

@@ -2,7 +2,7 @@
 
 Every :class:`~hkbt.errors.HkbtError` becomes one line on stderr::
 
-    error: config.yaml:156: strategy.entry_threshold: must be between -1 and 1 (got 3)
+    error: config.yaml:158: strategy.params.entry_threshold: must be between -1 and 1 (got 3)
 
 and exit status 2, with no traceback and no half-written output.
 """
@@ -59,7 +59,7 @@ def cli() -> None:
     Examples:
       hkbt run                                   # config.yaml
       hkbt run --set prices.source=synthetic --name demo
-      hkbt run --config my.yaml --set strategy.entry_threshold=0.7 --name strict
+      hkbt run --config my.yaml --set strategy.params.entry_threshold=0.7 --name strict
       hkbt compare demo strict                   # side by side
       hkbt study --set prices.source=csv --name real   # do scores predict abnormal returns?
       hkbt sentiment score "Operating loss narrowed as costs fell"
@@ -114,7 +114,7 @@ def compare(runs: tuple[str, ...], all_runs: bool, output_dir: Path, slug: str |
 
     \b
     Example:
-      hkbt run --set prices.source=synthetic --set strategy.entry_threshold=0.7 --name strict
+      hkbt run --set prices.source=synthetic --set strategy.params.entry_threshold=0.7 --name strict
       hkbt compare demo strict
       hkbt compare --all
     """

@@ -523,8 +523,9 @@ def build_header(run: RunData, generated_at: datetime) -> dict:
     universe = run.config.get("universe", {})
     return {
         "name": run.name, "start": info.get("start"), "end": info.get("end"), "sessions": info.get("sessions"),
-        "strategy": strategy.pop("name", info.get("strategy")),
-        "params": [(k, json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else ("null" if v is None else str(v))) for k, v in strategy.items()],
+        "strategy": strategy.get("name", info.get("strategy")),
+        "params": [(k, json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else ("null" if v is None else str(v)))
+                   for k, v in (strategy.get("params") or {}).items()],
         "universe": list(universe.get("tickers", [])), "benchmark": info.get("benchmark"), "proxy": info.get("proxy"),
         "price_source": info.get("price_source"), "simulated": bool(info.get("simulated_prices")),
         "config_hash": info.get("config_hash"), "data_hash": info.get("data_hash"),
@@ -541,7 +542,7 @@ def render_report(run: RunData | Path, generated_at: datetime | None = None) -> 
     if not isinstance(run, RunData):
         run = load_run(Path(run))
     generated_at = generated_at or datetime.now(timezone.utc)
-    threshold = run.config.get("strategy", {}).get("entry_threshold")
+    threshold = (run.config.get("strategy", {}).get("params") or {}).get("entry_threshold")
     threshold = float(threshold) if isinstance(threshold, (int, float)) else None
     tickers = list(run.config.get("universe", {}).get("tickers", [])) or sorted(set(run.trades.ticker) | set(run.signals.ticker))
     aliases = run.config.get("universe", {}).get("aliases", {}) or {}

@@ -252,7 +252,7 @@ sentiment:
 prices:
   source: synthetic
 strategy:
-  entry_threshold: 0.2
+  params: {entry_threshold: 0.2}
 """
 
 

@@ -6,13 +6,13 @@ that fill strictly after it was published. An item published before
 later one waits for the next session. Orders fill at an open, never on the bar
 whose close produced them.
 
-The harness below mirrors :func:`hkbt.pipeline.run_pipeline` in-process with
-synthetic prices and a hand-made, already scored news frame (``score`` and
-``topics`` are set directly, bypassing the scorer), so every example runs in a
-fraction of a second. :func:`find_lookahead_violations` is the reusable
-check: rerun with the future removed and compare the past (freqtrade's
-lookahead analysis does the same); ``tests/strategies_for_tests/peeking_long.py``
-is the strategy it must catch.
+The harness replays the pipeline from stage 5 in-process
+(:func:`hkbt.backtest.lookahead.replay`) with synthetic prices and a
+hand-made, already scored news frame (``score`` and ``topics`` set directly,
+bypassing the scorer), so every example runs in a fraction of a second.
+:func:`hkbt.backtest.lookahead.check_lookahead` (``hkbt check-lookahead``) is
+the reusable check; ``tests/strategies_for_tests/peeking_long.py`` is the
+strategy it must catch.
 """
 
 from __future__ import annotations
@@ -20,33 +20,35 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import backtrader as bt
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
+from hkbt.backtest.discovery import load_strategy_file, validate_params
+from hkbt.backtest.lookahead import check_lookahead, replay
+from hkbt.backtest.runner import FILL_COLUMNS
+from hkbt.backtest.trades import build_trades
 from hkbt.config import Config
-from hkbt.backtest.costs import FeeSchedule
 from hkbt.news.load import NEWS_COLUMNS
-from hkbt.pipeline import WARMUP_DAYS
-from hkbt.prices import align_to_sessions, simulate_prices
-from hkbt.backtest.runner import FILL_COLUMNS, check_strategy_params, run_backtest
 from hkbt.news.sessions import HKT, assign_tradable_session, run_sessions, xhkg_schedule
 from hkbt.news.signals import build_signals
-from hkbt.backtest.trades import build_trades
-from strategies.sentiment_long import SentimentLong
-from strategies_for_tests.peeking_long import PeekingLong
+from hkbt.pipeline import WARMUP_DAYS
+from hkbt.prices import align_to_sessions, simulate_prices
+from hkbt.strategies.sentiment_long import SentimentLong
 
+from conftest import REPO_ROOT
+
+PeekingLong = load_strategy_file(REPO_ROOT / "tests" / "strategies_for_tests" / "peeking_long.py")
 TICKERS = ["9988.HK", "0700.HK", "1810.HK"]
 CONFIG = Config(
     run={"name": "lookahead", "start": date(2025, 1, 2), "end": date(2025, 3, 31), "initial_cash": 1_000_000},
     universe={"tickers": TICKERS, "lot_sizes": {"9988.HK": 100, "0700.HK": 100, "1810.HK": 200}},
     prices={"source": "synthetic", "seed": 7},
     # two slots for three names, short holds and a stop loss: decisions interact
-    # through cash and ranking, and next() (stop at the close, fill next open) runs too
-    strategy={"entry_threshold": 0.3, "exit_threshold": -0.3, "hold_days": 3, "max_positions": 2, "stop_loss": 0.03},
+    # through cash and ranking, and on_close (stop at the close, fill next open) runs too
+    strategy={"params": {"entry_threshold": 0.3, "exit_threshold": -0.3, "hold_days": 3, "max_positions": 2, "stop_loss": 0.03}},
 )
 SESSIONS = run_sessions(CONFIG.run.start, CONFIG.run.end)
 # the rule, restated from the calendar (not from hkbt.news.sessions): open - 30 min
@@ -75,24 +77,16 @@ class Run:
     trades: pd.DataFrame
 
 
-def run_harness(
-    news: pd.DataFrame, *, strategy: type[bt.Strategy] = SentimentLong, prices: dict[str, pd.DataFrame] = PRICES,
-    end: date | pd.Timestamp | None = None, extra_params: dict | None = None, config: Config = CONFIG,
-) -> Run:
+def settings_for(strategy: type, extra_params: dict | None = None):
+    return validate_params(strategy, CONFIG.strategy.params | (extra_params or {}), CONFIG.topics)
+
+
+def run_harness(news: pd.DataFrame, *, strategy: type = SentimentLong, extra_params: dict | None = None) -> Run:
     """run_pipeline's stages 5 onward on scored news, without files or network."""
-    sessions = run_sessions(config.run.start, end or config.run.end)
-    aligned = assign_tradable_session(news, config.signals.cutoff_before_open_minutes)
-    signals = build_signals(aligned, config.universe.tickers, sessions, config.signals.market_wide_policy)
-    strategy_cfg = config.strategy.model_dump(exclude={"name"}) | (extra_params or {})
-    params = check_strategy_params(strategy, strategy_cfg | {"lot_sizes": dict(config.universe.lot_sizes)})
-    traded = {t: prices[t].loc[: sessions[-1]] for t in config.universe.tickers}
-    result = run_backtest(
-        traded, signals, strategy=strategy, params=params, topics=list(config.topics),
-        initial_cash=config.run.initial_cash, sessions=sessions,
-        fees=FeeSchedule(brokerage_rate=config.costs.brokerage_rate, brokerage_min=config.costs.brokerage_min),
-    )
-    last_close = {t: float(bars.close.iloc[-1]) for t, bars in traded.items()}
-    trades = build_trades(result.fills, signals, aligned, sessions, last_close)
+    aligned = assign_tradable_session(news, CONFIG.signals.cutoff_before_open_minutes)
+    signals, result = replay(CONFIG, aligned, PRICES, SESSIONS, strategy, settings_for(strategy, extra_params))
+    last_close = {t: float(bars.close.loc[: SESSIONS[-1]].iloc[-1]) for t, bars in PRICES.items()}
+    trades = build_trades(result.fills, aligned, SESSIONS, last_close)
     return Run(news=aligned, signals=signals, fills=result.fills, equity=result.equity, trades=trades)
 
 
@@ -118,30 +112,6 @@ def make_news(items: list[tuple[pd.Timestamp, list[str], float, list[str]]]) -> 
     return frame.sort_values(["published_at", "news_id"], kind="stable").reset_index(drop=True)
 
 
-# ------------------------------------------------------------ the reusable check
-
-
-def truncate_at_open(session: pd.Timestamp, news: pd.DataFrame, prices: dict[str, pd.DataFrame]):
-    """The world as known at ``session``'s cutoff: no later news, no later bars.
-
-    The session's own bar keeps only its open; its close is mirrored around the
-    open (a rise becomes a fall) and high/low follow, so a strategy that reads
-    the session's close before the open decides differently.
-    """
-    known_news = news[news.published_at < CUTOFF[session]].reset_index(drop=True)
-    truncated = {}
-    for ticker, bars in prices.items():
-        bars = bars.loc[:session].copy()
-        if session not in bars.index:  # suspended that day: nothing to hide
-            truncated[ticker] = bars
-            continue
-        row = bars.loc[session]
-        close = row.open**2 / row.close
-        bars.loc[session, ["high", "low", "close"]] = [max(row.open, close) * 1.01, min(row.open, close) * 0.99, close]
-        truncated[ticker] = bars
-    return known_news, truncated
-
-
 def assert_same(a: pd.DataFrame, b: pd.DataFrame) -> None:
     """Identical rows, exactly (two empty frames are the same whatever their dtypes)."""
     if len(a) or len(b):
@@ -157,40 +127,13 @@ def same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     return True
 
 
-def find_lookahead_violations(
-    strategy_cls: type[bt.Strategy], news: pd.DataFrame, cuts: list[pd.Timestamp] | None = None,
-    extra_params: dict | None = None,
-) -> list[str]:
-    """Rerun with the future cut off at each session ``T`` in ``cuts`` and compare the past.
-
-    Cutting at ``T``'s *open* (see :func:`truncate_at_open`) is stricter than
-    freqtrade's cut at a bar's end: fills *on* ``T`` must match too, since they
-    were decided before ``T`` opened; the equity must match on sessions before
-    ``T`` (``T``'s own close was changed). ``cuts`` defaults to every session
-    with a fill or a signal, plus the session before each signal.
-
-    Returns one line per difference; an empty list means no look-ahead found.
-    """
-    full = run_harness(news, strategy=strategy_cls, extra_params=extra_params)
-    if cuts is None:
-        signal_days = set(full.signals.session)
-        before = {SESSIONS[max(SESSIONS.get_loc(s) - 1, 0)] for s in signal_days}
-        cuts = sorted(set(full.fills.session) | signal_days | before)
-    violations = []
-    for cut in cuts:
-        known_news, known_prices = truncate_at_open(cut, news, PRICES)
-        part = run_harness(known_news, strategy=strategy_cls, prices=known_prices, end=cut, extra_params=extra_params)
-        fills_full = full.fills[full.fills.session <= cut].reset_index(drop=True)
-        fills_part = part.fills[part.fills.session <= cut].reset_index(drop=True)
-        if not same(fills_full, fills_part):
-            both = pd.concat([fills_full.assign(run="full"), fills_part.assign(run="cut")])
-            diff = both.drop_duplicates(subset=list(fills_full.columns), keep=False)
-            violations.append(f"cut at {cut.date()}: fills up to that open differ:\n{diff.to_string()}")
-        equity_full = full.equity[full.equity.index < cut]
-        equity_part = part.equity[part.equity.index < cut]
-        if not same(equity_full, equity_part):
-            violations.append(f"cut at {cut.date()}: equity before that session differs")
-    return violations
+def find_lookahead_violations(strategy: type, news: pd.DataFrame, cuts: list[pd.Timestamp] | None = None,
+                              extra_params: dict | None = None) -> list[str]:
+    """hkbt check-lookahead on the harness: every session with a fill or a signal is a cut unless ``cuts`` says."""
+    aligned = assign_tradable_session(news, CONFIG.signals.cutoff_before_open_minutes)
+    report = check_lookahead(CONFIG, aligned, PRICES, SESSIONS, strategy, settings_for(strategy, extra_params),
+                             cuts=cuts if cuts is not None else len(SESSIONS), moves=0 if cuts is not None else 8)
+    return [str(v) for v in report.violations]
 
 
 # ------------------------------------------------------------ news sets
@@ -285,12 +228,12 @@ def assert_fills_follow_their_news(run: Run) -> None:
         assert fill.session in SESSIONS
         # (to the last bits: Backtrader averages a fill's price over its size)
         assert fill.price == pytest.approx(PRICES[fill.ticker].open[fill.session], rel=1e-12, abs=0)
-        if fill.signal_row < 0:
+        if not fill.news_ids:
             continue  # hold_days / stop_loss exits cite no news
-        cause = signals.iloc[fill.signal_row]
-        assert cause.session == fill.session and cause.ticker == fill.ticker
+        cause = signals[(signals.session == fill.session) & (signals.ticker == fill.ticker)]
+        assert list(cause.news_ids) == [fill.news_ids]  # sentiment_long cites the signal of the session it fills at
         filled_at = SCHEDULE.open[fill.session]
-        for news_id in cause.news_ids.split(";"):
+        for news_id in fill.news_ids.split(";"):
             assert published[news_id] < filled_at, f"{fill} filled before {news_id} was published"
             assert published[news_id] < CUTOFF[fill.session], f"{news_id} published after the cutoff of {fill.session.date()}"
             assert tradable[news_id] == fill.session
@@ -329,7 +272,7 @@ def test_a_peeking_strategy_is_caught(peek):
     news = make_news(busy_items(seed=3, size=60))  # the tape SentimentLong passes on, above
     violations = find_lookahead_violations(PeekingLong, news, extra_params={"peek": peek})
     assert violations != []
-    assert any("fills up to that open differ" in v for v in violations)
+    assert any(v.startswith("truncation at ") and "fills: the full run has" in v for v in violations)
 
 
 @pytest.mark.parametrize(
@@ -353,17 +296,15 @@ def test_hand_made_items_fill_at_the_right_open(published_hkt, fill_session):
 
 
 def test_an_entry_without_a_signal_cites_no_news():
-    # A strategy may buy for a reason that is not a signal and mark it
-    # signal_row=-1, as exits already do. build_trades then takes
-    # signals.iloc[-1] and credits the 6 January entry to the run's LAST signal
-    # row: news published on 20 March, ten weeks after the fill. trades.csv
-    # would show a look-ahead that never happened (and hide the real reason).
+    # A strategy may buy for a reason that is not a signal (basket_hold does);
+    # its fill cites no news, and trades.csv must not borrow any: an entry on
+    # 6 January must not be credited to news published on 20 March.
     news = make_news([(pd.Timestamp("2025-03-20 08:00", tz=HKT), ["9988.HK"], 0.9, ["ai"])])
     aligned = assign_tradable_session(news)
-    signals = build_signals(aligned, TICKERS, SESSIONS)
     fills = pd.DataFrame(
-        [["9988.HK", "buy", pd.Timestamp("2025-01-06"), 50.0, 100, 5_000.0, 60.0, "rebalance", -1]], columns=FILL_COLUMNS
+        [["9988.HK", "buy", pd.Timestamp("2025-01-06"), 50.0, 100, 5_000.0, 60.0, "rebalance", "", float("nan")]], columns=FILL_COLUMNS
     )
-    trades = build_trades(fills, signals, aligned, SESSIONS, {"9988.HK": 55.0})
+    trades = build_trades(fills, aligned, SESSIONS, {"9988.HK": 55.0})
     assert trades.news_ids[0] == ""
     assert trades.news_published_at[0] == ""
+    assert np.isnan(trades.entry_score[0])

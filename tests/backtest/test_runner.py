@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import backtrader as bt
 import numpy as np
 import pandas as pd
 import pytest
 
 from hkbt.backtest.costs import FeeSchedule, compute_fees
 from hkbt.errors import StrategyError
-from hkbt.backtest.runner import check_strategy_params, resolve_strategy, run_backtest
+from hkbt.backtest.discovery import find_strategy, validate_params
+from hkbt.backtest.runner import run_backtest
+from hkbt.backtest.strategy import Strategy
 from hkbt.news.sessions import run_sessions
 from hkbt.news.signals import SIGNAL_COLUMNS
 from hkbt.backtest.trades import build_trades
 
 SESSIONS = run_sessions(pd.Timestamp("2025-03-03").date(), pd.Timestamp("2025-04-30").date())
 WARMUP = run_sessions(pd.Timestamp("2025-02-24").date(), pd.Timestamp("2025-04-30").date())
-STRATEGY = resolve_strategy("sentiment_long")
+STRATEGY = find_strategy("sentiment_long").cls
 BASE = {"entry_threshold": 0.5, "exit_threshold": -0.3, "min_news": 1, "topics": ["policy", "ai"], "hold_days": 5,
         "stop_loss": None, "take_profit": None, "max_positions": 5}
 
@@ -39,7 +40,7 @@ def run(prices, signals, cash=1_000_000.0, **params):
     frame = pd.DataFrame(signals, columns=SIGNAL_COLUMNS)
     lots = params.pop("lot_sizes", {t: 100 for t in prices})
     return run_backtest(
-        prices, frame, strategy=STRATEGY, params=BASE | params | {"lot_sizes": lots}, topics=["policy", "ai"],
+        prices, frame, strategy=STRATEGY, settings=BASE | params, lot_sizes=lots,
         initial_cash=cash, fees=FeeSchedule(), sessions=SESSIONS,
     ), frame
 
@@ -84,7 +85,7 @@ def test_exit_signal_sells_at_that_sessions_open() -> None:
     result, _ = run(prices, [signal("2025-03-10", "AAA.HK", 0.8), signal("2025-03-12", "AAA.HK", -0.6, topics="")])
     sell = result.fills.iloc[1]
     assert (sell.reason, sell.session, sell.price) == ("exit_signal", pd.Timestamp("2025-03-12"), open_on(prices["AAA.HK"], "2025-03-12"))
-    assert sell.signal_row == 1
+    assert sell.news_ids == "AAA.HK-2025-03-12"  # the exit cites the news that caused it
 
 
 def test_stop_loss_is_checked_on_the_close_and_fills_next_open() -> None:
@@ -141,7 +142,7 @@ def test_equity_and_trades_reconcile() -> None:
     prices = {"AAA.HK": bars()}
     result, frame = run(prices, [signal("2025-03-10", "AAA.HK", 0.8, ids="n1;n2")], hold_days=3)
     news = pd.DataFrame({"news_id": ["n1", "n2"], "published_at": [pd.Timestamp("2025-03-09", tz="UTC")] * 2})
-    trades = build_trades(result.fills, frame, news, SESSIONS, {"AAA.HK": 0.0})
+    trades = build_trades(result.fills, news, SESSIONS, {"AAA.HK": 0.0})
     trade = trades.iloc[0]
     assert trade.news_ids == "n1;n2" and trade.holding_days == 3 and trade.exit_reason == "hold_days"
     assert result.equity.value_hkd.iloc[-1] == pytest.approx(1_000_000 + trade.pnl_hkd, abs=0.01)
@@ -153,37 +154,46 @@ def test_open_position_at_the_end_is_reported_unrealised() -> None:
     result, frame = run(prices, [signal("2025-04-28", "AAA.HK", 0.8)], hold_days=10)
     news = pd.DataFrame({"news_id": ["AAA.HK-2025-04-28"], "published_at": [pd.Timestamp("2025-04-27", tz="UTC")]})
     last = float(prices["AAA.HK"].close.loc[:"2025-04-30"].iloc[-1])
-    trade = build_trades(result.fills, frame, news, SESSIONS, {"AAA.HK": last}).iloc[0]
+    trade = build_trades(result.fills, news, SESSIONS, {"AAA.HK": last}).iloc[0]
     assert (trade.exit_reason, trade.exit_price, trade.exit_costs_hkd) == ("open_at_end", last, 0.0)
     assert result.equity.value_hkd.iloc[-1] == pytest.approx(1_000_000 + trade.pnl_hkd, abs=0.01)
 
 
 def test_unknown_strategy_and_parameter_errors_suggest_a_fix() -> None:
     with pytest.raises(StrategyError, match="did you mean sentiment_long"):
-        resolve_strategy("sentiment_lon")
-    with pytest.raises(StrategyError, match="did you mean strategy.hold_days"):
-        check_strategy_params(STRATEGY, {"hold_day": 3})
+        find_strategy("sentiment_lon")
+    with pytest.raises(StrategyError, match="did you mean strategy.params.hold_days"):
+        validate_params(STRATEGY, {"hold_day": 3})
 
 
-class _BuyOnce(bt.Strategy):
-    """Nothing of SentimentLong's internals: buys 100 shares at the first open it may trade."""
+class _BuyOnce(Strategy):
+    """Nothing of sentiment_long's internals: buys 100 shares at the first open it is offered."""
 
-    params = (("trade_from", None), ("respect_warmup", True))
+    interface_version = 1
 
-    def next_open(self) -> None:
-        too_early = self.p.respect_warmup and self.data.datetime.date(0) < self.p.trade_from
-        if not self.position and len(self.data) > 1 and not too_early:
+    def on_open(self) -> None:
+        if not self.position:
             self.buy(size=100)
 
 
-def _run_buy_once(**params):
+class _IgnoresTheHooks(Strategy):
+    """Overrides Backtrader's next_open itself, so it also trades on warm-up bars."""
+
+    interface_version = 1
+
+    def next_open(self) -> None:
+        if not self.position and len(self.data) > 1:
+            self.buy(size=100)
+
+
+def _run_buy_once(strategy=_BuyOnce):
     return run_backtest(
-        {"AAA.HK": bars()}, pd.DataFrame(columns=SIGNAL_COLUMNS), strategy=_BuyOnce, params=params, topics=["ai"],
+        {"AAA.HK": bars()}, pd.DataFrame(columns=SIGNAL_COLUMNS), strategy=strategy, settings={}, lot_sizes={},
         initial_cash=100_000.0, fees=FeeSchedule(), sessions=SESSIONS,
     )
 
 
-def test_the_runner_needs_nothing_but_a_backtrader_strategy() -> None:
+def test_hooks_start_at_the_first_session_not_on_warmup_bars() -> None:
     result = _run_buy_once()
     buy = result.fills.iloc[0]
     assert list(result.fills.side) == ["buy"] and buy.session == SESSIONS[0]
@@ -194,4 +204,4 @@ def test_the_runner_needs_nothing_but_a_backtrader_strategy() -> None:
 
 def test_trading_on_warmup_bars_is_refused() -> None:
     with pytest.raises(StrategyError, match="traded on warm-up bars before the first session 2025-03-03"):
-        _run_buy_once(respect_warmup=False)
+        _run_buy_once(_IgnoresTheHooks)

@@ -67,23 +67,21 @@ prices:
   cache_dir: prices_cache
 strategy:
   name: sentiment_long
-  entry_threshold: 0.2
-  hold_days: 5
+  params:
+    entry_threshold: 0.2
+    hold_days: 5
 """
 
 
 def _config_lines(text: str) -> dict[str, int]:
-    """``{"run": 2, "run.name": 3, ...}``: line number of each top-level and second-level key."""
-    lines, section = {}, ""
+    """``{"run": 2, "run.name": 3, "strategy.params.hold_days": 27, ...}``: line number of each key (2-space indents)."""
+    lines, path = {}, []
     for number, line in enumerate(text.splitlines(), start=1):
         if ":" not in line or line.lstrip().startswith("#"):
             continue
-        key = line.split(":")[0].strip()
-        if not line.startswith(" "):
-            section = key
-            lines[key] = number
-        else:
-            lines[f"{section}.{key}"] = number
+        depth = (len(line) - len(line.lstrip())) // 2
+        path = path[:depth] + [line.split(":")[0].strip()]
+        lines[".".join(path)] = number
     return lines
 
 
@@ -248,8 +246,8 @@ def test_failed_rerun_keeps_the_previous_good_run(project: Path):
     result = invoke(["run", "--config", str(config), "--name", "keep", "--set", "news.path=missing.csv"])
     assert "missing.csv" in assert_user_error(result)
     # fails early: in the config
-    result = invoke(["run", "--config", str(config), "--name", "keep", "--set", "strategy.hold_days=0"])
-    assert "strategy.hold_days" in assert_user_error(result)
+    result = invoke(["run", "--config", str(config), "--name", "keep", "--set", "strategy.params.hold_days=0"])
+    assert "strategy.params.hold_days" in assert_user_error(result)
 
     after = {p.name: p.read_bytes() for p in folder.iterdir()}
     assert after.keys() == before.keys()
@@ -340,22 +338,22 @@ def nothing_executed(root: Path, line: str) -> None:
 
 
 CONFIG_CASES = [
-    Case("yaml-malformed", edit_config("  entry_threshold: 0.2\n", "  entry_threshold: 0.2: 0.3\n"),
-         [f"config.yaml:{CONFIG_LINES['strategy.entry_threshold']}: invalid YAML", "mapping values", " -> "]),
-    Case("yaml-unclosed-list", edit_config("  hold_days: 5\n", "  hold_days: [5\n"),
+    Case("yaml-malformed", edit_config("    entry_threshold: 0.2\n", "    entry_threshold: 0.2: 0.3\n"),
+         [f"config.yaml:{CONFIG_LINES['strategy.params.entry_threshold']}: invalid YAML", "mapping values", " -> "]),
+    Case("yaml-unclosed-list", edit_config("    hold_days: 5\n", "    hold_days: [5\n"),
          [f"config.yaml:{len(CONFIG_YAML.splitlines()) + 1}: invalid YAML"]),  # reported at the end of the file
     Case("yaml-bad-indent", edit_config("  end: 2025-03-31\n", "  end: 2025-03-31\n   oops: 1\n"),
          [f"config.yaml:{CONFIG_LINES['run.end'] + 1}", "invalid YAML"]),
     Case("unknown-top-level-key", edit_config("news:\n", "newz:\n  path: news.csv\nnews:\n"),
          [f"config.yaml:{CONFIG_LINES['news']}: newz: unknown key", "-> did you mean news?"]),
-    Case("unknown-nested-key", edit_config("  hold_days: 5\n", "  hold_dayz: 5\n"),
-         [f"config.yaml:{CONFIG_LINES['strategy.hold_days']}: strategy.hold_dayz: unknown key", "did you mean strategy.hold_days?"]),
-    Case("wrong-type", edit_config("  hold_days: 5\n", '  hold_days: "five"\n'),
-         [f"config.yaml:{CONFIG_LINES['strategy.hold_days']}: strategy.hold_days:", "integer", "'five'"]),
-    Case("entry-threshold-out-of-range", edit_config("  entry_threshold: 0.2\n", "  entry_threshold: 3\n"),
-         [f"config.yaml:{CONFIG_LINES['strategy.entry_threshold']}: strategy.entry_threshold: must be between -1 and 1 (got 3)"]),
-    Case("entry-threshold-via-set", args("--set", "strategy.entry_threshold=3"),
-         ["strategy.entry_threshold: must be between -1 and 1 (got 3)"]),
+    Case("unknown-nested-key", edit_config("    hold_days: 5\n", "    hold_dayz: 5\n"),
+         [f"config.yaml:{CONFIG_LINES['strategy.params.hold_days']}: strategy.params.hold_dayz: unknown key", "did you mean strategy.params.hold_days?"]),
+    Case("wrong-type", edit_config("    hold_days: 5\n", '    hold_days: "five"\n'),
+         [f"config.yaml:{CONFIG_LINES['strategy.params.hold_days']}: strategy.params.hold_days:", "integer", "'five'"]),
+    Case("entry-threshold-out-of-range", edit_config("    entry_threshold: 0.2\n", "    entry_threshold: 3\n"),
+         [f"config.yaml:{CONFIG_LINES['strategy.params.entry_threshold']}: strategy.params.entry_threshold: must be between -1 and 1 (got 3)"]),
+    Case("entry-threshold-via-set", args("--set", "strategy.params.entry_threshold=3"),
+         ["strategy.params.entry_threshold: must be between -1 and 1 (got 3)"]),
     Case("end-before-start", edit_config("  end: 2025-03-31\n", "  end: 2024-12-31\n"),
          ["config.yaml:", "run.end", "must be after run.start (2025-01-02) (got 2024-12-31)"]),
     Case("lot-size-zero", edit_config("9988.HK: 100,", "9988.HK: 0,"),
@@ -375,10 +373,13 @@ CONFIG_CASES = [
          ["--set strategy.hold_days", "expected KEY=VALUE"]),
     Case("set-empty-key-part", args("--set", "strategy..hold_days=3"),
          ["--set strategy..hold_days=3", "expected KEY=VALUE"]),
-    Case("set-unknown-key", args("--set", "strategy.entry_treshold=0.7"),
-         ["strategy.entry_treshold: unknown key", "did you mean strategy.entry_threshold?"]),
-    Case("set-into-a-value", args("--set", "strategy.hold_days.max=3"),
-         ["--set strategy.hold_days.max", "hold_days is not a section"]),
+    Case("set-unknown-key", args("--set", "strategy.params.entry_treshold=0.7"),
+         ["--set: strategy.params.entry_treshold: unknown key", "did you mean strategy.params.entry_threshold?"]),
+    Case("old-style-strategy-key", edit_config("  params:\n    entry_threshold: 0.2\n", "  entry_threshold: 0.2\n  params:\n"),
+         [f"config.yaml:{CONFIG_LINES['strategy.params']}: strategy.entry_threshold: unknown key",
+          "did you mean strategy.params.entry_threshold?"]),
+    Case("set-into-a-value", args("--set", "run.name.max=3"),
+         ["--set run.name.max", "name is not a section"]),
     Case("missing-config-file", args("--config", "nope.yaml"),
          ["nope.yaml: file not found", "-> pass --config PATH"]),
     Case("top-level-list", write_file("config.yaml", "- run\n- strategy\n"),
@@ -388,8 +389,8 @@ CONFIG_CASES = [
          ["config.yaml:1", "invalid YAML", "python/object/apply:os.system"], check=nothing_executed),
     Case("output-dir-is-a-file", write_file("out", "not a folder\n"), ["run.output_dir", "out"]),
     Case("two-problems-both-counted",
-         edit_config("  hold_days: 5\n", "  hold_days: 0\n  max_positions: 0\n"),
-         ["strategy.hold_days", "[and 1 more problem(s)]"]),
+         edit_config("    hold_days: 5\n", "    hold_days: 0\n    max_positions: 0\n"),
+         ["strategy.params.hold_days", "[and 1 more problem(s)]"]),
 ]
 
 
@@ -533,7 +534,7 @@ def test_a_run_names_the_settings_it_changed(tmp_path: Path):
     from hkbt.cli.common import changed_settings
     from hkbt.config import Config
 
-    assert changed_settings(Config.model_validate({"strategy": {"hold_days": 10}, "run": {"name": "x"}})) == ["strategy.hold_days=10"]
+    assert changed_settings(Config.model_validate({"strategy": {"params": {"hold_days": 10}}, "run": {"name": "x"}})) == ["strategy.params.hold_days=10"]
     assert changed_settings(Config()) == []
     assert changed_settings(Config.model_validate({"universe": {"lot_sizes": {"9988.HK": 100}, "tickers": ["9988.HK"]}})) == [
         'universe.tickers=["9988.HK"]', 'universe.lot_sizes={"9988.HK": 100}'

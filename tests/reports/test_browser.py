@@ -193,7 +193,7 @@ def test_comparison_page(browser, runs):
     # one line per run plus the shared index line, in both charts
     assert visit.traces() == {"fig-growth": 3, "fig-drawdown": 3}
     assert visit.page.locator("#compare-metrics td.best").count() > 0
-    assert visit.page.locator("#differs-table").inner_text().count("strategy.entry_threshold") == 1
+    assert visit.page.locator("#differs-table").inner_text().count("strategy.params.entry_threshold") == 1
     visit.screenshot(runs.root / "compare" / f"{page.stem}.png")
     visit.assert_clean()
     visit.page.locator("a.report-link").first.click()

@@ -121,7 +121,7 @@ def test_compare_says_what_differs(page):
     _, html = page
     table = html[html.index('id="differs-table"'):html.index("</table>", html.index('id="differs-table"'))]
     keys = re.findall(r"<tr><td><code>([^<]+)</code></td>", table)
-    assert keys == ["strategy.entry_threshold"]
+    assert keys == ["strategy.params.entry_threshold"]
     assert "<code>0.5</code>" in table and "<code>0.3</code>" in table
 
 

@@ -1,1 +1,0 @@
-"""Strategies broken on purpose, used only by the tests (never resolved by name)."""
