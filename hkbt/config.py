@@ -80,6 +80,42 @@ LEADER_IN_ECONOMIC_CONTEXT = (
     r"yield"
     r" )\w*) )"
 )
+# Chinese topic patterns, in simplified characters (traditional text is converted before matching).
+CHINESE_POLICY = [
+    # leaders, only with an economic word later in the text (as LEADER_IN_ECONOMIC_CONTEXT)
+    r"(?:习近平|李强|何立峰|国家主席|国务院总理|总书记|特朗普|拜登|白宫)(?=.*?(?:经济|民营|民企|企业|市场|股|消费|投资|"
+    r"贸易|关税|科技|产业|就业|金融|财政|货币|发展|改革|增长|楼市|房地产|芯片|出口|制裁))",
+    # party, state, legislature, ministries and regulators
+    r"国务院", r"政治局", r"中共中央", r"党中央", r"中央经济工作会议", r"全国人大", r"人大常委会", r"政协", r"两会",
+    r"政府工作报告", r"发改委", r"财政部", r"商务部", r"工信部", r"住建部", r"外交部", r"海关总署", r"国资委", r"部委",
+    r"央行", r"人民银行", r"金管局", r"美联储", r"证监会", r"银保监会", r"金融监管总局", r"国家金融监督管理总局",
+    r"市场监管总局", r"市场监督管理总局", r"网信办", r"监管(?:机构|部门|层|当局|机关|新规|收紧|趋严)", r"反垄断",
+    r"约谈", r"港府", r"特区政府", r"财政司", r"欧盟", r"欧委会", r"(?:省|市|地方)政府", r"多地",
+    # the state's own ways of announcing policy
+    r"印发", r"出台[^，。；,;]{0,20}(?:措施|政策|方案|意见|办法|规定)", r"若干措施", r"指导意见", r"管理办法",
+    # monetary tools (not 汇率, the exchange rate)
+    r"降准", r"降息", r"加息", r"准备金率", r"贷款市场报价利率", r"基准利率", r"政策利率", r"逆回购", r"中期借贷便利",
+    r"公开市场操作", r"货币政策", r"财政政策", r"(?:财政|货币)(?:刺激|宽松)",
+    # fiscal and consumption support (not a platform's own subsidies or a shop's trade-in offer)
+    r"刺激(?:措施|政策|计划|方案|经济|消费)", r"经济刺激", r"一揽子(?:政策|措施|计划|方案)", r"增量政策", r"逆周期",
+    r"特别国债", r"专项债", r"赤字", r"预算案", r"印花税", r"减税", r"降费",
+    r"(?:国家|政府|财政|中央|消费|购车|购房|家电|算力|育儿)补贴", r"以旧换新(?:补贴|政策|计划|范围)",
+    r"扩大以旧换新", r"稳经济", r"稳增长", r"稳就业", r"稳股市", r"稳楼市", r"稳市场", r"提振消费",
+    r"国家队", r"中央汇金", r"汇金公司", r"平准基金", r"民营经济", r"民营企业座谈会", r"民企座谈会",
+    r"支持民营", r"民营企业发展",
+    # property policy
+    r"限购", r"限贷", r"首付比例", r"房贷利率", r"止跌回稳", r"房地产(?:政策|调控)", r"保交楼",
+    # trade and sanctions
+    r"(?:限制|禁止|叫停|暂停|管制)[^，。；,;]{0,12}出口", r"关税", r"制裁", r"实体清单", r"出口管制", r"出口禁令", r"反补贴", r"反倾销", r"反制", r"贸易战",
+    r"贸易(?:谈判|协议|摩擦|磋商|休战|争端)", r"黑名单", r"(?:军事|军工)企业清单",
+]
+CHINESE_AI = [
+    r"人工智能", r"大模型", r"(?:推理|语言|基础|开源|多模态|视觉|视频|生成|ai)模型", r"模型(?:训练|推理)",
+    r"生成式", r"智能体", r"机器学习", r"深度学习", r"神经网络", r"算力", r"(?:人工智能|智能|ai)芯片", r"昇腾",
+    r"英伟达", r"寒武纪", r"深度求索", r"通义", r"千问", r"混元", r"文心", r"豆包", r"腾讯元宝", r"月之暗面", r"智谱",
+    r"言犀", r"飞桨", r"盘古大模型", r"机器人", r"具身智能", r"无人驾驶", r"自动驾驶", r"智能驾驶", r"智驾",
+    r"辅助驾驶", r"萝卜快跑", r"宇树", r"优必选",
+]
 DEFAULT_TOPICS = {
     "policy": [
         LEADER_IN_ECONOMIC_CONTEXT,
@@ -130,6 +166,7 @@ DEFAULT_TOPICS = {
         r"(?:china|u\.?s\.?|eu|uk|japan|korea|taiwan|india|italy)(?: will| to)? (?:bans?|bars?|blocks?|suspends?|imposes?)",
         r"(?:china|u\.?s\.?|eu|uk|japan|korea|taiwan|india|italy)(?: will| to)? (?:restricts?|curbs?|sanctions?|tightens?)",
         r"(?:china|u\.?s\.?|eu|uk|japan|korea|taiwan|india|italy)(?: will| to)? (?:retaliates?|hits back|probes?|fines?)",
+        *CHINESE_POLICY,
     ],
     "ai": [
         # the field and its methods ('ai' as a word, not Ai Weiwei)
@@ -158,6 +195,7 @@ DEFAULT_TOPICS = {
         r"(?:ai|training|inference) (?:chips?|processors?|accelerators?|clusters?|servers?)", r"accelerators?",
         r"nvidia", r"h20", r"h100", r"h800", r"a100", r"blackwell", r"gb200",
         r"ascend (?:\d\w*|chips?|processors?|clusters?|servers?)", r"cambricon", r"computing power", r"inference",
+        *CHINESE_AI,
     ],
 }
 
@@ -259,6 +297,8 @@ class NewsConfig(_Model):
     format: Literal["auto", "csv", "jsonl"] = "auto"
     timezone: str = "Asia/Hong_Kong"
     columns: NewsColumns = Field(default_factory=NewsColumns)
+    # languages kept (detected per item, hkbt.news.language); items in others are dropped and counted in a warning
+    languages: list[Literal["en", "zh"]] = Field(default_factory=lambda: ["en", "zh"], min_length=1)
 
     @field_validator("timezone")
     @classmethod
@@ -275,7 +315,8 @@ class NewsConfig(_Model):
 class SentimentConfig(_Model):
     """How headlines become a score in [-1, 1]."""
 
-    scorer: Literal["vader", "vader_fin", "lm"] = "vader_fin"
+    scorer: Literal["vader", "vader_fin", "lm"] = "vader_fin"  # reads English items
+    zh_scorer: Literal["zh_fin"] = "zh_fin"  # reads Chinese items (simplified and traditional)
     text: Literal["headline", "headline_body"] = "headline"
     cache_dir: Path | None = Path("data/cache")
     # vader_fin's 3-class cut (hkbt sentiment eval/score); vader and lm use their authors' +/-0.05

@@ -2,7 +2,7 @@
 
 The stages, in the order data flows::
 
-    load_news -> link_entities -> compute_sentiment -> tag_topics
+    load_news -> detect_languages/filter_languages -> link_entities -> compute_sentiment -> tag_topics
       -> assign_tradable_session -> build_signals
       -> prices (csv | yfinance | synthetic) -> run_backtest (Backtrader)
       -> build_trades -> benchmarks -> compute_metrics
@@ -38,7 +38,8 @@ from hkbt.news.load import NewsReport, load_news
 from hkbt.prices import SIMULATED_BANNER, align_to_sessions, fetch_yfinance_prices, load_csv_prices, simulate_prices
 from hkbt.backtest.discovery import FoundStrategy, find_strategy, validate_params
 from hkbt.backtest.runner import run_backtest
-from hkbt.sentiment.scoring import compose_text, compute_sentiment, get_scorer
+from hkbt.news.language import detect_languages, filter_languages
+from hkbt.sentiment.scoring import compose_text, compute_sentiment, scorers_for
 from hkbt.news.sessions import assign_tradable_session, run_sessions
 from hkbt.news.signals import build_signals
 from hkbt.news.topics import tag_topics
@@ -85,6 +86,9 @@ def prepare_news(config: Config, base_dir: Path, progress: Progress | None = Non
     news, report = load_news(
         resolve_path(config.news.path, base_dir), config.news.columns, config.news.timezone, config.news.format
     )
+    news = news.assign(language=detect_languages(compose_text(news, config.sentiment.text)))
+    news, dropped = filter_languages(news, config.news.languages)
+    report = dataclasses.replace(report, languages_dropped=tuple(dropped.items()))
     text = compose_text(news, config.sentiment.text)
     news = link_entities(news, config.universe.tickers, config.universe.aliases, text, config.universe.false_friends)
     outside = news.unknown_tickers[news.outside_universe]
@@ -94,7 +98,7 @@ def prepare_news(config: Config, base_dir: Path, progress: Progress | None = Non
     if progress.scoring_total:
         progress.scoring_total(len(news))
     cache = resolve_path(config.sentiment.cache_dir, base_dir) if config.sentiment.cache_dir else None
-    news = compute_sentiment(news, get_scorer(config.sentiment.scorer), text=config.sentiment.text, cache_dir=cache, progress=progress.scored)
+    news = compute_sentiment(news, scorers_for(config), text=config.sentiment.text, cache_dir=cache, progress=progress.scored)
     news = tag_topics(news, config.topics, text)
     news = assign_tradable_session(news, config.signals.cutoff_before_open_minutes)
     return news, report

@@ -23,7 +23,8 @@ from hkbt.errors import ConfigError, DataError
 TEXT_COLUMNS = ("news", "headline", "text", "sentence", "title")
 """Text columns tried in this order when ``--text-col`` is not given."""
 
-DEFAULT_SCORERS = ("vader", "vader_fin")
+DEFAULT_SCORERS = {"en": ("vader", "vader_fin"), "zh": ("zh_fin",)}
+"""Scorers ``hkbt sentiment eval`` compares when none is named, by the data's main language."""
 
 
 @click.group()
@@ -32,7 +33,7 @@ def sentiment() -> None:
 
     \b
     Examples:
-      hkbt sentiment score "Operating loss narrowed as costs fell"
+      hkbt sentiment score "Operating loss narrowed as costs fell" "央行宣布降准"
       hkbt sentiment eval --data tests/data/heldout_headlines.csv --errors 5
       hkbt sentiment eval --data ../shared/data/sentiment/financial_phrasebank_all.csv \\
           --scorer vader --scorer vader_fin --scorer lm
@@ -117,7 +118,8 @@ def load_labelled(path: Path, text_col: str | None, label_col: str, encoding: st
 @click.option("--label-col", default="label", show_default=True,
               help="positive/neutral/negative (any case), or numbers in [-1, 1] (detected).")
 @click.option("--scorer", "scorer_names", multiple=True, metavar="NAME",
-              help=f"Scorer to evaluate; repeat for several [default: {', '.join(DEFAULT_SCORERS)}].")
+              help="Scorer to evaluate; repeat for several [default: vader and vader_fin for English data, "
+                   "zh_fin for Chinese].")
 @click.option("--errors", "errors_n", type=click.IntRange(min=0), default=0, show_default=True,
               help="Also print the N worst misses of each scorer.")
 @click.option("--encoding", default=None, help="File encoding [default: try utf-8, then latin-1].")
@@ -141,9 +143,15 @@ def eval_command(data_path: Path, text_col: str | None, label_col: str, scorer_n
     from hkbt.sentiment.scoring import score_texts
 
     config = _load_config(config_path)
-    scorers = _build_scorers(scorer_names or DEFAULT_SCORERS)
     frame, text_col = load_labelled(data_path, text_col, label_col, encoding)
     texts = frame[text_col].astype(str).tolist()
+    if not scorer_names:
+        from hkbt.news.language import detect_languages
+
+        languages = detect_languages(texts)
+        main = max(DEFAULT_SCORERS, key=languages.count)
+        scorer_names = DEFAULT_SCORERS[main]
+    scorers = _build_scorers(scorer_names)
     continuous = ev.is_continuous(frame[label_col])
     labels = (pd.to_numeric(frame[label_col]).to_numpy(dtype=float) if continuous
               else ev.normalise_labels(frame[label_col].tolist(), where=f"{data_path}: {label_col}"))
@@ -210,32 +218,42 @@ def eval_command(data_path: Path, text_col: str | None, label_col: str, scorer_n
 @sentiment.command("score")
 @click.argument("texts", nargs=-1, required=True)
 @click.option("--scorer", "scorer_name", default=None, metavar="NAME",
-              help="Scorer to use [default: sentiment.scorer from the config].")
+              help="Scorer to use for every text [default: by each text's language, sentiment.scorer for "
+                   "English, sentiment.zh_scorer for Chinese].")
 @click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
               help="Config for the topic taxonomy and thresholds [default: ./config.yaml if present].")
 def score_command(texts: tuple[str, ...], scorer_name: str | None, config_path: Path | None) -> None:
-    """Score headlines; show the class, the vader_fin rules that fired and the topics.
+    """Score headlines; show the language, the class, the rules that fired and the topics.
 
     \b
     Example:
-      hkbt sentiment score "US lifts sanctions on chipmaker" "Operating loss widened"
+      hkbt sentiment score "US lifts sanctions on chipmaker" "Operating loss widened" "美国将腾讯列入实体清单"
     """
-    from hkbt.sentiment.evaluation import to_classes
+    from hkbt.news.language import detect_languages
     from hkbt.news.topics import tag_topics
+    from hkbt.sentiment.evaluation import to_classes
 
     config = _load_config(config_path)
-    (scorer,) = _build_scorers((scorer_name or config.sentiment.scorer,))
-    cut = _thresholds(scorer, config)
+    by_language = {"en": config.sentiment.scorer, "zh": config.sentiment.zh_scorer}
+    languages = detect_languages(list(texts))
+    names = [scorer_name or by_language.get(language) for language in languages]
+    built = {scorer.name: scorer for scorer in _build_scorers(tuple(n for n in names if n))}
     tagged = tag_topics(pd.DataFrame({"headline": list(texts)}), config.topics, list(texts))
     out = Console()
-    for text, topics in zip(texts, tagged["topics"]):
+    for text, topics, language, name in zip(texts, tagged["topics"], languages, names):
+        out.print(f"[bold]{text}[/]", highlight=False)
+        if name is None:
+            out.print(f"  language {language}: no scorer reads it (not scored; a run drops such items)", highlight=False)
+            continue
+        scorer = built[name]
+        cut = _thresholds(scorer, config)
         explain = getattr(scorer, "explain", None)
         trace = explain(text) if explain is not None else None
         value = trace.score if trace is not None else float(scorer.score([text])[0])
         label = to_classes(np.array([value]), *cut)[0]
-        out.print(f"[bold]{text}[/]", highlight=False)
         out.print(f"  score   {value:+.4f}  {label}  ({scorer.name} {scorer.version}; "
                   f"negative <= {cut[0]:+.2f}, positive >= {cut[1]:+.2f})", highlight=False)
+        out.print(f"  language {language}", highlight=False)
         out.print(f"  topics  {', '.join(topics) if topics else '—'}", highlight=False)
         if trace is None:
             out.print(f"  rules   — ({scorer.name} has no rule trace)", highlight=False)

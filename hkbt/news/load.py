@@ -47,6 +47,8 @@ class NewsReport:
     date_only_timestamps: int = 0
     outside_universe: int = 0               # items whose tickers column names only companies outside the universe
     outside_examples: tuple[str, ...] = ()  # a few of those tickers, for the warning
+    languages_dropped: tuple[tuple[str, int], ...] = ()
+    """``(language, count)`` of items dropped for their language (see :func:`hkbt.news.language.filter_languages`)."""
 
     def warnings(self, timezone: str) -> list[str]:
         """One line per fix the user should know about, for ``warning:`` output."""
@@ -61,6 +63,11 @@ class NewsReport:
         if self.outside_universe:
             lines.append(f"{self.outside_universe} news item(s) name only tickers outside the universe "
                          f"(e.g. {', '.join(self.outside_examples)}): ignored, never broadcast as market news")
+        if self.languages_dropped:
+            total = sum(n for _, n in self.languages_dropped)
+            counts = ", ".join(f"{code} {n}" for code, n in self.languages_dropped)
+            lines.append(f"{total} news item(s) dropped: no scorer for their language ({counts}; 'und' = no letters); "
+                         "news.languages lists the languages kept")
         return lines
 
 

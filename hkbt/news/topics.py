@@ -5,9 +5,14 @@ A taxonomy maps a topic name to regex patterns (``topics:`` in config.yaml)::
     policy: [stimulus, politburo, "rate cuts?"]
     ai: [deepseek, "large language models?"]
 
-Each pattern is matched case-insensitively on word boundaries, so ``ai``
-tags "AI chips" but not "Shanghai" or "said". Add a topic by adding a key;
-the strategy's ``topics`` list says which ones may trigger an entry.
+Each pattern is matched case-insensitively, bounded by anything but an ASCII
+letter, digit or underscore, so ``ai`` tags "AI chips" and "AI芯片" but not
+"Shanghai" or "said" (Chinese has no spaces: a Chinese pattern matches anywhere).
+Chinese patterns are written in simplified characters; text with Chinese characters
+is converted to simplified before matching
+(:func:`hkbt.news.language.to_simplified`), so they read traditional text too.
+Add a topic by adding a key; the strategy's ``topics`` list says which ones may
+trigger an entry.
 """
 
 from __future__ import annotations
@@ -17,11 +22,14 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from hkbt.news.language import to_simplified
+
 
 def compile_taxonomy(taxonomy: Mapping[str, Sequence[str]]) -> dict[str, re.Pattern[str]]:
     """One case-insensitive, word-bounded regex per topic."""
     return {
-        topic: re.compile(r"(?<!\w)(?:" + "|".join(f"(?:{p})" for p in patterns) + r")(?!\w)", re.IGNORECASE)
+        topic: re.compile(r"(?<![A-Za-z0-9_])(?:" + "|".join(f"(?:{p})" for p in patterns) + r")(?![A-Za-z0-9_])",
+                          re.IGNORECASE)
         for topic, patterns in taxonomy.items()
         if patterns
     }
@@ -33,8 +41,11 @@ def tag_topics(news: pd.DataFrame, taxonomy: Mapping[str, Sequence[str]], text: 
     >>> news = pd.DataFrame({"headline": ["Politburo vows stimulus", "Shanghai said hi"]})
     >>> tag_topics(news, {"policy": ["stimulus"], "ai": ["ai"]}, news.headline).topics.tolist()
     [['policy'], []]
+    >>> tag_topics(news.iloc[:1], {"policy": ["降准"]}, ["央行宣佈降準"]).topics.tolist()
+    [['policy']]
     """
     patterns = compile_taxonomy(taxonomy)
     out = news.copy()
+    text = [to_simplified(content) for content in text]
     out["topics"] = [sorted(t for t, pattern in patterns.items() if pattern.search(content)) for content in text]
     return out

@@ -37,7 +37,7 @@ import importlib.resources
 import re
 from collections.abc import Sequence
 
-__all__ = ["parse_lexicon", "compile_phrases", "read_lexicon_file", "RuleWords"]
+__all__ = ["parse_lexicon", "parse_sections", "compile_phrases", "read_lexicon_file", "RuleWords"]
 
 
 # --- the file format and phrases --------------------------------------------------------
@@ -59,11 +59,11 @@ def parse_lexicon(text: str, source: str = "vader_fin.txt") -> tuple[dict[str, f
         ValueError: a malformed line, a weight outside [-4, 4] or a duplicate term;
             the message gives ``source:line``.
     """
-    sections = _parse_sections(text, source, sectioned=False)
+    sections = parse_sections(text, source, sectioned=False)
     return sections.get("", ({}, {}))
 
 
-def _parse_sections(
+def parse_sections(
     text: str, source: str, *, sectioned: bool = True
 ) -> dict[str, tuple[dict[str, float], dict[str, str]]]:
     """Parse ``terms<TAB>weight<TAB>why`` lines, optionally grouped under ``@section`` lines.
@@ -166,7 +166,7 @@ class RuleWords:
     """
 
     def __init__(self, text: str) -> None:
-        sections = _parse_sections(text, "vader_fin_rules.txt")
+        sections = parse_sections(text, "vader_fin_rules.txt")
         known = {
             "more_is_better", "more_is_worse", "restriction", "up", "down", "up_before_noun",
             "down_before_noun", "better", "worse", "noun", "transition", "good_state", "bad_state", "hedge",

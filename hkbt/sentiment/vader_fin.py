@@ -378,6 +378,7 @@ class VaderFinScorer:
     """
 
     name = "vader_fin"
+    language = "en"
     class_thresholds = (-0.2, 0.3)
     """Default 3-class cut (negative, positive); the config's sentiment.negative_threshold /
     positive_threshold take precedence in ``hkbt sentiment``."""

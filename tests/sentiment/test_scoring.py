@@ -13,7 +13,9 @@ import pandas as pd
 import pytest
 
 import hkbt.sentiment.scoring
+import hkbt.news.language
 import hkbt.sentiment.vader_fin
+import hkbt.sentiment.zh_fin
 from conftest import HAVE_LM, REPO_ROOT, one
 from hkbt.errors import ConfigError, DataError
 from hkbt.sentiment.scoring import (
@@ -24,6 +26,7 @@ from hkbt.sentiment.scoring import (
     compute_sentiment,
     get_scorer,
     score_texts,
+    scorers_for,
 )
 from hkbt.sentiment.vader_fin import VaderFinScorer
 
@@ -47,13 +50,14 @@ class CountingScorer:
 
 class TestRegistry:
     def test_known_names(self):
-        assert set(SCORERS) == {"vader", "vader_fin", "lm"}
+        assert set(SCORERS) == {"vader", "vader_fin", "lm", "zh_fin"}
         for name in SCORERS:
             if name == "lm" and not HAVE_LM:
                 continue
             scorer = get_scorer(name)
             assert isinstance(scorer, Scorer)
             assert scorer.name == name and scorer.version
+            assert scorer.language == ("zh" if name == "zh_fin" else "en")
 
     def test_unknown_name_is_config_error(self):
         with pytest.raises(ConfigError) as info:
@@ -61,10 +65,11 @@ class TestRegistry:
         err = info.value
         assert err.where == "sentiment.scorer"
         assert err.what == "unknown scorer 'finbert'"
-        assert err.fix == "choose one of: vader, vader_fin, lm"
-        assert str(err) == "sentiment.scorer: unknown scorer 'finbert' -> choose one of: vader, vader_fin, lm"
+        assert err.fix == "choose one of: vader, vader_fin, lm, zh_fin"
+        assert str(err) == "sentiment.scorer: unknown scorer 'finbert' -> choose one of: vader, vader_fin, lm, zh_fin"
 
-    @pytest.mark.parametrize("module", [hkbt.sentiment.scoring, hkbt.sentiment.vader_fin], ids=lambda m: m.__name__)
+    @pytest.mark.parametrize("module", [hkbt.sentiment.scoring, hkbt.sentiment.vader_fin, hkbt.sentiment.zh_fin,
+                                        hkbt.news.language], ids=lambda m: m.__name__)
     def test_docstring_examples(self, module):
         result = doctest.testmod(module, verbose=False)
         assert result.attempted > 0 and result.failed == 0
@@ -238,3 +243,43 @@ class TestComputeSentiment:
         with pytest.raises(DataError, match="body"):
             compute_sentiment(news.drop(columns="body"), fin, text="headline_body")
         compute_sentiment(news.drop(columns="body"), fin)  # fine for headlines only
+
+
+class TestScoreByLanguage:
+    """A mapping of scorers scores each item with the scorer of its language, each with its own cache key."""
+
+    @pytest.fixture
+    def news(self) -> pd.DataFrame:
+        return pd.DataFrame({"headline": ["Tencent shares rally", "腾讯股价大涨", "Meituan results due", "比亚迪销量下滑"],
+                             "language": ["en", "zh", "en", "zh"]})
+
+    def test_each_language_its_scorer(self, news, fin):
+        zh = get_scorer("zh_fin")
+        out = compute_sentiment(news, {"en": fin, "zh": zh})
+        np.testing.assert_array_equal(out.score.to_numpy()[[0, 2]], fin.score(["Tencent shares rally", "Meituan results due"]))
+        np.testing.assert_array_equal(out.score.to_numpy()[[1, 3]], zh.score(["腾讯股价大涨", "比亚迪销量下滑"]))
+        assert out.score[1] > 0.3 and out.score[3] < -0.2
+
+    def test_cache_per_scorer(self, news, tmp_path):
+        en, zh = CountingScorer(), CountingScorer()
+        zh.name = "counting_zh"
+        compute_sentiment(news, {"en": en, "zh": zh}, cache_dir=tmp_path)
+        assert en.seen == ["Tencent shares rally", "Meituan results due"] and zh.seen == ["腾讯股价大涨", "比亚迪销量下滑"]
+        en2, zh2 = CountingScorer(), CountingScorer()
+        zh2.name = "counting_zh"
+        compute_sentiment(news, {"en": en2, "zh": zh2}, cache_dir=tmp_path)
+        assert en2.seen == [] and zh2.seen == []
+
+    def test_language_without_scorer_is_an_error_not_zero(self, news, fin):
+        with pytest.raises(DataError, match="no scorer for language.*zh"):
+            compute_sentiment(news, {"en": fin})
+        with pytest.raises(DataError, match="no language column"):
+            compute_sentiment(news.drop(columns="language"), {"en": fin})
+
+    def test_scorers_for_config(self):
+        from hkbt.config import Config
+
+        scorers = scorers_for(Config())
+        assert {k: v.name for k, v in scorers.items()} == {"en": "vader_fin", "zh": "zh_fin"}
+        only_en = Config.model_validate({"news": {"languages": ["en"]}, "sentiment": {"scorer": "vader"}})
+        assert {k: v.name for k, v in scorers_for(only_en).items()} == {"en": "vader"}

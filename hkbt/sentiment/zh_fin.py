@@ -1,0 +1,331 @@
+"""zh_fin: hkbt's Chinese finance scorer (simplified and traditional Chinese).
+
+A Hong Kong news feed is half Chinese; an English scorer reads every Chinese
+headline as 0. :class:`ZhFinScorer` (registered as ``zh_fin`` in
+:data:`hkbt.sentiment.scoring.SCORERS`) reads them with the same ideas as
+:mod:`hkbt.sentiment.vader_fin`, on Chinese words:
+
+1. **normalise**: full-width letters and digits to ASCII (NFKC), lower case, and
+   traditional characters to simplified with OpenCC (:func:`hkbt.news.language.to_simplified`),
+   Taiwan and Hong Kong words included (``騰訊股價上漲`` -> ``腾讯股价上涨``, ``晶片`` -> ``芯片``), so one lexicon
+   serves both scripts;
+2. **segment** into words with jieba (Chinese has no spaces), taught every term of
+   the lexicon so that "创新高" or "立案调查" stay one word;
+3. **score** with the project's lexicon and rules, ``hkbt/sentiment/lexicons/zh_fin.txt``:
+   word valences, then the rules in :data:`ZH_RULES` (direction, negation, degree,
+   hedge, contrast); the sum is normalised as VADER does, ``s / sqrt(s^2 + 15)``,
+   so scores sit on vader_fin's scale and share its 3-class cut.
+
+jieba and OpenCC are imported, and jieba's dictionary loaded (about 0.6 s, cached by
+jieba in the temp folder), on the first text scored, never when the scorer is built:
+a run without Chinese news never pays for them.
+
+Example::
+
+    >>> scorer = ZhFinScorer()
+    >>> [round(float(s), 2) for s in scorer.score(["净利润同比增长40%", "亏损收窄", "成本上涨"])]
+    [0.46, 0.46, -0.46]
+    >>> e = scorer.explain("央行宣佈降準")  # traditional characters are read as simplified
+    >>> [(rule, words) for rule, words, valence in e.fired]
+    [('lexicon', '降准')]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import math
+import unicodedata
+from collections.abc import Sequence
+
+import numpy as np
+
+from hkbt.news.language import to_simplified
+from hkbt.sentiment.fin_lexicon import parse_sections, read_lexicon_file
+from hkbt.sentiment.vader_fin import RULE_VALENCE, Explanation
+
+__all__ = ["ZhFinScorer", "ZH_RULES", "ENGINE_VERSION", "NORMALISE_ALPHA"]
+
+ENGINE_VERSION = "1"
+"""Bumped whenever the code below changes what a text scores (part of the cache key with the
+lexicon's hash and the jieba and OpenCC versions)."""
+
+NORMALISE_ALPHA = 15.0
+"""VADER's normalisation constant: a summed valence ``s`` scores ``s / sqrt(s^2 + 15)``."""
+
+ZH_RULES: dict[str, str] = {
+    "lexicon": "a word of the zh_fin lexicon carries its valence: 利好 +2.5, 利空 -2.5, 降准 +2.0, "
+    "制裁 -2.0, 立案调查 -2.5, 创新高 +2.5",
+    "direction": "a change word applied to a financial quantity in the same clause takes its sign "
+    "from both: more of a good quantity or less of a bad one is positive (净利润增长, 亏损收窄, "
+    "取消关税), less of a good one or more of a bad one is negative (营收下滑, 成本上涨, 加征关税); "
+    "the quantity word itself then counts for nothing. The quantity is looked for up to four words "
+    "to the left, then three to the right (降低成本)",
+    "negation": "a negation up to three words before a sentiment word in the same clause flips it: "
+    "不 / 未 / 没有 / 无 x0.74 (不利好 is bad news); a word that stops a thing (遏制, 扭转, 止住, 缓解) "
+    "x-1: 遏制楼市下滑 (stops the property slide) is good news",
+    "degree": "a degree word up to two words before a sentiment word scales it: 大幅 x1.5, 小幅 x0.5",
+    "hedge": "可能 / 或将 / 拟 / 传 make the rest of their clause count x0.6: not yet a fact",
+    "contrast": "after 但 / 但是 / 然而 / 不过 / 却 the sentiment counts 1.5 times, before it half "
+    "(VADER's 'but')",
+}
+"""Every zh_fin rule by name, with an example; ``ZhFinScorer.explain`` names these."""
+
+_SECTIONS = frozenset(
+    "words negation degree hedge contrast more_is_better more_is_worse restriction up down".split()
+)
+# Clause ends. The enumeration comma 、 is not one ("营收、利润双双下降"), nor "." (decimals: 0.5).
+_BOUNDARIES = frozenset("，。；！？：,;!?:|\n")
+_LEFT_REACH = 4
+_RIGHT_REACH = 3
+_NEGATION_REACH = 3
+_DEGREE_REACH = 2
+_CONTRAST_BEFORE, _CONTRAST_AFTER = 0.5, 1.5
+
+
+def _version_of(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - not installed
+        return "missing"
+
+
+class ZhFinScorer:
+    """Chinese finance / policy / AI headlines -> a score in [-1, 1] (simplified or traditional).
+
+    See the module docstring for the steps and :data:`ZH_RULES` for the rules;
+    :meth:`explain` says which fired for a text.
+
+    Args:
+        lexicon_text: the lexicon in ``zh_fin.txt`` format; by default the file shipped
+            in ``hkbt/sentiment/lexicons/``. Meant for experiments and tests.
+
+    Raises:
+        ValueError: a malformed lexicon line or an unknown ``@section`` (naming ``zh_fin.txt:line``).
+    """
+
+    name = "zh_fin"
+    language = "zh"
+    class_thresholds = (-0.2, 0.3)
+    """3-class cut (negative, positive): vader_fin's, since the scores share VADER's normalisation."""
+
+    def __init__(self, lexicon_text: str | None = None) -> None:
+        text = read_lexicon_file("zh_fin.txt") if lexicon_text is None else lexicon_text
+        sections = parse_sections(text, "zh_fin.txt")
+        unknown = set(sections) - _SECTIONS
+        if unknown:
+            raise ValueError(f"zh_fin.txt: unknown section(s) {', '.join(sorted(unknown))}")
+        get = lambda name: sections.get(name, ({}, {}))[0]  # noqa: E731
+        self.words = {w: v for w, v in get("words").items() if v}
+        self.negation = dict(get("negation"))
+        self.degree = dict(get("degree"))
+        self.hedge = dict(get("hedge"))
+        self.contrast = frozenset(get("contrast"))
+        # quantity -> (+1 more is better / -1 more is worse, weight); restrictions are "more is worse"
+        self.quantity: dict[str, tuple[int, float]] = {}
+        for name, polarity in (("more_is_better", 1), ("more_is_worse", -1), ("restriction", -1)):
+            for word, weight in get(name).items():
+                self.quantity[word] = (polarity, weight)
+        self.change: dict[str, tuple[int, float]] = {}
+        for name, direction in (("up", 1), ("down", -1)):
+            for word, strength in get(name).items():
+                self.change[word] = (direction, strength)
+        self.terms = sorted({term for entries, _ in sections.values() for term in entries})
+        self._term_set = frozenset(self.terms)
+        self._compound_terms = frozenset(t for t in self.terms if len(t) > 1)
+        self._longest_term = max(map(len, self.terms), default=1)
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+        self.version = f"{ENGINE_VERSION}+jieba{_version_of('jieba')}+opencc{_version_of('opencc')}+lex{digest}"
+        self._cut = None
+
+    # -- text to words -----------------------------------------------------------------------
+
+    def _load(self) -> None:
+        """Import jieba, load its dictionary and teach it the lexicon (once)."""
+        import logging
+
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)  # it logs its dictionary loading at DEBUG to stderr
+        tokenizer = jieba.Tokenizer()
+        tokenizer.initialize()
+        for term in self.terms:
+            tokenizer.add_word(term)
+        self._cut = tokenizer.lcut
+
+    def normalise(self, text: str) -> str:
+        """Full-width to ASCII, lower case, traditional to simplified.
+
+        >>> ZhFinScorer().normalise("騰訊股價上漲５％，ＡＩ業務強勁")
+        '腾讯股价上涨5%,ai业务强劲'
+        """
+        return to_simplified(unicodedata.normalize("NFKC", text).lower())
+
+    def segment(self, text: str) -> list[str]:
+        """The words of ``text`` after :meth:`normalise` (jieba, without its HMM guesser; spaces dropped).
+
+        jieba's dictionary also holds compounds made of lexicon words ("利空消息", "降低成本");
+        those are split into the lexicon words they contain (:meth:`_split_compound`).
+
+        >>> ZhFinScorer().segment("阿里巴巴股价创新高，降低成本")
+        ['阿里巴巴', '股价', '创新高', ',', '降低', '成本']
+        """
+        if self._cut is None:
+            self._load()
+        normal = self.normalise(text)
+        terms = self._term_set
+        words: list[str] = []
+        for w in self._cut(normal, HMM=False):
+            if w.isspace():
+                continue
+            if len(w) > 2 and w not in terms:
+                words.extend(self._split_compound(w))
+            else:
+                words.append(w)
+        return words
+
+    def _split_compound(self, word: str) -> list[str]:
+        """Split a word at the lexicon terms of two or more characters it contains, longest first.
+
+        Single-character terms (不, 涨, 无) do not split a word: "无人驾驶" is not "no" + "piloting".
+
+        >>> ZhFinScorer()._split_compound("利空消息")
+        ['利空', '消息']
+        """
+        pieces: list[str] = []
+        start = i = 0
+        n = len(word)
+        while i < n:
+            for length in range(min(self._longest_term, n - i), 1, -1):
+                if word[i : i + length] in self._compound_terms:
+                    if start < i:
+                        pieces.append(word[start:i])
+                    pieces.append(word[i : i + length])
+                    i += length
+                    start = i
+                    break
+            else:
+                i += 1
+        if start < n:
+            pieces.append(word[start:])
+        return pieces
+
+    # -- scoring -----------------------------------------------------------------------------
+
+    def score(self, texts: Sequence[str]) -> np.ndarray:
+        """Return the zh_fin score of each text, float64 in [-1, 1] (0 for an empty text)."""
+        for text in texts:
+            if not isinstance(text, str):
+                raise TypeError(f"scorers take str texts, got {type(text).__name__}: {text!r}")
+        return np.fromiter((self._analyse(text, None) for text in texts), dtype=np.float64, count=len(texts))
+
+    def explain(self, text: str) -> Explanation:
+        """Score one text and say which rules fired, word by word.
+
+        >>> e = ZhFinScorer().explain("遏制楼市下滑")
+        >>> e.score > 0, [rule for rule, words, valence in e.fired]
+        (True, ['direction', 'negation'])
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"scorers take str texts, got {type(text).__name__}: {text!r}")
+        fired: list[tuple[str, str, float]] = []
+        score = self._analyse(text, fired)
+        return Explanation(" ".join(self.segment(text)) if text.strip() else "", score, fired)
+
+    def _analyse(self, text: str, fired: list[tuple[str, str, float]] | None) -> float:
+        if not text.strip():
+            return 0.0
+        words = self.segment(text)
+        n = len(words)
+        clause = [0] * n
+        current = 0
+        for i, w in enumerate(words):
+            if w in _BOUNDARIES:
+                current += 1
+            clause[i] = current
+        valence: list[float | None] = [self.words.get(w) for w in words]
+        source = ["lexicon" if v is not None else "" for v in valence]
+        spans: dict[int, str] = {}
+        self._direction(words, clause, valence, source, spans)
+
+        notes: list[tuple[int, str, str, float]] = []  # (position, rule, words, factor) for explain
+        contrast_at = max((i for i, w in enumerate(words) if w in self.contrast), default=None)
+        hedge_from = {clause[i]: (i, self.hedge[w]) for i, w in reversed(list(enumerate(words))) if w in self.hedge}
+        total = 0.0
+        shown: list[tuple[int, str, str, float]] = []
+        for i, value in enumerate(valence):
+            if not value:
+                continue
+            for k in range(i - 1, max(-1, i - 1 - _NEGATION_REACH), -1):
+                if clause[k] != clause[i]:
+                    break
+                factor = self.negation.get(words[k])
+                if factor is not None:
+                    value *= factor
+                    notes.append((i, "negation", f"{words[k]} → {words[i]}", factor))
+                    break
+            for k in range(i - 1, max(-1, i - 1 - _DEGREE_REACH), -1):
+                if clause[k] != clause[i]:
+                    break
+                factor = self.degree.get(words[k])
+                if factor is not None:
+                    value *= factor
+                    notes.append((i, "degree", f"{words[k]} → {words[i]} (x{factor:g})", factor))
+                    break
+            hedge = hedge_from.get(clause[i])
+            if hedge is not None and hedge[0] < i:
+                value *= hedge[1]
+            if contrast_at is not None:
+                value *= _CONTRAST_AFTER if i > contrast_at else _CONTRAST_BEFORE
+            total += value
+            shown.append((i, source[i], spans.get(i, words[i]), value))
+        score = total / math.sqrt(total * total + NORMALISE_ALPHA)
+        score = max(-1.0, min(1.0, score))
+        if fired is not None:
+            entries = shown + notes
+            for start, factor in hedge_from.values():
+                entries.append((start, "hedge", f"{words[start]} (x{factor:g} after it)", 0.0))
+            if contrast_at is not None:
+                entries.append((contrast_at, "contrast", f"{words[contrast_at]} (x0.5 before, x1.5 after)", 0.0))
+            for _, rule, span, value in sorted(entries, key=lambda e: e[0]):
+                fired.append((rule, span, round(value, 3) if rule in ("lexicon", "direction") else 0.0))
+        return score
+
+    def _direction(
+        self, words: list[str], clause: list[int], valence: list[float | None], source: list[str], spans: dict[int, str]
+    ) -> None:
+        """The direction rule, in place: a change word bound to a quantity gets a signed valence."""
+        n = len(words)
+        bound: dict[int, int] = {}  # change position -> quantity position
+        for i, w in enumerate(words):
+            change = self.change.get(w)
+            if change is None:
+                continue
+            j = None
+            for k in range(i - 1, max(-1, i - 1 - _LEFT_REACH), -1):
+                if clause[k] != clause[i]:
+                    break
+                if words[k] in self.quantity:
+                    j = k
+                    break
+                if k in bound:
+                    break  # "销量增长带动股价上涨": the nearer change word has the subject
+            if j is None:
+                for k in range(i + 1, min(n, i + 1 + _RIGHT_REACH)):
+                    if clause[k] != clause[i] or words[k] in self.change:
+                        break
+                    if words[k] in self.quantity:
+                        j = k
+                        break
+            if j is None:
+                continue
+            direction, strength = change
+            polarity, weight = self.quantity[words[j]]
+            valence[i] = direction * polarity * RULE_VALENCE * strength * weight
+            source[i] = "direction"
+            spans[i] = f"{words[j]} … {w}" if j < i else f"{w} … {words[j]}"
+            bound[i] = j
+        for i, j in bound.items():
+            valence[j] = None  # the quantity word itself is not an opinion
+            if j in bound:  # "利润增长放缓": the outer change decides
+                source[j] = ""
