@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import numpy as np
-import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
 from hkbt.errors import ConfigError, DataError
+
+if TYPE_CHECKING:  # pandas and numpy are imported by the commands that use them (`hkbt --help` stays light)
+    import pandas as pd
 
 TEXT_COLUMNS = ("news", "headline", "text", "sentence", "title")
 """Text columns tried in this order when ``--text-col`` is not given."""
@@ -76,6 +78,8 @@ def load_labelled(path: Path, text_col: str | None, label_col: str, encoding: st
     Raises:
         DataError: missing or unreadable file, missing column, no rows.
     """
+    import pandas as pd
+
     where = str(path)
     if not path.is_file():
         raise DataError(where, "file not found", "pass --data PATH to a CSV or JSON Lines file")
@@ -139,6 +143,8 @@ def eval_command(data_path: Path, text_col: str | None, label_col: str, scorer_n
       hkbt sentiment eval --data ../shared/data/sentiment/financial_phrasebank_all.csv \\
           --scorer vader --scorer vader_fin --errors 5
     """
+    import pandas as pd
+
     from hkbt.sentiment import evaluation as ev
     from hkbt.sentiment.scoring import score_texts
 
@@ -229,6 +235,9 @@ def score_command(texts: tuple[str, ...], scorer_name: str | None, config_path: 
     Example:
       hkbt sentiment score "US lifts sanctions on chipmaker" "Operating loss widened" "美国将腾讯列入实体清单"
     """
+    import numpy as np
+    import pandas as pd
+
     from hkbt.news.language import detect_languages
     from hkbt.news.topics import tag_topics
     from hkbt.sentiment.evaluation import to_classes
