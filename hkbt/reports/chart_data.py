@@ -311,7 +311,7 @@ def compute_ticker_news(signals: pd.DataFrame, news: pd.DataFrame, ticker: str) 
     """
     rows = signals[signals.ticker == ticker]
     ids = {i for joined in rows.news_ids for i in str(joined).split(";") if i}
-    named = news.tickers.map(lambda t: ticker in str(t).split(";"))
+    named = (";" + news.tickers.astype(str) + ";").str.contains(f";{ticker};", regex=False)
     return news[news.news_id.isin(ids) | named]
 
 

@@ -109,20 +109,41 @@ def hover_text(text: object, limit: int | None = None) -> str:
     return html.escape(text, quote=False)
 
 
+_HTTP = re.compile(r"^https?://", re.IGNORECASE)
+
+
 def safe_url(url: object) -> str:
     """The URL if it is http(s), else an empty string (no javascript:, data:, …)."""
     url = str(url or "").strip()
-    return url if re.match(r"^https?://", url, re.IGNORECASE) else ""
+    return url if _HTTP.match(url) else ""
+
+
+def safe_urls(urls: pd.Series) -> pd.Series:
+    """:func:`safe_url` of a whole column at once."""
+    urls = urls.fillna("").astype(str).str.strip()
+    return urls.where(urls.str.match(_HTTP), "")
+
+
+def hkt_texts(stamps: object, fmt: str = "%Y-%m-%d %H:%M HKT") -> pd.Index:
+    """Tz-aware times (a column or one value) as Hong Kong time text, ``—`` where missing. One vectorised call."""
+    index = pd.DatetimeIndex(stamps if pd.api.types.is_list_like(stamps) else [stamps])
+    if index.tz is None:  # a column of NaT only has no zone
+        index = index.tz_localize("UTC")
+    return index.tz_convert(HKT).strftime(fmt).fillna("—")
+
+
+def day_texts(stamps: object) -> pd.Index:
+    """Dates (a column or one value) as ``YYYY-MM-DD``, ``—`` where missing. One vectorised call."""
+    index = pd.DatetimeIndex(stamps if pd.api.types.is_list_like(stamps) else [stamps])
+    return index.strftime("%Y-%m-%d").fillna("—")
 
 
 def _hkt(stamp: pd.Timestamp | None, fmt: str = "%Y-%m-%d %H:%M HKT") -> str:
-    if stamp is None or pd.isna(stamp):
-        return "—"
-    return pd.Timestamp(stamp).tz_convert(HKT).strftime(fmt)
+    return hkt_texts(stamp, fmt)[0]
 
 
 def _day(stamp: object) -> str:
-    return "—" if stamp is None or pd.isna(stamp) else pd.Timestamp(stamp).date().isoformat()
+    return day_texts(stamp)[0]
 
 
 def json_floats(values: pd.Series | np.ndarray, digits: int = 4) -> list:
@@ -414,24 +435,28 @@ def build_metric_rows(metrics: dict) -> tuple[list[dict], bool]:
 
 
 def build_trade_rows(run: RunData) -> list[dict]:
-    """Trades with the news behind each entry (headline, link, times, score)."""
-    news = run.news.set_index("news_id") if len(run.news) else None
-    rows = []
-    for t in run.trades.itertuples(index=False):
-        items = []
-        for news_id in [i for i in t.news_ids.split(";") if i]:
-            if news is None or news_id not in news.index:
-                items.append({"id": news_id, "headline": "(not in news.csv)", "url": "", "published": "—", "tradable": "—", "score": "—", "topics": ""})
-                continue
-            n = news.loc[news_id]
-            items.append({"id": news_id, "headline": n.headline, "url": safe_url(n.url), "published": _hkt(n.published_at),
-                          "tradable": _day(n.tradable_session), "score": f"{n.score:+.3f}", "topics": n.topics.replace(";", ", ")})
-        rows.append({
-            "id": int(t.trade_id), "ticker": t.ticker, "entry": _day(t.entry_session), "exit": _day(t.exit_session),
-            "entry_price": float(t.entry_price), "exit_price": float(t.exit_price), "size": int(t.size),
-            "pnl": float(t.pnl_hkd), "ret": float(t.return_pct), "days": int(t.holding_days), "reason": t.exit_reason,
-            "costs": float(t.costs_hkd), "score": float(t.entry_score), "news": items,
-        })
+    """Trades with the news behind each entry (headline, link, times, score).
+
+    Every text is formatted column-wise; the loop below only looks cited items up by id.
+    """
+    trades, news = run.trades, run.news
+    cited = {i for joined in trades.news_ids for i in joined.split(";") if i}
+    news = news[news.news_id.isin(cited)]
+    items = dict(zip(news.news_id, pd.DataFrame({
+        "id": news.news_id, "headline": news.headline, "url": safe_urls(news.url), "published": hkt_texts(news.published_at),
+        "tradable": day_texts(news.tradable_session), "score": news.score.map("{:+.3f}".format), "topics": news.topics.str.replace(";", ", "),
+    }).to_dict("records")))
+    missing = {"headline": "(not in news.csv)", "url": "", "published": "—", "tradable": "—", "score": "—", "topics": ""}
+    columns = pd.DataFrame({
+        "id": trades.trade_id.astype(int), "ticker": trades.ticker, "entry": day_texts(trades.entry_session),
+        "exit": day_texts(trades.exit_session), "entry_price": trades.entry_price.astype(float),
+        "exit_price": trades.exit_price.astype(float), "size": trades["size"].astype(int), "pnl": trades.pnl_hkd.astype(float),
+        "ret": trades.return_pct.astype(float), "days": trades.holding_days.astype(int), "reason": trades.exit_reason,
+        "costs": trades.costs_hkd.astype(float), "score": trades.entry_score.astype(float),
+    })
+    rows = columns.to_dict("records")
+    for row, joined in zip(rows, trades.news_ids):
+        row["news"] = [items.get(i) or {"id": i} | missing for i in joined.split(";") if i]
     return rows
 
 
@@ -450,11 +475,12 @@ def build_audit(run: RunData) -> tuple[list[dict], dict]:
         schedule = pd.DataFrame(columns=["open", "close"])
     audit = compute_audit(trades, news, schedule, cutoff)
     summary = compute_audit_summary(audit, len(trades)) | {"cutoff_minutes": cutoff}
-    rows = [{
-        "trade_id": int(a.trade_id), "ticker": a.ticker, "headline": a.headline, "published": _hkt(a.published_at),
-        "tradable": _day(a.tradable_session), "cutoff": _hkt(a.cutoff_at, "%H:%M"), "fill": _hkt(a.fill_at),
-        "ok": bool(a.ok), "problem": a.problem,
-    } for a in audit.itertuples(index=False)]
+    rows = pd.DataFrame({
+        "trade_id": audit.trade_id.astype(int), "ticker": audit.ticker, "headline": audit.headline,
+        "published": hkt_texts(audit.published_at), "tradable": day_texts(audit.tradable_session),
+        "cutoff": hkt_texts(audit.cutoff_at, "%H:%M"), "fill": hkt_texts(audit.fill_at), "ok": audit.ok.astype(bool),
+        "problem": audit.problem,
+    }).to_dict("records")
     return rows, summary
 
 
@@ -469,10 +495,14 @@ def build_news_table(run: RunData) -> tuple[dict, dict[str, int]]:
     """
     used = compute_news_usage(run.trades)
     news = run.news.sort_values(["published_at", "news_id"], kind="stable")
-    rows = [[_hkt(n.published_at), _day(n.tradable_session), n.headline, safe_url(n.url), n.source,
-             n.tickers.replace(";", " "), n.topics.replace(";", " "), None if pd.isna(n.score) else round(float(n.score), 4),
-             used.get(n.news_id, [])] for n in news.itertuples(index=False)]
-    table = {"columns": NEWS_TABLE_COLUMNS, "rows": rows, "used": sum(1 for r in rows if r[-1]), "hoverChars": HOVER_HEADLINE_CHARS}
+    columns = {  # one list per NEWS_TABLE_COLUMNS entry, each formatted in one vectorised call
+        "published": hkt_texts(news.published_at).tolist(), "tradable": day_texts(news.tradable_session).tolist(),
+        "headline": news.headline.tolist(), "url": safe_urls(news.url).tolist(), "source": news.source.tolist(),
+        "tickers": news.tickers.str.replace(";", " ").tolist(), "topics": news.topics.str.replace(";", " ").tolist(),
+        "score": json_floats(news.score, 4), "trades": [used.get(news_id, []) for news_id in news.news_id],
+    }
+    rows = [list(row) for row in zip(*(columns[name] for name in NEWS_TABLE_COLUMNS))]
+    table = {"columns": NEWS_TABLE_COLUMNS, "rows": rows, "used": sum(1 for i in news.news_id if i in used), "hoverChars": HOVER_HEADLINE_CHARS}
     return table, {news_id: position for position, news_id in enumerate(news.news_id)}
 
 

@@ -21,11 +21,14 @@ import pytest
 from hkbt.reports.run_report import (
     KPI_TILES,
     build_metric_rows,
+    day_texts,
     format_value,
+    hkt_texts,
     highlight_yaml,
     json_for_html,
     render_report,
     safe_url,
+    safe_urls,
 )
 from hkbt.reports.chart_data import (
     compute_audit,
@@ -282,6 +285,17 @@ def test_only_http_links_with_noopener(xss_html):
         assert rel == "noopener noreferrer"
     assert not any("javascript:" in h for h in page.hrefs)
     assert safe_url("javascript:alert(1)") == "" and safe_url(" HTTPS://x.org/a ") == "HTTPS://x.org/a" and safe_url(None) == ""
+
+
+def test_column_formatters_agree_with_the_one_value_forms():
+    urls = pd.Series(["javascript:alert(1)", " HTTPS://x.org/a ", None, "", "data:text/html,x", "http://ok.hk/1"])
+    assert safe_urls(urls).tolist() == [safe_url(u) for u in urls]
+    stamps = pd.Series(pd.to_datetime(["2025-02-17 01:05:00", None, "2024-12-31 16:00:00"], utc=True))
+    assert hkt_texts(stamps).tolist() == ["2025-02-17 09:05 HKT", "—", "2025-01-01 00:00 HKT"]
+    assert hkt_texts(stamps, "%H:%M").tolist() == ["09:05", "—", "00:00"]
+    assert hkt_texts(pd.Series([pd.NaT, pd.NaT])).tolist() == ["—", "—"]  # a column of NaT only has no time zone
+    days = pd.Series(pd.to_datetime(["2025-02-18", None]))
+    assert day_texts(days).tolist() == ["2025-02-18", "—"] and day_texts(pd.Timestamp("2025-02-18")).tolist() == ["2025-02-18"]
 
 
 def test_json_for_html_cannot_close_a_script():
