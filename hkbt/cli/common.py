@@ -18,11 +18,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 err_console = Console(stderr=True)
 
 
-def experiment_options(name_help: str) -> Callable:
-    """Decorate a command with ``--config``, ``--set`` (repeatable) and ``--name``."""
+def experiment_options(name_help: str | None) -> Callable:
+    """Decorate a command with ``--config``, ``--set`` (repeatable) and, given its help, ``--name``."""
 
     def decorate(command: Callable) -> Callable:
-        command = click.option("--name", help=name_help)(command)
+        if name_help is not None:
+            command = click.option("--name", help=name_help)(command)
         command = click.option(
             "--set", "overrides", multiple=True, metavar="KEY=VALUE",
             help="Override a config key, typed by the schema, e.g. --set strategy.params.hold_days=10. Repeatable.",

@@ -28,6 +28,7 @@ from hkbt.cli.common import (
     show_simulated_banner,
     show_warnings,
 )
+from hkbt.cli.check import check_lookahead
 from hkbt.cli.sentiment import sentiment
 from hkbt.cli.study import study
 from hkbt.errors import HkbtError
@@ -63,6 +64,7 @@ def cli() -> None:
       hkbt compare demo strict                   # side by side
       hkbt study --set prices.source=csv --name real   # do scores predict abnormal returns?
       hkbt sentiment score "Operating loss narrowed as costs fell"
+      hkbt check-lookahead --all --set prices.source=synthetic   # does any strategy peek?
     """
 
 
@@ -211,3 +213,4 @@ def main() -> None:
 
 cli.add_command(study)
 cli.add_command(sentiment)
+cli.add_command(check_lookahead)

@@ -99,6 +99,7 @@ def load_run(folder: Path) -> RunData:
         trades = _read_csv(folder / "trades.csv", ["ticker", "exit_reason", "news_ids", "news_published_at", "exit_news_ids"])
         for column in ("entry_session", "exit_session"):
             trades[column] = pd.to_datetime(trades[column])
+        trades["entry_score"] = pd.to_numeric(trades["entry_score"], errors="coerce")  # blank: an entry no news caused
         equity = pd.read_csv(folder / "equity.csv", index_col="session", parse_dates=["session"])
         signals = _read_csv(folder / "signals.csv", ["ticker", "topics", "news_ids"])
         signals["session"] = pd.to_datetime(signals["session"])

@@ -325,7 +325,7 @@ def build_ticker_figure(run: RunData, ticker: str, entry_threshold: float | None
                  "hoverinfo": "text"})
     entry_text = [
         f"<b>trade #{t.trade_id} entry</b><br>{_day(t.entry_session)} open {t.entry_price:.3f} × {t.size:,}<br>"
-        f"score {t.entry_score:+.3f} · {len([i for i in t.news_ids.split(';') if i])} news item(s)"
+        + (f"score {t.entry_score:+.3f} · {len([i for i in t.news_ids.split(';') if i])} news item(s)" if t.news_ids else "no news cited")
         for t in trades.itertuples()
     ]
     exit_text = [
@@ -457,6 +457,7 @@ def build_trade_rows(run: RunData) -> list[dict]:
     rows = columns.to_dict("records")
     for row, joined in zip(rows, trades.news_ids):
         row["news"] = [items.get(i) or {"id": i} | missing for i in joined.split(";") if i]
+        row["score"] = None if row["score"] != row["score"] else row["score"]  # an entry no news caused has no score
     return rows
 
 
@@ -469,7 +470,7 @@ def build_audit(run: RunData) -> tuple[list[dict], dict]:
     stamps = [pd.Timestamp(s) for joined in trades.news_published_at for s in str(joined).split(";") if s]
     if len(trades):
         first = min([s.tz_convert(HKT).date() for s in stamps] + [trades.entry_session.min().date()]) - timedelta(days=7)
-        last = max(trades.entry_session.max().date(), *(s.tz_convert(HKT).date() for s in stamps)) + timedelta(days=45)
+        last = max([s.tz_convert(HKT).date() for s in stamps] + [trades.entry_session.max().date()]) + timedelta(days=45)
         schedule = xhkg_schedule(first, last)
     else:
         schedule = pd.DataFrame(columns=["open", "close"])

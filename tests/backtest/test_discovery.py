@@ -64,7 +64,7 @@ def test_search_order_path_then_project_then_builtin(tmp_path):
     single = strategy_file(tmp_path / "one", "solo", cls="Solo")
     assert find_strategy("solo", single, tmp_path).cls.__name__ == "Solo"  # strategy.path may name one file
     names = available_strategies(Path("mine"), tmp_path)
-    assert {"sentiment_long"} <= set(names)
+    assert {"sentiment_long", "news_rebound", "sentiment_rotation", "basket_hold"} <= set(names)
     assert names["sentiment_long"].endswith("mine/sentiment_long.py")
 
 
@@ -116,9 +116,9 @@ def test_a_broken_strategy_file_is_one_error_naming_the_file(tmp_path, body, mes
 
 
 def test_an_unknown_name_lists_what_exists(tmp_path):
-    with pytest.raises(StrategyError, match="did you mean sentiment_long"):
-        find_strategy("sentiment_lon", None, tmp_path)
-    with pytest.raises(StrategyError, match="available: sentiment_long"):
+    with pytest.raises(StrategyError, match="did you mean news_rebound"):
+        find_strategy("news_rebond", None, tmp_path)
+    with pytest.raises(StrategyError, match="available: basket_hold, news_rebound, sentiment_long, sentiment_rotation"):
         find_strategy("zzz", None, tmp_path)
     with pytest.raises(StrategyError, match="strategy.path: .* does not exist"):
         find_strategy("zzz", Path("missing"), tmp_path)
