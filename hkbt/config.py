@@ -20,10 +20,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal, get_origin
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator, model_validator
 
 from hkbt.errors import ConfigError, StrategyError
+from hkbt.yaml_input import YAMLSyntaxError, load_yaml_file, parse_yaml
 
 TICKER_RE = re.compile(r"^\^?[A-Z0-9][A-Z0-9.=-]{0,19}$")
 RUN_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -464,24 +464,11 @@ def load_config(path: Path, overrides: list[str] | tuple[str, ...] = (), *, stra
             impossible value, naming ``file:line: dotted.key``.
     """
     where = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(where, "file not found", "pass --config PATH or create config.yaml") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(where, f"cannot read ({exc.__class__.__name__})") from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{where}{line}", f"invalid YAML: {problem}", "fix the syntax (indentation, colons, quotes)") from None
+    raw, lines = load_yaml_file(Path(path))
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError(where, "the top level must be a mapping of sections (run:, universe:, ...)")
-    lines = _key_lines(text)
     overridden = [_apply_override(raw, item) for item in overrides]
     try:
         return Config.model_validate(raw, context={"base_dir": Path(path).resolve().parent, "strategy": strategy})
@@ -503,9 +490,9 @@ def _apply_override(raw: dict[str, Any], item: str) -> tuple[str, ...]:
     if not sep or not key or any(not part for part in key.split(".")):
         raise ConfigError(f"--set {item}", "expected KEY=VALUE, e.g. --set strategy.params.hold_days=10")
     try:
-        parsed = yaml.safe_load(value) if value.strip() else None
-    except yaml.YAMLError:
-        parsed = value
+        parsed = parse_yaml(value, f"--set {key}")[0] if value.strip() else None
+    except YAMLSyntaxError:
+        parsed = value  # not YAML: the text as it is (the schema then types it)
     node, model = raw, Config
     parts = key.split(".")
     path: list[str] = []
@@ -530,48 +517,6 @@ def _apply_override(raw: dict[str, Any], item: str) -> tuple[str, ...]:
             model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
     node[parts[0]] = parsed
     return tuple(path) + (parts[0],)
-
-
-def _key_lines(text: str) -> dict[tuple[str, ...], int]:
-    """Map each dotted key path in the YAML text to its 1-based line number."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return {}
-    lines: dict[tuple[str, ...], int] = {}
-
-    def walk(node: yaml.Node, prefix: tuple[str, ...]) -> None:
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                path = prefix + (str(key_node.value),)
-                lines[path] = key_node.start_mark.line + 1
-                walk(value_node, path)
-        elif isinstance(node, yaml.SequenceNode):
-            for index, item in enumerate(node.value):
-                lines[prefix + (str(index),)] = item.start_mark.line + 1
-                walk(item, prefix + (str(index),))
-
-    if root is not None:
-        walk(root, ())
-    return lines
-
-
-def _place(loc: tuple[str, ...], where: str, lines: dict[tuple[str, ...], int], overridden: list[tuple[str, ...]]) -> str:
-    """``file:line`` of the deepest part of ``loc`` found in the file, or ``--set`` if an override set it."""
-    if any(loc[: len(path)] == path for path in overridden):
-        return "--set"
-    line = next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines), None)
-    return f"{where}:{line}" if line else where
-
-
-def _locate_strategy_error(
-    exc: StrategyError, where: str, lines: dict[tuple[str, ...], int], overridden: list[tuple[str, ...]]
-) -> StrategyError:
-    """A strategy lookup/params error keyed ``strategy.…`` gets the file:line of that key."""
-    loc = getattr(exc, "loc", None) or (tuple(exc.where.split(".")) if exc.where.startswith("strategy.") else None)
-    if loc is None:
-        return exc  # it names a strategy file already
-    return StrategyError(f"{_place(loc, where, lines, overridden)}: {'.'.join(loc)}", exc.what, exc.fix)
 
 
 def _to_config_error(

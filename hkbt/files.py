@@ -2,14 +2,33 @@
 
 Outputs are never half-written: a file is written to a hidden temporary
 sibling and renamed over its target with ``os.replace`` (atomic on POSIX),
-and gets ordinary permissions (``tempfile`` would leave it private).
+and gets ordinary permissions (``tempfile`` would leave it private). Folders
+are swapped with :func:`exchange_paths` (one atomic ``renameat2`` call on
+Linux). :func:`exclusive_lock` keeps two hkbt processes from writing the same
+thing at once, and :func:`signals_deferred` keeps Ctrl-C or ``kill`` from
+landing between two steps that must happen together.
+
+Every ``OSError`` from the disk (read-only folder, full disk, a path through a
+file, a symlink loop) becomes one :class:`~hkbt.errors.DataError` line through
+:func:`disk_error`, naming the path and what to do.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import fcntl
 import os
+import signal
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from hkbt.errors import DataError
+
+TEMP_SUFFIX = ".tmp"
+INTERRUPTS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def default_mode(directory: bool = False) -> int:
@@ -19,17 +38,165 @@ def default_mode(directory: bool = False) -> int:
     return (0o777 if directory else 0o666) & ~mask
 
 
+def disk_error(path: Path | str, exc: OSError, doing: str = "cannot write") -> DataError:
+    """One user-facing line for a failed file-system call.
+
+    >>> str(disk_error("backtests", PermissionError(13, "Permission denied")))
+    'backtests: cannot write (Permission denied) -> check that the folder exists, is writable and the disk has space'
+    """
+    reason = exc.strerror or str(exc) or exc.__class__.__name__
+    if exc.errno == errno.ENOSPC:
+        fix = "free some disk space and run again"
+    elif exc.errno == errno.ELOOP:
+        fix = "the path goes through a symbolic link loop; fix or remove the link"
+    elif exc.errno == errno.ENOTDIR:
+        fix = "a part of the path is a file, not a folder"
+    else:
+        fix = "check that the folder exists, is writable and the disk has space"
+    return DataError(str(path), f"{doing} ({reason})", fix)
+
+
 def write_text_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` via a temporary sibling and ``os.replace``."""
+    """Write ``text`` (UTF-8) to ``path`` via a temporary sibling and ``os.replace``.
+
+    The temporary file is ``.<name>.<random>.tmp`` beside the target; any
+    ``OSError`` becomes a :class:`~hkbt.errors.DataError` and leaves the target
+    as it was.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    temporary = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
             stream.write(text)
         os.chmod(temporary, default_mode())
         os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    except OSError as exc:
+        raise disk_error(path, exc) from None
+    finally:
+        if temporary is not None and os.path.lexists(temporary):
+            Path(temporary).unlink(missing_ok=True)
     return path
+
+
+# ----------------------------------------------------------------------------- atomic folder swap
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+_UNSUPPORTED = {errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV}
+
+
+def _renameat2():
+    try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2  # glibc >= 2.28
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function
+
+
+_RENAMEAT2 = _renameat2() if os.name == "posix" else None
+
+
+def exchange_paths(first: Path, second: Path) -> bool:
+    """Atomically swap two existing paths (``renameat2(RENAME_EXCHANGE)``); ``False`` if unsupported.
+
+    After a successful call ``first`` holds what ``second`` held and the other
+    way round, with no moment in which either name is missing. Where the C
+    library, the kernel or the file system lacks the call, nothing is changed
+    and ``False`` is returned so that the caller can fall back to two renames.
+    """
+    if _RENAMEAT2 is None:
+        return False
+    if _RENAMEAT2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in _UNSUPPORTED:
+        return False
+    raise OSError(code, os.strerror(code), str(second))
+
+
+@contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold SIGINT, SIGTERM and SIGHUP until the block ends (then they are delivered).
+
+    For the few lines that must run together, e.g. the two renames of a
+    fallback folder swap. SIGKILL cannot be held; what it interrupts is
+    repaired by the next run (see :func:`hkbt.backtest.results.sweep_stale`).
+    """
+    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, INTERRUPTS)
+    except (AttributeError, ValueError):  # not on the main thread's platform, or no pthreads
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+# ----------------------------------------------------------------------------- locks
+
+_HELD: dict[str, int] = {}  # lock path -> open descriptor, for re-entry within this process
+
+
+class LockedError(DataError):
+    """Another process holds the lock."""
+
+
+@contextmanager
+def exclusive_lock(path: Path, what: str, fix: str) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` for the block; fail at once if another process has it.
+
+    The lock file holds the owner's pid (for the message) and is removed on
+    release. Re-entering the same lock in the same process is a no-op, so a
+    command can take the lock early and library functions can take it again.
+    A process killed while holding the lock releases it (the kernel drops
+    ``flock`` locks with the process); the file it leaves is reused.
+
+    Raises:
+        LockedError: ``path`` is locked by another process (``what``/``fix`` form the message).
+        DataError: the lock file cannot be created (read-only folder, ...).
+    """
+    key = os.path.abspath(path)
+    if key in _HELD:
+        yield
+        return
+    descriptor = _acquire(Path(path), what, fix)
+    _HELD[key] = descriptor
+    try:
+        yield
+    finally:
+        del _HELD[key]
+        try:
+            os.unlink(path)  # while still locked: a waiting process then sees a fresh file
+        except OSError:
+            pass
+        os.close(descriptor)
+
+
+def _acquire(path: Path, what: str, fix: str) -> int:
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+    while True:
+        try:
+            descriptor = os.open(path, flags, default_mode())
+        except OSError as exc:
+            raise disk_error(path, exc, "cannot create the lock file") from None
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = os.pread(descriptor, 32, 0).decode("ascii", "replace").strip()
+            os.close(descriptor)
+            raise LockedError(what, f"another hkbt process{f' (pid {owner})' if owner.isdigit() else ''} is writing it", fix) from None
+        # the holder we waited for may have unlinked the file: only a lock on the current file counts
+        try:
+            same = os.path.samestat(os.fstat(descriptor), os.stat(path, follow_symlinks=False))
+        except FileNotFoundError:
+            same = False
+        if same:
+            os.ftruncate(descriptor, 0)
+            os.pwrite(descriptor, f"{os.getpid()}\n".encode(), 0)
+            return descriptor
+        os.close(descriptor)

@@ -1,9 +1,12 @@
 """Write a run folder ``backtests/<name>/`` atomically.
 
 Everything is first written into a hidden sibling folder
-(``backtests/.<name>.tmp-XXXX``), then swapped into place with ``os.replace``.
-A crash or a bad input half-way leaves the previous run folder untouched and
-no partial one behind.
+(``backtests/.<name>.tmp-XXXX``), then swapped into place in one atomic step.
+A crash, a kill or a bad input half-way leaves the previous run folder
+untouched; leftovers of an interrupted write are removed by the next run of
+that name. Only folders hkbt wrote are ever replaced (:data:`MARKER_FILE`),
+and one command at a time may write a run name (a lock file
+``backtests/.<name>.lock`` while it works).
 
 Files:
 
@@ -18,6 +21,7 @@ config.resolved.yaml   the exact settings used, defaults included
 prices.csv             daily bars of the traded tickers on the run's sessions
 run_info.json          when the run finished and its warnings (the only clock-dependent file)
 report.html            the HTML report, rendered from the files above
+.hkbt-folder           hkbt's marker: the list of files hkbt wrote here
 =====================  ======================================================
 """
 
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -35,7 +40,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from hkbt.files import default_mode
+from hkbt.files import default_mode, disk_error, exchange_paths, exclusive_lock, signals_deferred
 from hkbt.errors import ConfigError
 from hkbt.pipeline import RunArtifacts
 
@@ -47,32 +52,187 @@ NEWS_OUTPUT_COLUMNS = [
 
 RESERVED_NAMES = {"compare": "hkbt compare's pages", "index.html": "the list of all runs"}
 
+MARKER_FILE = ".hkbt-folder"
+"""Written first into every folder hkbt makes; lists the files hkbt put there.
+
+Only a folder carrying it (or an older hkbt run folder, see :data:`LEGACY_FILES`)
+whose every entry hkbt wrote may be replaced or added to. Delete it to protect
+a folder from being overwritten by a run of the same name."""
+
+LEGACY_FILES = frozenset({
+    "metrics.json", "trades.csv", "equity.csv", "signals.csv", "news.csv", "config.resolved.yaml", "prices.csv",
+    "run_info.json", "report.html", "study.csv", "study_events.csv", "study_car.csv", "study.html",
+})
+"""What run folders written before :data:`MARKER_FILE` existed may hold."""
+
+_STAGING = re.compile(r"\.(?P<name>[A-Za-z0-9][A-Za-z0-9_.-]*)\.(?P<kind>tmp|old)-[A-Za-z0-9_]+")
+
 
 def run_folder(output_dir: Path, name: str) -> Path:
-    """``output_dir/name``, refusing any name that would land outside ``output_dir``."""
-    root = output_dir.resolve()
+    """``output_dir/name``, refusing any name that would land outside ``output_dir``.
+
+    The last part is not resolved: a symbolic link named ``name`` is refused
+    later (:func:`check_hkbt_folder`), never followed.
+    """
+    try:
+        root = Path(output_dir).resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop
+        raise ConfigError("run.output_dir", f"{output_dir} cannot be resolved ({exc})", "point run.output_dir at a real folder") from None
     if root.exists() and not root.is_dir():
         raise ConfigError("run.output_dir", f"{output_dir} is a file, not a folder", "point run.output_dir at a folder")
-    target = (root / name).resolve()
-    if target.parent != root:
+    target = root / name
+    if name in {"", ".", ".."} or "/" in name or target.parent != root:
         raise ConfigError("run.name", f"{name!r} would write outside {output_dir}", "use a plain name like strict_07")
     if name in RESERVED_NAMES:
         raise ConfigError("run.name", f"{name!r} is reserved for {RESERVED_NAMES[name]}", "choose another run name")
     return target
 
 
+# ----------------------------------------------------------------------------- whose folder is it?
+
+
+def hkbt_files(folder: Path) -> set[str] | None:
+    """The names hkbt wrote in ``folder`` by its marker (or legacy signature); ``None`` if not hkbt's."""
+    marker = folder / MARKER_FILE
+    if marker.is_file() and not marker.is_symlink():
+        try:
+            blob = json.loads(marker.read_text(encoding="utf-8"))
+            if blob.get("written_by") == "hkbt" and isinstance(blob.get("files"), list):
+                return {str(name) for name in blob["files"]} | {MARKER_FILE}
+        except (OSError, ValueError, AttributeError):
+            return None
+        return None
+    try:
+        header = (folder / "config.resolved.yaml").read_text(encoding="utf-8")[:200]
+        metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if header.startswith("# resolved config of run") and isinstance(metrics, dict) and isinstance(metrics.get("run"), dict):
+        return set(LEGACY_FILES)
+    return None
+
+
+def check_hkbt_folder(folder: Path) -> None:
+    """Refuse a ``folder`` hkbt may not replace or add to; a missing folder is fine.
+
+    hkbt may only replace a folder it wrote: a real directory (not a symbolic
+    link) carrying :data:`MARKER_FILE` whose every entry is a file hkbt listed
+    there. Anything else (a file, a link, a folder of the user's, a run
+    folder to which the user added a file) raises :class:`ConfigError` and is
+    left untouched.
+    """
+    if not os.path.lexists(folder):
+        return
+    fix = "choose another --name (or run.output_dir), or move it out of the way yourself"
+    if folder.is_symlink():
+        raise ConfigError("run.name", f"{folder} is a symbolic link; hkbt never writes through links", fix)
+    if not folder.is_dir():
+        raise ConfigError("run.name", f"{folder} exists and is not a folder hkbt wrote (it is a file)", fix)
+    listed = hkbt_files(folder)
+    if listed is None:
+        raise ConfigError("run.name", f"{folder} exists and is not a run folder hkbt wrote (no {MARKER_FILE} marker)", fix)
+    foreign = sorted(entry.name for entry in folder.iterdir()
+                     if entry.name not in listed or entry.is_symlink() or not (entry.is_file() or entry.is_dir()))
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise ConfigError("run.name", f"{folder} holds files hkbt did not write ({shown})",
+                          "move them out of the folder, or choose another --name")
+
+
+def _write_marker(folder: Path, names: list[str]) -> None:
+    blob = {"written_by": "hkbt", "about": "hkbt replaces this folder when a run of the same name is re-run; "
+            "delete this file to protect the folder", "files": sorted(set(names) - {MARKER_FILE})}
+    (folder / MARKER_FILE).write_text(json.dumps(blob, indent=1) + "\n", encoding="utf-8")
+
+
+# ----------------------------------------------------------------------------- locking and repair
+
+
+def _lock(folder: Path):
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise disk_error(folder.parent, exc, "cannot create the output folder") from None
+    return exclusive_lock(folder.parent / f".{folder.name}.lock", str(folder),
+                          "wait for the other hkbt command to finish, or use another --name")
+
+
+@contextmanager
+def claim_run_folder(folder: Path) -> Iterator[Path]:
+    """Hold ``folder`` for one command: lock its name, refuse a folder hkbt did not write, repair leftovers.
+
+    A second hkbt command on the same run name fails at once with one line
+    (rather than waiting: a concurrent run of the same name is nearly always
+    a mistake, and waiting would silently let the later one win). Stale
+    staging folders of interrupted runs are removed (:func:`sweep_stale`).
+    Taken by ``hkbt run`` and ``hkbt study`` before any work, and again
+    (re-entrantly) by :func:`write_run` and :func:`add_files`.
+    """
+    with _lock(folder):
+        sweep_stale(folder)
+        check_hkbt_folder(folder)
+        yield folder
+
+
+def sweep_stale(folder: Path) -> list[str]:
+    """Repair what interrupted writes of ``folder`` left; return what was done, for the log.
+
+    Call with the folder's lock held. Hidden ``.<name>.tmp-*`` folders (a
+    staging folder, or a previous run swapped out but not yet deleted) are
+    removed; if a kill between the two renames of the fallback swap left the
+    run folder missing, the previous run in ``.<name>.old-*`` is put back.
+    Only folders carrying hkbt's marker (or empty ones) are touched.
+    """
+    done = []
+    try:
+        entries = sorted(folder.parent.iterdir())
+    except OSError:
+        return done
+    for entry in entries:
+        match = _STAGING.fullmatch(entry.name)
+        if not match or match["name"] != folder.name or entry.is_symlink() or not entry.is_dir():
+            continue
+        try:
+            if not any(entry.iterdir()):
+                entry.rmdir()
+            elif hkbt_files(entry) is None:
+                continue
+            elif match["kind"] == "old" and not os.path.lexists(folder):
+                os.rename(entry, folder)
+                done.append(f"restored {folder.name} from {entry.name}")
+                continue
+            else:
+                shutil.rmtree(entry)
+        except OSError:
+            continue
+        done.append(f"removed {entry.name}")
+    return done
+
+
+# ----------------------------------------------------------------------------- writing
+
+
 @contextmanager
 def staging_folder(folder: Path) -> Iterator[Path]:
     """A fresh hidden sibling of ``folder`` (``.<name>.tmp-XXXX``) to write into.
 
-    If the ``with`` block raises, the staging folder is removed and the error
-    propagates; on success the caller moves its contents into place.
+    It carries hkbt's marker from the start, so that an interrupted write is
+    recognised and removed by :func:`sweep_stale`. If the ``with`` block
+    raises, the staging folder is removed and the error propagates; on success
+    the caller moves its contents into place.
     """
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
-    staging.chmod(default_mode(directory=True))  # mkdtemp makes it private; a run folder is an ordinary folder
     try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
+    except OSError as exc:
+        raise disk_error(folder.parent, exc) from None
+    try:
+        staging.chmod(default_mode(directory=True))  # mkdtemp makes it private; a run folder is an ordinary folder
+        _write_marker(staging, [])
         yield staging
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise disk_error(folder, exc) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -84,19 +244,45 @@ def write_run(artifacts: RunArtifacts, folder: Path, report_html: str | Callable
     ``report_html`` is the report's HTML, or a function that renders it from the
     staging folder once every other file is complete there (so the report is
     built from the run's files only, and still nothing appears half-written).
+
+    The finished staging folder replaces ``folder`` in one atomic exchange
+    (:func:`hkbt.files.exchange_paths`): at every instant ``folder`` is either
+    the complete previous run or the complete new one. Where the exchange is
+    unsupported, two renames run with signals held and are undone on failure;
+    a SIGKILL between them is repaired by the next run (:func:`sweep_stale`).
+    Raises :class:`ConfigError` if ``folder`` is not one hkbt may replace.
     """
-    with staging_folder(folder) as staging:
+    with _lock(folder), staging_folder(folder) as staging:
         _write_files(artifacts, staging)
         html = report_html(staging) if callable(report_html) else report_html
         (staging / "report.html").write_text(html, encoding="utf-8")
-        if folder.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
-            os.replace(folder, retired / folder.name)
-            os.replace(staging, folder)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(staging, folder)
+        _write_marker(staging, [p.name for p in staging.iterdir()])
+        check_hkbt_folder(folder)
+        _swap_into_place(staging, folder)
     return folder
+
+
+def _swap_into_place(staging: Path, folder: Path) -> None:
+    """Put the complete ``staging`` folder at ``folder`` and delete the previous run, with signals held.
+
+    Holding SIGINT/SIGTERM/SIGHUP for these few milliseconds means an
+    interruption lands before the swap (nothing changed) or after the
+    clean-up (the new run in place, nothing left over), never in between.
+    """
+    with signals_deferred():
+        if not os.path.lexists(folder):
+            os.rename(staging, folder)
+        elif exchange_paths(staging, folder):
+            shutil.rmtree(staging, ignore_errors=True)  # now the previous run
+        else:
+            retired = Path(str(staging).replace(".tmp-", ".old-", 1))
+            os.rename(folder, retired)
+            try:
+                os.rename(staging, folder)
+            except BaseException:
+                os.rename(retired, folder)
+                raise
+            shutil.rmtree(retired, ignore_errors=True)
 
 
 def add_files(folder: Path, write: Callable[[Path], None]) -> list[Path]:
@@ -107,17 +293,24 @@ def add_files(folder: Path, write: Callable[[Path], None]) -> list[Path]:
     (atomic per file, replacing a file of the same name). If ``write`` fails,
     ``folder`` is left exactly as it was. Used by ``hkbt study`` to put its
     files beside a run's. Note that a later :func:`write_run` to the same
-    folder replaces the whole folder, added files included.
+    folder replaces the whole folder, added files included. Like
+    :func:`write_run`, it refuses a folder hkbt did not write.
 
     Returns the paths written, in name order.
     """
-    with staging_folder(folder) as staging:
+    with _lock(folder), staging_folder(folder) as staging:
         write(staging)
-        names = sorted(p.name for p in staging.iterdir() if p.is_file())
-        folder.mkdir(parents=True, exist_ok=True)
+        names = sorted(p.name for p in staging.iterdir() if p.is_file() and p.name != MARKER_FILE)
+        check_hkbt_folder(folder)
+        if not os.path.lexists(folder):
+            _write_marker(staging, names)
+            os.rename(staging, folder)
+            return [folder / name for name in names]
+        _write_marker(staging, sorted(hkbt_files(folder) or set()) + names)
+        os.replace(staging / MARKER_FILE, folder / MARKER_FILE)  # list the files before they arrive
         for name in names:
             os.replace(staging / name, folder / name)
-    shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
     return [folder / name for name in names]
 
 

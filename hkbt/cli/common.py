@@ -6,7 +6,10 @@
 
 from __future__ import annotations
 
+import codecs
 import json
+import signal
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +19,62 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 err_console = Console(stderr=True)
+
+# what hkbt prints beyond ASCII, and what an ASCII-only terminal gets instead
+_ASCII_TWINS = {"→": "->", "←": "<-", "—": "--", "–": "-", "…": "...", "·": "-", "≥": ">=", "≤": "<=", "×": "x",
+                "−": "-", "₀": "0", "₁": "1", "₂": "2", "ₙ": "n", "√": "sqrt", "β": "beta", "‘": "'", "’": "'",
+                "“": '"', "”": '"', "✓": "ok", "✗": "x", "✔": "ok"}
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised like Ctrl-C so that every clean-up handler runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_interrupted(signum: int, frame) -> None:
+    raise Interrupted(signum)
+
+
+def handle_termination() -> None:
+    """Treat SIGTERM and SIGHUP like SIGINT: unwind (removing staging folders, releasing locks) and exit.
+
+    Without this, ``kill`` ends Python at once and leaves a half-written
+    staging folder behind. Installed by the console script only.
+    """
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _raise_interrupted)
+
+
+def _ascii_twin(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    text = error.object[error.start:error.end]
+    return "".join(_ASCII_TWINS.get(c) or c.encode("ascii", "backslashreplace").decode("ascii") for c in text), error.end
+
+
+codecs.register_error("hkbt-ascii", _ascii_twin)
+
+
+def make_output_safe(streams=None) -> None:
+    """Let stdout/stderr print anything hkbt says, whatever their encoding.
+
+    On a stream that cannot encode hkbt's arrows and dashes (e.g.
+    ``PYTHONIOENCODING=ascii`` or a Latin-1 terminal), characters it cannot
+    encode are written as ASCII twins (``→`` as ``->``) or ``\\uXXXX``
+    escapes instead of failing with UnicodeEncodeError after the work is done.
+    """
+    for stream in streams or (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None) or "ascii"
+        try:
+            "→—…·".encode(encoding)
+            continue
+        except (UnicodeEncodeError, LookupError):
+            pass
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="hkbt-ascii")
 
 
 def experiment_options(name_help: str | None) -> Callable:

@@ -9,6 +9,7 @@ and exit status 2, with no traceback and no half-written output.
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from pathlib import Path
@@ -20,8 +21,11 @@ from rich.table import Table
 
 from hkbt import __version__
 from hkbt.cli.common import (
+    Interrupted,
     err_console,
     experiment_options,
+    handle_termination,
+    make_output_safe,
     load_experiment,
     progress_bars,
     show_settings,
@@ -45,6 +49,10 @@ class _Group(click.Group):
         except HkbtError as exc:
             err_console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
             sys.exit(EXIT_USER_ERROR)
+        except Interrupted as exc:
+            name = signal.Signals(exc.signum).name
+            err_console.print(f"interrupted by {name}: a run folder is either complete or as it was before", highlight=False)
+            sys.exit(128 + exc.signum)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -83,15 +91,18 @@ def run(config_path: Path, overrides: tuple[str, ...], name: str | None) -> None
     from hkbt.reports.compare import write_index
     from hkbt.pipeline import run_pipeline
     from hkbt.reports.run_report import render_report
-    from hkbt.backtest.results import write_run
+    from hkbt.backtest.results import claim_run_folder, write_run
 
     started = time.perf_counter()
     config, base_dir, folder = load_experiment(config_path, overrides, name)
-    with progress_bars() as bars:
-        artifacts = run_pipeline(config, base_dir, bars)
-    show_warnings(artifacts.warnings)
-    write_run(artifacts, folder, render_report)  # the report is rendered from the written files
-    write_index(folder.parent)
+    with claim_run_folder(folder):  # one command per run name; never a folder hkbt did not write
+        with progress_bars() as bars:
+            artifacts = run_pipeline(config, base_dir, bars)
+        show_warnings(artifacts.warnings)
+        write_run(artifacts, folder, render_report)  # the report is rendered from the written files
+    index_warnings: list[str] = []
+    write_index(folder.parent, index_warnings)
+    show_warnings(index_warnings)
     show_settings(config)
     show_metrics(artifacts.metrics)
     if config.prices.source == "synthetic":
@@ -134,7 +145,9 @@ def compare(runs: tuple[str, ...], all_runs: bool, output_dir: Path, slug: str |
     if not folders:
         raise DataError(str(output_dir), "no finished runs to compare", "run `hkbt run --name NAME` first")
     page = write_compare(folders, output_dir, slug)
-    index = write_index(output_dir) if output_dir.is_dir() else None
+    index_warnings: list[str] = []
+    index = write_index(output_dir, index_warnings) if output_dir.is_dir() else None
+    show_warnings(index_warnings)
     Console().print(f"compared {len(folders)} run(s): {', '.join(f.name for f in folders)}\ncomparison: {page}"
                     + (f"\nindex: {index}" if index else ""), highlight=False)
 
@@ -165,7 +178,9 @@ def report(runs: tuple[str, ...], all_runs: bool, output_dir: Path) -> None:
     for folder in folders:
         Console().print(f"report: {write_report(folder)}", highlight=False)
     if output_dir.is_dir():
-        write_index(output_dir)
+        index_warnings: list[str] = []
+        write_index(output_dir, index_warnings)
+        show_warnings(index_warnings)
 
 
 METRIC_ROWS = [
@@ -206,7 +221,9 @@ def show_metrics(metrics: dict) -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: ASCII-safe output, SIGTERM handled like Ctrl-C."""
+    make_output_safe()
+    handle_termination()
     cli(prog_name="hkbt")
 
 

@@ -46,19 +46,21 @@ def study(config_path: Path, overrides: tuple[str, ...], name: str | None, horiz
       hkbt study --name real --horizons 1,5 --buckets=-0.5,-0.05,0.05,0.5
     """
     from hkbt.analysis.event_study import parse_bucket_edges, parse_horizons, run_study, write_study
+    from hkbt.backtest.results import claim_run_folder
     from hkbt.reports.study_page import render_study
 
     started = time.perf_counter()
     steps, edges = parse_horizons(horizons), parse_bucket_edges(bucket_edges)
     config, base_dir, folder = load_experiment(config_path, overrides, name)
-    with progress_bars() as bars:
-        artifacts = run_study(config, base_dir, steps, edges, beta_window, bars)
-    warnings = list(artifacts.warnings)
-    run_hash = _run_config_hash(folder)
-    if run_hash and run_hash != artifacts.meta["config_hash"]:
-        warnings.append(f"{folder.name}/ holds a run made with another config ({run_hash}); the study uses {artifacts.meta['config_hash']}")
-    show_warnings(warnings)
-    write_study(artifacts, folder, render_study(artifacts))
+    with claim_run_folder(folder):  # one command per run name; never a folder hkbt did not write
+        with progress_bars() as bars:
+            artifacts = run_study(config, base_dir, steps, edges, beta_window, bars)
+        warnings = list(artifacts.warnings)
+        run_hash = _run_config_hash(folder)
+        if run_hash and run_hash != artifacts.meta["config_hash"]:
+            warnings.append(f"{folder.name}/ holds a run made with another config ({run_hash}); the study uses {artifacts.meta['config_hash']}")
+        show_warnings(warnings)
+        write_study(artifacts, folder, render_study(artifacts))
     show_study(artifacts)
     if config.prices.source == "synthetic":
         show_simulated_banner()

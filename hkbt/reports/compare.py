@@ -23,6 +23,7 @@ import os
 import re
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 
@@ -30,6 +31,7 @@ from hkbt.errors import DataError
 from hkbt.files import write_text_atomic
 from hkbt.reports.run_report import (
     COLORS,
+    GENERATOR_META,
     PLOT_CONFIG,
     TEMPLATES,
     axis,
@@ -192,7 +194,9 @@ def resolve_runs(specs: list[str], output_dir: Path) -> list[Path]:
 
 
 def _relative(target: Path, start: Path) -> str:
-    return Path(os.path.relpath(Path(target).resolve(), Path(start).resolve())).as_posix()
+    """A percent-encoded relative link (never read as a ``scheme:`` URL)."""
+    link = quote(Path(os.path.relpath(Path(target).resolve(), Path(start).resolve())).as_posix(), safe="/")
+    return link if link.startswith(("./", "../")) else "./" + link
 
 
 def _labels(runs: list[RunData]) -> list[str]:
@@ -300,28 +304,58 @@ def write_compare(folders: list[Path], output_dir: Path, slug: str | None = None
 # ----------------------------------------------------------------------------- index page
 
 
-def build_index_rows(output_dir: Path) -> list[dict]:
-    """One row per run folder under ``output_dir``, newest first (by the time the run finished)."""
+def build_index_rows(output_dir: Path, skipped: list[str] | None = None) -> list[dict]:
+    """One row per run folder under ``output_dir``, newest first (by the time the run finished).
+
+    A folder whose files cannot be read (a corrupt ``metrics.json``, a value
+    that is not a number) is left out, and a sentence saying so is appended to
+    ``skipped``: one broken sibling never stops a run or the index.
+    """
     rows = []
     for folder in list_runs(output_dir):
         try:
-            metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
-            finished_at, _ = load_run_info(folder)
-        except (ValueError, OSError):
-            continue
-        run = metrics.get("run", {})
-        cells = {key: {"text": format_value(metrics.get(key), kind), "raw": json.dumps(metrics.get(key)),
-                       "sign": "pos" if kind == "pct" and isinstance(metrics.get(key), (int, float)) and metrics[key] > 0 else
-                               "neg" if kind in ("pct", "pct_u") and isinstance(metrics.get(key), (int, float)) and metrics[key] < 0 else ""}
-                 for key, kind in INDEX_COLUMNS}
-        rows.append({
-            "folder": folder.name, "report": f"{folder.name}/report.html", "has_report": (folder / "report.html").is_file(),
-            "finished": finished_at, "finished_text": finished_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "start": run.get("start"), "end": run.get("end"), "strategy": run.get("strategy"),
-            "price_source": run.get("price_source"), "simulated": bool(run.get("simulated_prices")), "cells": cells,
-        })
+            rows.append(_index_row(folder))
+        except (ValueError, TypeError, KeyError, AttributeError, OSError) as exc:
+            if skipped is not None:
+                skipped.append(f"index.html: left out {folder.name}/ (unreadable run folder: {exc.__class__.__name__}: {exc})")
     rows.sort(key=lambda r: (r["finished"], r["folder"]), reverse=True)
     return rows
+
+
+def _index_row(folder: Path) -> dict:
+    metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+    finished_at, _ = load_run_info(folder)
+    run = metrics["run"]
+    cells = {}
+    for key, kind in INDEX_COLUMNS:
+        value = metrics.get(key)
+        if not (value is None or isinstance(value, (int, float)) and not isinstance(value, bool)):
+            raise TypeError(f"{key} is {type(value).__name__}, not a number")
+        cells[key] = {"text": format_value(value, kind), "raw": json.dumps(value),
+                      "sign": "pos" if kind == "pct" and value is not None and value > 0 else
+                              "neg" if kind in ("pct", "pct_u") and value is not None and value < 0 else ""}
+    return {
+        "folder": folder.name, "report": folder_link(folder.name, "report.html"), "has_report": (folder / "report.html").is_file(),
+        "finished": finished_at, "finished_text": finished_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "start": _text(run.get("start")), "end": _text(run.get("end")), "strategy": _text(run.get("strategy")),
+        "price_source": _text(run.get("price_source")), "simulated": run.get("simulated_prices") is True, "cells": cells,
+    }
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)[:200]
+
+
+def folder_link(*parts: str) -> str:
+    """A relative link to a file in a run folder, safe for any folder name.
+
+    Each part is percent-encoded and the link starts with ``./``, so a folder
+    named ``javascript:alert(1)`` is a path, never a script URL.
+
+    >>> folder_link("javascript:alert(1)", "report.html")
+    './javascript%3Aalert%281%29/report.html'
+    """
+    return "./" + "/".join(quote(part, safe="") for part in parts)
 
 
 INDEX_COLUMNS = [
@@ -330,23 +364,51 @@ INDEX_COLUMNS = [
 ]
 
 
-def render_index(output_dir: Path, generated_at: datetime | None = None) -> str:
+def render_index(output_dir: Path, generated_at: datetime | None = None, skipped: list[str] | None = None) -> str:
     """``index.html``: every run, newest first, with key metrics and a link to its report."""
     generated_at = generated_at or datetime.now(timezone.utc)
     compare_dir = Path(output_dir) / COMPARE_DIR
     comparisons = sorted(compare_dir.glob("*.html"), key=lambda p: p.stat().st_mtime, reverse=True) if compare_dir.is_dir() else []
     return TEMPLATES.get_template("index.html.j2").render(
         page_title="hkbt · all runs",
-        rows=build_index_rows(output_dir),
-        comparisons=[{"name": p.stem, "href": f"{COMPARE_DIR}/{p.name}"} for p in comparisons],
+        rows=build_index_rows(output_dir, skipped),
+        comparisons=[{"name": p.stem, "href": folder_link(COMPARE_DIR, p.name)} for p in comparisons],
         generated_at=generated_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         plotly_js=None,
     )
 
 
-def write_index(output_dir: Path) -> Path:
-    """Regenerate ``output_dir/index.html`` atomically; return its path."""
-    return write_text_atomic(Path(output_dir) / INDEX_FILE, render_index(output_dir))
+def write_index(output_dir: Path, warnings: list[str] | None = None) -> Path | None:
+    """Regenerate ``output_dir/index.html`` atomically; return its path.
+
+    Never fails a command: run folders that cannot be read are left out, and
+    an ``index.html`` that hkbt did not write (or a link in its place) is
+    left alone; both add a sentence to ``warnings`` (then ``None`` is
+    returned when nothing was written).
+    """
+    page = Path(output_dir) / INDEX_FILE
+    if os.path.lexists(page) and not _is_our_page(page):
+        if warnings is not None:
+            warnings.append(f"{page} was not written by hkbt; left alone (the list of runs was not updated)")
+        return None
+    try:
+        return write_text_atomic(page, render_index(output_dir, skipped=warnings))
+    except DataError as exc:
+        if warnings is not None:
+            warnings.append(f"the list of runs was not updated: {exc}")
+        return None
+
+
+def _is_our_page(page: Path) -> bool:
+    """An existing regular file whose head says hkbt wrote it."""
+    if page.is_symlink() or not page.is_file():
+        return False
+    try:
+        with page.open(encoding="utf-8", errors="replace") as stream:
+            head = stream.read(4000)
+    except OSError:
+        return False
+    return GENERATOR_META in head or "<title>hkbt · all runs</title>" in head
 
 
 __all__ = [

@@ -53,6 +53,8 @@ from hkbt.reports.chart_data import (
 )
 
 REPORT_FILE = "report.html"
+GENERATOR_META = '<meta name="generator" content="hkbt">'
+"""In the head of every page hkbt writes, so that hkbt can tell its own pages from a user's file."""
 HOVER_HEADLINE_CHARS = 140
 SESSIONS = "@sessions"  # stands for the run's session dates in chart data; the page's script fills it in (stored once)
 

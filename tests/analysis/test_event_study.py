@@ -20,7 +20,7 @@ from hkbt.cli.main import cli
 from hkbt.config import load_config
 from hkbt.errors import ConfigError
 from hkbt.pipeline import prepare_news
-from hkbt.backtest.results import add_files
+from hkbt.backtest.results import MARKER_FILE, add_files
 from hkbt.news.sessions import assign_tradable_session, run_sessions
 from hkbt.news.signals import build_signals
 from hkbt.analysis.event_study import (
@@ -271,7 +271,7 @@ def test_study_cli_writes_its_files(project: Path):
     result = invoke("study", "--config", str(project / "config.yaml"), "--name", "syn", "--beta-window", "20")
     assert result.exit_code == 0, f"{result.exception!r}\n{result.stderr}"
     folder = project / "out" / "syn"
-    assert sorted(p.name for p in folder.iterdir()) == sorted(STUDY_FILES)
+    assert sorted(p.name for p in folder.iterdir() if p.name != MARKER_FILE) == sorted(STUDY_FILES)
     assert not [p for p in (project / "out").iterdir() if p.name.startswith(".")], "staging folder left"
     study = pd.read_csv(folder / "study.csv")
     assert sorted(study.horizon_sessions.unique()) == [1, 3, 5, 10]
@@ -294,10 +294,10 @@ def test_study_adds_to_a_run_folder_without_touching_it(project: Path):
     config = str(project / "config.yaml")
     assert invoke("run", "--config", config, "--name", "both").exit_code == 0
     folder = project / "out" / "both"
-    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    before = {p.name: p.read_bytes() for p in folder.iterdir() if p.name != MARKER_FILE}
     result = invoke("study", "--config", config, "--name", "both")
     assert result.exit_code == 0, result.stderr
-    after = {p.name: p.read_bytes() for p in folder.iterdir()}
+    after = {p.name: p.read_bytes() for p in folder.iterdir() if p.name != MARKER_FILE}
     assert set(after) == set(before) | set(STUDY_FILES)
     assert all(after[name] == content for name, content in before.items())
     assert "another config" not in result.stderr
@@ -309,16 +309,19 @@ def test_study_adds_to_a_run_folder_without_touching_it(project: Path):
 
 def test_add_files_keeps_the_other_files_and_leaves_nothing_on_failure(tmp_path: Path):
     folder = tmp_path / "run"
-    folder.mkdir()
-    (folder / "metrics.json").write_text("{}")
-    (folder / "study.csv").write_text("old")
+
+    def first(staging: Path) -> None:
+        (staging / "metrics.json").write_text("{}")
+        (staging / "study.csv").write_text("old")
 
     def write(staging: Path) -> None:
         (staging / "study.csv").write_text("new")
         (staging / "study.html").write_text("<p>")
 
+    add_files(folder, first)
     assert add_files(folder, write) == [folder / "study.csv", folder / "study.html"]
-    assert {p.name: p.read_text() for p in folder.iterdir()} == {"metrics.json": "{}", "study.csv": "new", "study.html": "<p>"}
+    files = {p.name: p.read_text() for p in folder.iterdir() if p.name != MARKER_FILE}
+    assert files == {"metrics.json": "{}", "study.csv": "new", "study.html": "<p>"}
 
     def broken(staging: Path) -> None:
         (staging / "study.csv").write_text("half")

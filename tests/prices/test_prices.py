@@ -412,7 +412,7 @@ class TestYfinance:
             raise OSError("disk full")
 
         monkeypatch.setattr("hkbt.files.os.replace", crash)
-        with pytest.raises(OSError, match="disk full"):
+        with pytest.raises(DataError, match="disk full"):  # one error line, not a traceback
             fetch_yfinance_prices(["^HSI"], date(2025, 1, 2), date(2025, 4, 30), tmp_path, download=fake)
         assert (tmp_path / "HSI.csv").read_bytes() == before
         assert sorted(p.name for p in tmp_path.iterdir()) == ["HSI.csv"]

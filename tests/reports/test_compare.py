@@ -145,9 +145,9 @@ def test_compare_cli_and_index(runs):
     assert result.exit_code == 0, result.output
     assert "demo_vs_loose.html" in result.output
     index = (runs.root / "index.html").read_text(encoding="utf-8")
-    assert 'href="compare/demo_vs_loose.html"' in index
+    assert 'href="./compare/demo_vs_loose.html"' in index
     for name in ("demo", "loose", "xss"):
-        assert f'href="{name}/report.html"' in index
+        assert f'href="./{name}/report.html"' in index
 
 
 def test_compare_all_and_by_folder(runs, tmp_path):
@@ -188,7 +188,7 @@ def test_index_is_newest_first_by_recorded_time(runs, tmp_path):
     os.utime(root / "older" / "metrics.json", (time.time() + 1000, time.time() + 1000))  # file times do not matter
     (root / ".half.tmp-123").mkdir()  # a run being written
     html = render_index(root)
-    order = re.findall(r'<a href="([^"/]+)/report.html"><b>', html)
+    order = re.findall(r'<a href="\./([^"/]+)/report.html"><b>', html)
     assert order == ["newest", "middle", "older"]
     metrics = json.loads((runs.demo / "metrics.json").read_text())
     assert f'data-key="total_return_pct" data-value="{json.dumps(metrics["total_return_pct"])}"' in html

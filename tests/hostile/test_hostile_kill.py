@@ -1,0 +1,32 @@
+"""SIGTERM and SIGKILL during the write phase never leave the visible run missing or half-written (D5).
+
+The loop lives in ``kill_driver.py`` (a subprocess, so that forking and killing stay out of pytest's
+own process); it is bounded by a time budget, not a count, so it costs the same on any machine.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from hostile_kit import make_project
+
+BUDGET_SECONDS = 8  # of rounds; the driver's start, its warm-up run and the final run add about 4 s
+
+
+def test_kill_loop_never_leaves_the_visible_run_missing_or_half_written(tmp_path: Path):
+    root = make_project(tmp_path)
+    driver = Path(__file__).with_name("kill_driver.py")
+    completed = subprocess.run([sys.executable, str(driver), str(root), str(BUDGET_SECONDS), "20250217"],
+                               capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    stats = json.loads(completed.stdout.strip().splitlines()[-1])
+    print(json.dumps(stats, indent=1))  # the figures, with pytest -s
+    assert stats["problems"] == []
+    assert stats["killed_in_write_phase"] >= 3, stats  # the loop really hit the write phase
+    assert stats["sigterm"] >= 1 and stats["sigkill"] >= 1, stats
+    assert set(stats["exit_codes"]) <= {"0", "143", "-9"}, stats  # SIGTERM exits 143 through the handler
+    assert stats["final_exit_code"] == 0
+    assert stats["left_after_final_run"] == [], stats  # the final run swept every leftover of the kills

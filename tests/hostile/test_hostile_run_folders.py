@@ -1,0 +1,388 @@
+"""Run folders: hkbt replaces only what it wrote (D1), swaps atomically (D5), repairs leftovers,
+skips corrupt siblings (D6), locks a run name (D22) and turns disk failures into one line (D4).
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from hkbt.backtest import results
+from hkbt.backtest.results import MARKER_FILE
+
+from hostile_kit import RUN, assert_user_error, check, invoke, leftovers, make_project, run_hostile, snapshot
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return make_project(tmp_path)
+
+
+def run_ok(root: Path, *args: str):
+    result = invoke(["run", "--config", str(root / "config.yaml"), *args])
+    assert result.exit_code == 0, f"{result.exception!r}\n{result.stderr}"
+    return result
+
+
+# ----------------------------------------------------------------------------- D1: never replace what hkbt did not write
+
+
+def _victim_file(root: Path) -> tuple[list[str], Path]:
+    victim = root / "out" / "README.md"
+    victim.write_text("the user's notes\n", encoding="utf-8")
+    return ["--name", "README.md"], victim
+
+
+def _victim_folder(root: Path) -> tuple[list[str], Path]:
+    victim = root / "strategies"
+    victim.mkdir()
+    (victim / "mine.py").write_text("print('mine')\n", encoding="utf-8")
+    return ["--set", f"run.output_dir={root}", "--name", "strategies"], victim
+
+
+def _symlink_to_folder(root: Path) -> tuple[list[str], Path]:
+    victim = root / "victim"
+    victim.mkdir()
+    (victim / "data.txt").write_text("precious\n", encoding="utf-8")
+    (root / "out" / "alias").symlink_to(victim)
+    return ["--name", "alias"], victim
+
+
+def _symlink_to_a_run(root: Path) -> tuple[list[str], Path]:
+    (root / "out" / "alias").symlink_to(root / "out" / RUN)  # even a link to hkbt's own run is not followed
+    return ["--name", "alias"], root / "out" / RUN
+
+
+def _dangling_symlink(root: Path) -> tuple[list[str], Path]:
+    (root / "out" / "ghost").symlink_to(root / "nowhere")
+    return ["--name", "ghost"], root / "out" / "ghost"
+
+
+def _user_file_in_a_run(root: Path) -> tuple[list[str], Path]:
+    (root / "out" / RUN / "my_notes.txt").write_text("added by the user\n", encoding="utf-8")
+    return ["--name", RUN], root / "out" / RUN
+
+
+def _marker_removed(root: Path) -> tuple[list[str], Path]:
+    (root / "out" / RUN / MARKER_FILE).unlink()  # the documented way to protect a folder
+    (root / "out" / RUN / "config.resolved.yaml").write_text("mine: true\n", encoding="utf-8")
+    return ["--name", RUN], root / "out" / RUN
+
+
+def _marker_is_a_link(root: Path) -> tuple[list[str], Path]:
+    victim = root / "mine"
+    victim.mkdir()
+    (victim / "a.txt").write_text("a\n", encoding="utf-8")
+    real = root / "out" / RUN / MARKER_FILE
+    shutil.copy(real, victim / MARKER_FILE)
+    (victim / MARKER_FILE).unlink()
+    (victim / MARKER_FILE).symlink_to(real)
+    return ["--set", f"run.output_dir={root}", "--name", "mine"], victim
+
+
+def _forged_marker_with_extra_file(root: Path) -> tuple[list[str], Path]:
+    victim = root / "out" / "forged"
+    victim.mkdir()
+    (victim / MARKER_FILE).write_text(json.dumps({"written_by": "hkbt", "files": ["metrics.json"]}), encoding="utf-8")
+    (victim / "thesis.tex").write_text("years of work\n", encoding="utf-8")
+    return ["--name", "forged"], victim
+
+
+def _empty_user_folder(root: Path) -> tuple[list[str], Path]:
+    victim = root / "out" / "empty"
+    victim.mkdir()
+    return ["--name", "empty"], victim
+
+
+def _link_in_a_run(root: Path) -> tuple[list[str], Path]:
+    outside = root / "outside.txt"
+    outside.write_text("outside\n", encoding="utf-8")
+    (root / "out" / RUN / "report.html").unlink()
+    (root / "out" / RUN / "report.html").symlink_to(outside)
+    return ["--name", RUN], root / "out" / RUN
+
+
+VICTIMS = {
+    "tracked-readme-file": (_victim_file, "is not a folder hkbt wrote"),
+    "output-dir-dot-strategies": (_victim_folder, "is not a run folder hkbt wrote"),
+    "symlink-to-user-folder": (_symlink_to_folder, "is a symbolic link"),
+    "symlink-to-a-run-folder": (_symlink_to_a_run, "is a symbolic link"),
+    "dangling-symlink": (_dangling_symlink, "is a symbolic link"),
+    "user-file-added-to-run": (_user_file_in_a_run, "holds files hkbt did not write (my_notes.txt)"),
+    "marker-removed-to-protect": (_marker_removed, "is not a run folder hkbt wrote"),
+    "marker-is-a-symlink": (_marker_is_a_link, "is not a run folder hkbt wrote"),
+    "forged-marker-extra-file": (_forged_marker_with_extra_file, "holds files hkbt did not write (thesis.tex)"),
+    "empty-user-folder": (_empty_user_folder, "is not a run folder hkbt wrote"),
+    "symlink-inside-a-run": (_link_in_a_run, "holds files hkbt did not write (report.html)"),
+}
+
+
+@pytest.mark.parametrize("case", list(VICTIMS))
+@pytest.mark.parametrize("command", ["run", "study"])
+def test_d1_a_name_that_is_not_an_hkbt_folder_is_refused(root: Path, case: str, command: str):
+    prepare, expected = VICTIMS[case]
+    args, victim = prepare(root)
+    watched = victim.parent
+    before = snapshot(watched) | {"<victim>": snapshot(victim) if victim.is_dir() and not victim.is_symlink() else b""}
+    if victim.is_file() and not victim.is_symlink():
+        before["<victim>"] = victim.read_bytes()
+    line = run_hostile(root, args, name=None, command=command)
+    check(line, "error: run.name:", expected, "->")
+    after = snapshot(watched) | {"<victim>": snapshot(victim) if victim.is_dir() and not victim.is_symlink() else b""}
+    if victim.is_file() and not victim.is_symlink():
+        after["<victim>"] = victim.read_bytes()
+    assert after == before, "the victim was touched"
+
+
+def test_d1_index_html_written_by_the_user_is_left_alone(root: Path):
+    page = root / "out" / "index.html"
+    page.write_text("<h1>my own index</h1>\n", encoding="utf-8")
+    result = run_ok(root, "--name", "fresh")
+    assert page.read_text(encoding="utf-8") == "<h1>my own index</h1>\n"
+    assert "index.html was not written by hkbt; left alone" in result.stderr
+
+
+def test_d1_the_marker_lists_what_hkbt_wrote(root: Path):
+    folder = root / "out" / RUN
+    blob = json.loads((folder / MARKER_FILE).read_text(encoding="utf-8"))
+    assert blob["written_by"] == "hkbt"
+    assert sorted(blob["files"]) == sorted(p.name for p in folder.iterdir() if p.name != MARKER_FILE)
+
+
+def test_d1_an_older_run_folder_without_marker_is_still_replaced(root: Path):
+    """Folders written before the marker existed are recognised by their files and config header."""
+    (root / "out" / RUN / MARKER_FILE).unlink()
+    run_ok(root, "--name", RUN)
+    assert (root / "out" / RUN / MARKER_FILE).is_file()
+
+
+def test_d1_study_adds_to_a_run_and_keeps_the_marker_complete(root: Path):
+    result = invoke(["study", "--config", str(root / "config.yaml"), "--name", RUN, "--beta-window", "0"])
+    assert result.exit_code == 0, result.stderr
+    folder = root / "out" / RUN
+    listed = set(json.loads((folder / MARKER_FILE).read_text(encoding="utf-8"))["files"])
+    assert {"study.csv", "study.html", "metrics.json"} <= listed
+    assert listed == {p.name for p in folder.iterdir()} - {MARKER_FILE}
+    run_ok(root, "--name", RUN)  # and the folder, study files included, is still replaceable
+
+
+# ----------------------------------------------------------------------------- D5: atomic swap, repair of leftovers
+
+
+def _complete(folder: Path) -> bool:
+    listed = json.loads((folder / MARKER_FILE).read_text(encoding="utf-8"))["files"]
+    return all((folder / name).is_file() for name in listed) and "report.html" in listed
+
+
+@pytest.mark.parametrize("exchange", [True, False], ids=["renameat2", "fallback"])
+def test_d5_rerun_replaces_the_folder_completely(root: Path, monkeypatch, exchange: bool):
+    if not exchange:
+        monkeypatch.setattr(results, "exchange_paths", lambda a, b: False)
+    (root / "out" / RUN / "metrics.json").write_text(json.dumps({"run": {}, "old": True}), encoding="utf-8")
+    run_ok(root, "--name", RUN)
+    folder = root / "out" / RUN
+    assert "old" not in json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+    assert _complete(folder)
+    assert leftovers(root / "out") == []
+
+
+def test_d5_exchange_is_atomic_on_this_system(tmp_path: Path):
+    from hkbt.files import exchange_paths
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    (a / "x").write_text("a"), (b / "y").write_text("b")
+    if not exchange_paths(a, b):
+        pytest.skip("renameat2(RENAME_EXCHANGE) is not available here; the fallback is tested instead")
+    assert [p.name for p in a.iterdir()] == ["y"] and [p.name for p in b.iterdir()] == ["x"]
+
+
+def test_d5_fallback_swap_failure_puts_the_previous_run_back(root: Path, monkeypatch):
+    monkeypatch.setattr(results, "exchange_paths", lambda a, b: False)
+    real_rename = os.rename
+
+    def rename(src, dst):
+        if ".tmp-" in str(src) and Path(dst).name == RUN:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_rename(src, dst)
+
+    monkeypatch.setattr(results.os, "rename", rename)
+    line = run_hostile(root, [])
+    check(line, "No space left on device", "free some disk space")
+
+
+def test_d5_stale_staging_folders_are_swept_and_a_lost_run_restored(root: Path):
+    out = root / "out"
+    # a kill between the two renames of the fallback swap: the run sits in .prev.old-*, prev is missing
+    os.rename(out / RUN, out / f".{RUN}.old-abc123")
+    stale = out / f".{RUN}.tmp-zz9"
+    stale.mkdir()
+    (stale / MARKER_FILE).write_text(json.dumps({"written_by": "hkbt", "files": []}), encoding="utf-8")
+    (stale / "metrics.json").write_text("{half", encoding="utf-8")
+    (out / f".{RUN}.tmp-empty").mkdir()
+    foreign = out / f".{RUN}.tmp-user"  # looks like staging but carries no marker: not hkbt's, kept
+    foreign.mkdir()
+    (foreign / "keep.txt").write_text("keep\n", encoding="utf-8")
+    restored = snapshot(out / f".{RUN}.old-abc123")
+    # a command that fails later still repairs first
+    line = run_hostile_after_repair(root)
+    check(line, "news file not found")
+    assert snapshot(out / RUN) == restored
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == [f".{RUN}.tmp-user"]
+
+
+def run_hostile_after_repair(root: Path) -> str:
+    result = invoke(["run", "--config", str(root / "config.yaml"), "--name", RUN, "--set", "news.path=missing.csv"])
+    return assert_user_error(result)
+
+
+def test_sigterm_is_handled_like_ctrl_c(root: Path, monkeypatch):
+    """An Interrupted (what SIGTERM raises) in the write phase removes the staging folder and keeps the run."""
+    from hkbt.cli.common import Interrupted
+
+    before = snapshot(root / "out")
+
+    def interrupted(folder: Path) -> str:
+        raise Interrupted(15)
+
+    monkeypatch.setattr("hkbt.reports.run_report.render_report", interrupted)
+    result = invoke(["run", "--config", str(root / "config.yaml"), "--name", RUN])
+    assert result.exit_code == 143, result.stderr
+    assert "interrupted by SIGTERM" in result.stderr
+    assert leftovers(root / "out") == [] and snapshot(root / "out") == before
+
+
+# ----------------------------------------------------------------------------- D6: a corrupt sibling never fails a run
+
+
+CORRUPTIONS = {
+    "metrics-not-json": lambda f: (f / "metrics.json").write_text("{", encoding="utf-8"),
+    "metric-is-a-dict": lambda f: _edit_metrics(f, total_return_pct={"a": 1}),
+    "metric-is-a-list": lambda f: _edit_metrics(f, sharpe=[1, 2]),
+    "metric-is-text": lambda f: _edit_metrics(f, trades="many"),
+    "run-block-is-a-list": lambda f: _edit_metrics(f, run=[1]),
+    "run-info-garbage": lambda f: (f / "run_info.json").write_text('{"finished_at": 5}', encoding="utf-8"),
+    "run-info-bad-offset": lambda f: (f / "run_info.json").write_text('{"finished_at": "2025-01-01T00:00:00+99:00"}', encoding="utf-8"),
+    "metrics-is-a-folder": lambda f: ((f / "metrics.json").unlink(), (f / "metrics.json").mkdir()),
+}
+
+
+def _edit_metrics(folder: Path, **changes) -> None:
+    metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+    metrics.update(changes)
+    (folder / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
+
+
+@pytest.mark.parametrize("corruption", list(CORRUPTIONS))
+def test_d6_a_corrupt_sibling_is_left_out_of_the_index_with_a_warning(root: Path, corruption: str):
+    from hkbt.reports.compare import write_index
+
+    sibling = root / "out" / "sibling"
+    shutil.copytree(root / "out" / RUN, sibling)
+    CORRUPTIONS[corruption](sibling)
+    before = snapshot(sibling)
+    warnings: list[str] = []
+    assert write_index(root / "out", warnings) == root / "out" / "index.html"
+    index = (root / "out" / "index.html").read_text(encoding="utf-8")
+    assert f"./{RUN}/report.html" in index
+    if corruption.startswith("run-info"):  # a readable run with an unreadable finish time: listed by file time
+        assert "./sibling/report.html" in index and warnings == []
+    else:
+        assert "./sibling/report.html" not in index
+        assert all("left out sibling/" in w for w in warnings)
+    assert snapshot(sibling) == before
+
+
+def test_d6_corrupt_siblings_never_fail_a_run(root: Path):
+    for number, corrupt in enumerate(CORRUPTIONS.values()):
+        sibling = root / "out" / f"sibling{number}"
+        shutil.copytree(root / "out" / RUN, sibling)
+        corrupt(sibling)
+    for _ in range(2):  # and they do not break the next run either
+        result = run_ok(root, "--name", RUN)
+    assert "left out sibling1/" in result.stderr and "Traceback" not in result.stderr
+    assert f"./{RUN}/report.html" in (root / "out" / "index.html").read_text(encoding="utf-8")
+
+
+# ----------------------------------------------------------------------------- D22: one command per run name
+
+
+def test_d22_a_second_command_on_the_same_name_fails_at_once(root: Path):
+    lock = root / "out" / f".{RUN}.lock"
+    descriptor = os.open(lock, os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)  # another process is writing prev
+        os.write(descriptor, b"4242\n")
+        before = snapshot(root / "out" / RUN)
+        for command in ("run", "study"):
+            result = invoke([command, "--config", str(root / "config.yaml"), "--name", RUN])
+            check(assert_user_error(result), f"out/{RUN}: another hkbt process (pid 4242) is writing it",
+                  "wait for the other hkbt command to finish")
+        assert snapshot(root / "out" / RUN) == before
+        run_ok(root, "--name", "other")  # other names are free
+    finally:
+        os.close(descriptor)
+    run_ok(root, "--name", RUN)
+    assert not lock.exists()
+
+
+# ----------------------------------------------------------------------------- D4: output folders that cannot be written
+
+
+@pytest.mark.parametrize(("code", "fragment"), [
+    (errno.EROFS, "cannot write (Read-only file system)"),
+    (errno.EACCES, "cannot write (Permission denied)"),
+    (errno.EPERM, "cannot write (Operation not permitted)"),  # an immutable folder (chattr +i)
+    (errno.ENOSPC, "free some disk space"),
+    (errno.EDQUOT, "cannot write (Disk quota exceeded)"),
+])
+def test_d4_output_folder_that_cannot_be_written(root: Path, monkeypatch, code: int, fragment: str):
+    """Simulated: the tests run as root, for whom permission bits do not apply."""
+
+    def refuse(*args, **kwargs):
+        raise OSError(code, os.strerror(code), kwargs.get("dir", ""))
+
+    monkeypatch.setattr(results.tempfile, "mkdtemp", refuse)
+    check(run_hostile(root, []), fragment)
+
+
+def test_d4_disk_full_while_writing_files(root: Path, monkeypatch):
+    real = Path.write_text
+
+    def full(self, *args, **kwargs):
+        if self.name == "report.html":
+            raise OSError(errno.ENOSPC, "No space left on device", str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", full)
+    check(run_hostile(root, []), "No space left on device", "free some disk space")
+
+
+def test_d4_lock_file_cannot_be_created(root: Path, monkeypatch):
+    real_open = os.open
+
+    def refuse(path, *args, **kwargs):
+        if str(path).endswith(".lock"):
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse)
+    check(run_hostile(root, []), "cannot create the lock file (Read-only file system)")
+
+
+def test_d4_output_dir_is_a_symlink_loop(root: Path):
+    (root / "loop").symlink_to(root / "loop")
+    line = run_hostile(root, ["--set", f"run.output_dir={root / 'loop'}"])
+    check(line, "run.output_dir", "loop")
+
+
+def test_d4_output_dir_goes_through_a_file(root: Path):
+    (root / "afile").write_text("x\n", encoding="utf-8")
+    line = run_hostile(root, ["--set", f"run.output_dir={root / 'afile' / 'sub'}"])
+    check(line, "afile")
