@@ -519,6 +519,24 @@ def _apply_override(raw: dict[str, Any], item: str) -> tuple[str, ...]:
     return tuple(path) + (parts[0],)
 
 
+def _place(loc: tuple[str, ...], where: str, lines: dict[tuple[str, ...], int], overridden: list[tuple[str, ...]]) -> str:
+    """``file:line`` of the deepest part of ``loc`` found in the file, or ``--set`` if an override set it."""
+    if any(loc[: len(path)] == path for path in overridden):
+        return "--set"
+    line = next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines), None)
+    return f"{where}:{line}" if line else where
+
+
+def _locate_strategy_error(
+    exc: StrategyError, where: str, lines: dict[tuple[str, ...], int], overridden: list[tuple[str, ...]]
+) -> StrategyError:
+    """A strategy lookup/params error keyed ``strategy.…`` gets the file:line of that key."""
+    loc = getattr(exc, "loc", None) or (tuple(exc.where.split(".")) if exc.where.startswith("strategy.") else None)
+    if loc is None:
+        return exc  # it names a strategy file already
+    return StrategyError(f"{_place(loc, where, lines, overridden)}: {'.'.join(loc)}", exc.what, exc.fix)
+
+
 def _to_config_error(
     exc: ValidationError, where: str, lines: dict[tuple[str, ...], int], overridden: list[tuple[str, ...]]
 ) -> ConfigError:

@@ -61,7 +61,7 @@ a folder from being overwritten by a run of the same name."""
 
 LEGACY_FILES = frozenset({
     "metrics.json", "trades.csv", "equity.csv", "signals.csv", "news.csv", "config.resolved.yaml", "prices.csv",
-    "run_info.json", "report.html", "study.csv", "study_events.csv", "study_car.csv", "study.html",
+    "run_info.json", "report.html", "skipped.csv", "study.csv", "study_events.csv", "study_car.csv", "study.html",
 })
 """What run folders written before :data:`MARKER_FILE` existed may hold."""
 
