@@ -22,6 +22,7 @@ import json
 import platform
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import timedelta
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -143,15 +144,20 @@ def compute_data_hash(news_path: Path, prices: dict[str, pd.DataFrame]) -> str:
     return digest.hexdigest()[:16]
 
 
-def package_versions() -> dict[str, str]:
-    """Versions of the packages that shape a run's numbers."""
-    versions = {"hkbt": __version__, "python": platform.python_version()}
+@lru_cache(maxsize=1)
+def _installed_versions() -> tuple[tuple[str, str], ...]:
+    found = []
     for name in ("backtrader", "pandas", "numpy", "vaderSentiment", "exchange_calendars", "yfinance"):
         try:
-            versions[name] = version(name)
+            found.append((name, version(name)))
         except PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
+            found.append((name, "not installed"))
+    return tuple(found)
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of the packages that shape a run's numbers (looked up once per process: a sweep asks per combination)."""
+    return {"hkbt": __version__, "python": platform.python_version(), **dict(_installed_versions())}
 
 
 INPUT_KEYS = ("universe.tickers", "universe.benchmark", "universe.proxy", "universe.aliases", "news", "sentiment",
