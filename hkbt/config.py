@@ -16,6 +16,7 @@ import difflib
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal, get_origin
@@ -463,22 +464,33 @@ def load_config(path: Path, overrides: list[str] | tuple[str, ...] = (), *, stra
         ConfigError: unreadable file, bad YAML, unknown key, wrong type or
             impossible value, naming ``file:line: dotted.key``.
     """
+    raw, lines = read_yaml(path)
+    overridden = [apply_override(raw, item) for item in overrides]
+    return validate_config(raw, Path(path).resolve().parent, lambda loc: _place(loc, str(path), lines, overridden), strategy=strategy)
+
+
+def read_yaml(path: Path) -> tuple[dict[str, Any], dict[tuple[str, ...], int]]:
+    """A YAML mapping (safe: :func:`hkbt.yaml_input.load_yaml_file`) and the line of each key path in it; ConfigError otherwise."""
     where = str(path)
     raw, lines = load_yaml_file(Path(path))
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError(where, "the top level must be a mapping of sections (run:, universe:, ...)")
-    overridden = [_apply_override(raw, item) for item in overrides]
+    return raw, lines
+
+
+def validate_config(raw: dict[str, Any], base_dir: Path, locate: Callable[[tuple[str, ...]], str], *, strategy: bool = True) -> Config:
+    """Validate a raw mapping; ``locate(key_path)`` says where a bad key came from (``file:line`` or ``--set``)."""
     try:
-        return Config.model_validate(raw, context={"base_dir": Path(path).resolve().parent, "strategy": strategy})
+        return Config.model_validate(raw, context={"base_dir": base_dir, "strategy": strategy})
     except ValidationError as exc:
-        raise _to_config_error(exc, where, lines, overridden) from None
+        raise _to_config_error(exc, locate) from None
     except StrategyError as exc:
-        raise _locate_strategy_error(exc, where, lines, overridden) from None
+        raise _locate_strategy_error(exc, locate) from None
 
 
-def _apply_override(raw: dict[str, Any], item: str) -> tuple[str, ...]:
+def apply_override(raw: dict[str, Any], item: str) -> tuple[str, ...]:
     """Apply one ``a.b.c=value`` override in place (value parsed as YAML); return its key path.
 
     Inside a mapping setting (``universe.lot_sizes``, ``universe.aliases``,
@@ -527,19 +539,15 @@ def _place(loc: tuple[str, ...], where: str, lines: dict[tuple[str, ...], int], 
     return f"{where}:{line}" if line else where
 
 
-def _locate_strategy_error(
-    exc: StrategyError, where: str, lines: dict[tuple[str, ...], int], overridden: list[tuple[str, ...]]
-) -> StrategyError:
+def _locate_strategy_error(exc: StrategyError, locate: Callable[[tuple[str, ...]], str]) -> StrategyError:
     """A strategy lookup/params error keyed ``strategy.…`` gets the file:line of that key."""
     loc = getattr(exc, "loc", None) or (tuple(exc.where.split(".")) if exc.where.startswith("strategy.") else None)
     if loc is None:
         return exc  # it names a strategy file already
-    return StrategyError(f"{_place(loc, where, lines, overridden)}: {'.'.join(loc)}", exc.what, exc.fix)
+    return StrategyError(f"{locate(loc)}: {'.'.join(loc)}", exc.what, exc.fix)
 
 
-def _to_config_error(
-    exc: ValidationError, where: str, lines: dict[tuple[str, ...], int], overridden: list[tuple[str, ...]]
-) -> ConfigError:
+def _to_config_error(exc: ValidationError, locate: Callable[[tuple[str, ...]], str], root: type[BaseModel] | None = None) -> ConfigError:
     """Turn pydantic's first error into one ``file:line: key: message`` line.
 
     A value that came from ``--set`` is blamed on ``--set``, not on the file.
@@ -547,14 +555,14 @@ def _to_config_error(
     error = exc.errors()[0]
     loc = tuple(str(part) for part in error["loc"])
     key = ".".join(loc)
-    place = _place(loc, where, lines, overridden)
+    place = locate(loc)
     kind = error["type"]
     if kind == "extra_forbidden":
-        return ConfigError(f"{place}: {key}", "unknown key", _suggest(loc, exc))
+        return ConfigError(f"{place}: {key}", "unknown key", _suggest(loc, root or Config))
     message = error["msg"].removeprefix("Value error, ")
     got = error.get("input")
     if kind in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
-        message = _bounds_message(loc, message)
+        message = _bounds_message(loc, message, root or Config)
     if got is not None and not isinstance(got, dict) and "got" not in message:
         message = f"{message} (got {got!r})" if isinstance(got, str) else f"{message} (got {got})"
     total = exc.error_count()
@@ -562,9 +570,8 @@ def _to_config_error(
     return ConfigError(f"{place}: {key}" if key else place, message + more)
 
 
-def _bounds_message(loc: tuple[str, ...], fallback: str) -> str:
+def _bounds_message(loc: tuple[str, ...], fallback: str, model: type[BaseModel]) -> str:
     """'must be between -1 and 1' when the field has both bounds, else pydantic's text."""
-    model: type[BaseModel] = Config
     field = None
     for part in loc:
         field = model.model_fields.get(part)
@@ -582,9 +589,8 @@ def _bounds_message(loc: tuple[str, ...], fallback: str) -> str:
     return fallback
 
 
-def _suggest(loc: tuple[str, ...], exc: ValidationError) -> str:
-    """'did you mean ...?' from the keys the schema knows at that level."""
-    model: type[BaseModel] = Config
+def _suggest(loc: tuple[str, ...], model: type[BaseModel]) -> str:
+    """'did you mean ...?' from the keys the schema (``model``, Config by default) knows at that level."""
     for part in loc[:-1]:
         field = model.model_fields.get(part)
         annotation = field.annotation if field else None

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import click
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -77,23 +78,32 @@ def cli() -> None:
 
 
 @cli.command()
-@experiment_options(name_help="Run name (folder under backtests/); same as --set run.name=NAME.")
-def run(config_path: Path, overrides: tuple[str, ...], name: str | None) -> None:
-    """Run one backtest and write backtests/<name>/.
+@experiment_options(name_help="Run name (folder under backtests/); same as --set run.name=NAME. With --experiments: the experiment's name.")
+@click.option("--experiments", "experiments_path", type=click.Path(path_type=Path), metavar="FILE",
+              help="Run every variant of an experiment file (news, scores, signals and prices computed once) and compare them.")
+def run(config_path: Path, overrides: tuple[str, ...], name: str | None, experiments_path: Path | None) -> None:
+    """Run one backtest and write backtests/<name>/ (or every variant of an experiment file).
 
-    Writes metrics.json, trades.csv, equity.csv, signals.csv, news.csv,
-    config.resolved.yaml and report.html, then prints the headline metrics.
+    Writes metrics.json, trades.csv, equity.csv, signals.csv, skipped.csv,
+    news.csv, config.resolved.yaml and report.html, then prints the headline
+    metrics. With --experiments FILE: one run folder per variant
+    (backtests/<experiment>.<variant>/), one comparison page
+    (backtests/compare/<experiment>.html) and a table of the variants.
 
     \b
     Example:
       hkbt run --set prices.source=csv --set prices.csv_dir=../shared/data/prices --name real
+      hkbt run --experiments experiments.yaml --set prices.source=synthetic
     """
-    from hkbt.reports.compare import write_index
-    from hkbt.pipeline import run_pipeline
-    from hkbt.reports.run_report import render_report
     from hkbt.backtest.results import claim_run_folder, write_run
+    from hkbt.pipeline import run_pipeline
+    from hkbt.reports.compare import write_index
+    from hkbt.reports.run_report import render_report
 
     started = time.perf_counter()
+    if experiments_path is not None:
+        run_experiments(experiments_path, overrides, name, started)
+        return
     config, base_dir, folder = load_experiment(config_path, overrides, name)
     with claim_run_folder(folder):  # one command per run name; never a folder hkbt did not write
         with progress_bars() as bars:
@@ -108,6 +118,49 @@ def run(config_path: Path, overrides: tuple[str, ...], name: str | None) -> None
     if config.prices.source == "synthetic":
         show_simulated_banner()
     Console().print(f"wrote {folder}  ({time.perf_counter() - started:.1f}s)\nreport: {folder / 'report.html'}", highlight=False)
+
+
+def run_experiments(path: Path, overrides: tuple[str, ...], name: str | None, started: float) -> None:
+    """``hkbt run --experiments FILE``: every variant validated, run on shared inputs, written, compared."""
+    from hkbt.experiments import claim_variant_folders, load_experiment_file, run_experiment, write_experiment
+    from hkbt.reports.run_report import render_report
+
+    experiment = load_experiment_file(path, overrides, name)
+    index_warnings: list[str] = []
+    with claim_variant_folders(experiment):  # one command per run name; never a folder hkbt did not write
+        with progress_bars() as bars:
+            results = run_experiment(experiment, bars, lambda v: err_console.print(f"[dim]variant {escape(v.name)} ...[/]", highlight=False))
+        show_warnings(list(dict.fromkeys(line for artifacts in results for line in artifacts.warnings)))
+        folders, page = write_experiment(experiment, results, render_report, index_warnings)
+    show_warnings(index_warnings)
+    show_variants(experiment.name, [v.name for v in experiment.variants], [a.metrics for a in results])
+    if any(v.config.prices.source == "synthetic" for v in experiment.variants):
+        show_simulated_banner()
+    Console().print(f"wrote {len(folders)} runs under {experiment.output_dir}  ({time.perf_counter() - started:.1f}s)\n"
+                    f"comparison: {page}", highlight=False)
+
+
+VARIANT_COLUMNS = [("return", "total_return_pct", "{:+.2f}%"), ("excess", "excess_return_pct", "{:+.2f}%"),
+                   ("Sharpe", "sharpe", "{:.2f}"), ("max DD", "max_drawdown_pct", "{:.2f}%"), ("trades", "trades", "{}")]
+
+
+def show_variants(experiment: str, names: list[str], metrics: list[dict]) -> None:
+    """One row per variant: its strategy and headline metrics (benchmark in the title)."""
+    first = metrics[0]["run"]
+    bench = metrics[0].get("benchmark_total_return_pct")
+    title = f"{experiment}: {first['start']} → {first['end']} · {first['benchmark']} {'—' if bench is None else f'{bench:+.2f} %'}"
+    table = Table(title=escape(title), box=box.SIMPLE_HEAD)
+    table.add_column("variant", no_wrap=True)
+    strategies = [str(values["run"]["strategy"]) for values in metrics]
+    named_after = strategies == list(names)  # the strategy column would repeat the variant names
+    if not named_after:
+        table.add_column("strategy", no_wrap=True)
+    for label, *_ in VARIANT_COLUMNS:
+        table.add_column(label, justify="right", no_wrap=True)
+    for name, strategy, values in zip(names, strategies, metrics):
+        cells = ["—" if values.get(key) is None else pattern.format(values[key]) for _, key, pattern in VARIANT_COLUMNS]
+        table.add_row(escape(name), *([] if named_after else [escape(strategy)]), *cells)
+    Console().print(table)
 
 
 @cli.command()

@@ -339,6 +339,7 @@ def _index_row(folder: Path) -> dict:
         "finished": finished_at, "finished_text": finished_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "start": _text(run.get("start")), "end": _text(run.get("end")), "strategy": _text(run.get("strategy")),
         "price_source": _text(run.get("price_source")), "simulated": run.get("simulated_prices") is True, "cells": cells,
+        "experiment": _text(run.get("experiment")) or None,
     }
 
 
@@ -358,6 +359,30 @@ def folder_link(*parts: str) -> str:
     return "./" + "/".join(quote(part, safe="") for part in parts)
 
 
+def group_index_rows(rows: list[dict], comparisons: set[str]) -> list[dict]:
+    """Pure: runs grouped by experiment (``hkbt run --experiments``), each group where its newest run is.
+
+    Runs outside any experiment form one group with ``experiment`` None.
+    ``comparisons`` are the page names under compare/; an experiment's own
+    page (``<experiment>.html``) is linked from its group.
+
+    >>> groups = group_index_rows([{"folder": "e.a", "experiment": "e"}, {"folder": "solo", "experiment": None},
+    ...                            {"folder": "e.b", "experiment": "e"}], {"e"})
+    >>> [(g["experiment"], [r["folder"] for r in g["rows"]], g["compare"]) for g in groups]
+    [('e', ['e.a', 'e.b'], './compare/e.html'), (None, ['solo'], None)]
+    """
+    groups: dict[str | None, dict] = {}
+    for row in rows:
+        name = row.get("experiment")
+        group = groups.setdefault(name, {"experiment": name, "rows": [],
+                                         "compare": folder_link(COMPARE_DIR, f"{name}.html") if name in comparisons else None})
+        group["rows"].append(row)
+    for group in groups.values():
+        if group["experiment"] is not None:
+            group["rows"].sort(key=lambda r: r["folder"])  # variants side by side, in name order
+    return list(groups.values())
+
+
 INDEX_COLUMNS = [
     ("total_return_pct", "pct"), ("benchmark_total_return_pct", "pct"), ("excess_return_pct", "pct"),
     ("sharpe", "ratio"), ("max_drawdown_pct", "pct_u"), ("trades", "int"), ("win_rate_pct", "pct_u"),
@@ -369,9 +394,11 @@ def render_index(output_dir: Path, generated_at: datetime | None = None, skipped
     generated_at = generated_at or datetime.now(timezone.utc)
     compare_dir = Path(output_dir) / COMPARE_DIR
     comparisons = sorted(compare_dir.glob("*.html"), key=lambda p: p.stat().st_mtime, reverse=True) if compare_dir.is_dir() else []
+    rows = build_index_rows(output_dir, skipped)
     return TEMPLATES.get_template("index.html.j2").render(
         page_title="hkbt · all runs",
-        rows=build_index_rows(output_dir, skipped),
+        rows=rows,
+        groups=group_index_rows(rows, {p.stem for p in comparisons}),
         comparisons=[{"name": p.stem, "href": folder_link(COMPARE_DIR, p.name)} for p in comparisons],
         generated_at=generated_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         plotly_js=None,
@@ -413,5 +440,6 @@ def _is_our_page(page: Path) -> bool:
 
 __all__ = [
     "COMPARE_METRICS", "compute_best", "compute_config_diff", "compute_mismatches", "compute_trade_counts",
-    "compare_slug", "list_runs", "resolve_runs", "render_compare", "write_compare", "render_index", "write_index",
+    "compare_slug", "list_runs", "resolve_runs", "render_compare", "write_compare", "group_index_rows", "render_index",
+    "write_index",
 ]
