@@ -24,6 +24,7 @@ from typing import Any, Literal, get_origin
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator, model_validator
 
 from hkbt.errors import ConfigError, StrategyError
+from hkbt.news.taxonomy import default_taxonomy
 from hkbt.yaml_input import YAMLSyntaxError, load_yaml_file, parse_yaml
 
 TICKER_RE = re.compile(r"^\^?[A-Z0-9][A-Z0-9.=-]{0,19}$")
@@ -61,144 +62,6 @@ DEFAULT_FALSE_FRIENDS = [
     "王兴兴", "王興興",                            # Wang Xingxing, Unitree's founder (Wang Xing is Meituan's)
     "不吉利", "大吉大利",                          # 'unlucky', 'good luck': everyday words around 吉利 (Geely)
 ]
-LEADER_IN_ECONOMIC_CONTEXT = (
-    # a leader, a government or a country "urging" is policy news only with an economic word later in the
-    # same text: "Xi backs private firms" is, "Xi congratulates Sheinbaum" is not. A verbose regex: spaces
-    # are ignored, a literal space is "\ ".
-    r"(?x: (?: "
-    r"xi(?!['’]an) | (?:vice\ )?premier(?!\ league) | li\ qiang | he\ lifeng | "
-    r"(?:china'?s|chinese|party|top|state)\ leaders(?:hip)? | officials | authorities | "
-    r"governments? | lawmakers | washington | white\ house | pentagon | (?<!world\ )congress | "
-    r"senate | (?:us|u\.s\.)\ house | trump | biden | "
-    r"(?:china|u\.?s\.?|eu|uk|japan|korea|taiwan|india|italy)(?:\ will|\ to)?\ (?:orders?|urges?|warns?|vows?|pledges?)"
-    r" ) (?=.*?\b(?: "
-    r"econom | privat | firm | compan | business | entrepreneur | stimul | growth | market | "
-    r"stock | share | consum | tech | invest | trade | tariff | chip | export | import | tax | "
-    r"propert | hous | job | industr | support | reform | financ | bank | yuan | dollar | debt | "
-    r"bond | rate | fiscal | monetar | subsid | regulat | sanction | ban | curb | fine | probe | "
-    r"antitrust | semiconductor | ai | artificial | ev | car | manufactur | factor | retail | "
-    r"spend | deficit | budget | loan | credit | capital | listing | ipo | price | inflation | "
-    r"yield"
-    r" )\w*) )"
-)
-# Chinese topic patterns, in simplified characters (traditional text is converted before matching).
-CHINESE_POLICY = [
-    # leaders, only with an economic word later in the text (as LEADER_IN_ECONOMIC_CONTEXT)
-    r"(?:习近平|李强|何立峰|国家主席|国务院总理|总书记|特朗普|拜登|白宫)(?=.*?(?:经济|民营|民企|企业|市场|股|消费|投资|"
-    r"贸易|关税|科技|产业|就业|金融|财政|货币|发展|改革|增长|楼市|房地产|芯片|出口|制裁))",
-    # party, state, legislature, ministries and regulators
-    r"国务院", r"政治局", r"中共中央", r"党中央", r"中央经济工作会议", r"全国人大", r"人大常委会", r"政协", r"两会",
-    r"政府工作报告", r"发改委", r"财政部", r"商务部", r"工信部", r"住建部", r"外交部", r"海关总署", r"国资委", r"部委",
-    r"央行", r"人民银行", r"金管局", r"美联储", r"证监会", r"银保监会", r"金融监管总局", r"国家金融监督管理总局",
-    r"市场监管总局", r"市场监督管理总局", r"网信办", r"监管(?:机构|部门|层|当局|机关|新规|收紧|趋严)", r"反垄断",
-    r"约谈", r"港府", r"特区政府", r"财政司", r"欧盟", r"欧委会", r"(?:省|市|地方)政府", r"多地",
-    # the state's own ways of announcing policy
-    r"印发", r"出台[^，。；,;]{0,20}(?:措施|政策|方案|意见|办法|规定)", r"若干措施", r"指导意见", r"管理办法",
-    # monetary tools (not 汇率, the exchange rate)
-    r"降准", r"降息", r"加息", r"准备金率", r"贷款市场报价利率", r"基准利率", r"政策利率", r"逆回购", r"中期借贷便利",
-    r"公开市场操作", r"货币政策", r"财政政策", r"(?:财政|货币)(?:刺激|宽松)",
-    # fiscal and consumption support (not a platform's own subsidies or a shop's trade-in offer)
-    r"刺激(?:措施|政策|计划|方案|经济|消费)", r"经济刺激", r"一揽子(?:政策|措施|计划|方案)", r"增量政策", r"逆周期",
-    r"特别国债", r"专项债", r"赤字", r"预算案", r"印花税", r"减税", r"降费",
-    r"(?:国家|政府|财政|中央|消费|购车|购房|家电|算力|育儿)补贴", r"以旧换新(?:补贴|政策|计划|范围)",
-    r"扩大以旧换新", r"稳经济", r"稳增长", r"稳就业", r"稳股市", r"稳楼市", r"稳市场", r"提振消费",
-    r"国家队", r"中央汇金", r"汇金公司", r"平准基金", r"民营经济", r"民营企业座谈会", r"民企座谈会",
-    r"支持民营", r"民营企业发展",
-    # property policy
-    r"限购", r"限贷", r"首付比例", r"房贷利率", r"止跌回稳", r"房地产(?:政策|调控)", r"保交楼",
-    # trade and sanctions
-    r"(?:限制|禁止|叫停|暂停|管制)[^，。；,;]{0,12}出口", r"关税", r"制裁", r"实体清单", r"出口管制", r"出口禁令", r"反补贴", r"反倾销", r"反制", r"贸易战",
-    r"贸易(?:谈判|协议|摩擦|磋商|休战|争端)", r"黑名单", r"(?:军事|军工)企业清单",
-]
-CHINESE_AI = [
-    r"人工智能", r"大模型", r"(?:推理|语言|基础|开源|多模态|视觉|视频|生成|ai)模型", r"模型(?:训练|推理)",
-    r"生成式", r"智能体", r"机器学习", r"深度学习", r"神经网络", r"算力", r"(?:人工智能|智能|ai)芯片", r"昇腾",
-    r"英伟达", r"寒武纪", r"深度求索", r"通义", r"千问", r"混元", r"文心", r"豆包", r"腾讯元宝", r"月之暗面", r"智谱",
-    r"言犀", r"飞桨", r"盘古大模型", r"机器人", r"具身智能", r"无人驾驶", r"自动驾驶", r"智能驾驶", r"智驾",
-    r"辅助驾驶", r"萝卜快跑", r"宇树", r"优必选",
-]
-DEFAULT_TOPICS = {
-    "policy": [
-        LEADER_IN_ECONOMIC_CONTEXT,
-        # party, state, legislature and leaders
-        r"politburo", r"state council", r"central committee", r"cabinet", r"plenum", r"two sessions", r"npc",
-        r"national people'?s congress", r"cppcc", r"work conference", r"government work report",
-        r"legislat(?:ure|ors?|ion)", r"ministry", r"ministries", r"mofcom", r"ndrc",
-        r"state (?:planner|media|funds?|schemes?|purchases?|buying|support|subsid(?:y|ies))",
-        r"(?:state|government|national|guidance|beijing|municipal|provincial)(?:-backed)? funds?", r"central huijin",
-        r"national team",
-        # central banks and monetary tools (not 'exchange rate', 'growth rate')
-        r"pboc", r"people'?s bank", r"central banks?", r"hkma", r"monetary (?:authority|polic(?:y|ies)|easing)",
-        r"federal reserve", r"(?-i:Fed)", r"pan gongsheng", r"rate cuts?",
-        r"(?:interest|lending|benchmark|policy|loan prime|repo|base) rates?", r"lpr", r"rrr", r"reserve requirements?",
-        r"medium-term lending", r"mlf", r"reverse repos?", r"easing (?:steps|measures|package)",
-        # fiscal and consumption support (not 'fiscal year', company subsidies or a shop's trade-in offer)
-        r"stimulus", r"fiscal(?! (?:year|first|second|third|fourth|full|q[1-4]|\d{4})|-year)",
-        r"(?<!trade )(?<!account )deficits?", r"(?:special|ultra-long|government|sovereign) (?:treasury )?bonds?",
-        r"treasury bonds?", r"debt (?:swap|quota|ceiling)s?", r"hidden debt", r"growth (?:target|goal)s?",
-        r"stamp duty", r"(?:annual|government|hong kong|city'?s|state|national) budget", r"budget (?:deficit|speech)",
-        r"(?:state|government|consumer|consumption|trade-?in|car|ev|childcare|housing|industrial) subsid(?:y|ies)",
-        r"subsidi[sz](?:e|es|ed|ing)",
-        r"trade-?in (?:subsid(?:y|ies)|schemes?|programmes?|programs?|polic(?:y|ies)|campaign)",
-        r"consumption vouchers?", r"policy (?:support|easing|measures?|banks?)", r"policy-?makers?",
-        r"private (?:sector|firms?|enterprises?|economy|businesses|entrepreneurs?)",
-        # property support
-        r"home[- ](?:purchase|buying) (?:curbs|restrictions|rules)", r"cooling measures", r"loan-to-value",
-        r"down[- ]payments?", r"(?:property|housing) (?:curbs|support|rescue)", r"whitelist",
-        # regulators and enforcement (not 'regulatory filing')
-        r"regulators?", r"regulatory(?! (?:filing|disclosure))", r"watchdogs?", r"samr", r"csrc", r"nppa",
-        r"cyberspace (?:administration|regulator)", r"sfc", r"securities and futures commission", r"antitrust",
-        r"anti-monopoly", r"crack(?:s|ed|ing)? down", r"crackdowns?", r"security review",
-        r"(?:export|game|import|operating) licen[cs]es?", r"without a licen[cs]e",
-        # trade, sanctions and foreign governments (not telecom 'tariffs', not 'Treasury yields')
-        r"(?<!mobile )(?<!data )(?<!roaming )(?<!broadband )tariffs?", r"duties", r"levies", r"levy", r"anti-dumping",
-        r"countervailing", r"export (?:controls?|curbs?|bans?|restrictions?|licen[cs]es?|rules?)",
-        r"(?:bans?|curbs?|restricts?|limits?|halts?) (?:\w+ ){0,3}exports?", r"dual-use", r"entity list",
-        r"blacklists?", r"sanction(?:s|ed|ing)?", r"military compan(?:y|ies)",
-        r"trade (?:talks|war|deal|truce|tensions|negotiations|dispute)", r"truce",
-        r"european commission", r"brussels",
-        r"(?:commerce|treasury|state|justice) department",
-        r"department of (?:commerce|the treasury|justice)", r"treasury(?! (?:yields?|notes?|bills?|prices|market))",
-        # Beijing or a government as the subject of a state-action verb
-        r"beijing(?: will| to)? (?:backs?|pledges?|vows?|promises?|unveils?|steps? up|sets? up|orders?|urges?|tells?)",
-        r"beijing(?: will| to)? (?:issues?|imposes?|restricts?|bans?|bars?|blocks?|approves?|extends?|expands?|launches?)",
-        r"beijing(?: will| to)? (?:offers?|targets?|rescues?|warns?|retaliates?|hits back|curbs?|eases?|relaxes?)",
-        r"beijing(?: will| to)? (?:summons?|probes?|fines?|sanctions?|tightens?)",
-        r"(?:china|u\.?s\.?|eu|uk|japan|korea|taiwan|india|italy)(?: will| to)? (?:bans?|bars?|blocks?|suspends?|imposes?)",
-        r"(?:china|u\.?s\.?|eu|uk|japan|korea|taiwan|india|italy)(?: will| to)? (?:restricts?|curbs?|sanctions?|tightens?)",
-        r"(?:china|u\.?s\.?|eu|uk|japan|korea|taiwan|india|italy)(?: will| to)? (?:retaliates?|hits back|probes?|fines?)",
-        *CHINESE_POLICY,
-    ],
-    "ai": [
-        # the field and its methods ('ai' as a word, not Ai Weiwei)
-        r"ai(?! weiwei)", r"a\.i\.", r"aigc", r"genai", r"artificial intelligence", r"generative", r"machine learning",
-        r"deep learning", r"neural (?:networks?|nets?)", r"computer vision", r"embodied intelligence",
-        # models (not a car model or a business model)
-        r"(?:large|small|language|vision-language|foundation|frontier|reasoning) models?",
-        r"(?:multimodal|open-source|open-weights?|video|image|coding|ai) models?",
-        r"models? (?:makers?|developers?|training|trained|release|marketplace|team)",
-        r"models? for (?:coding|reasoning|video|images?|maths?)", r"llms?",
-        r"multimodal(?! (?:transport|logistics|freight))", r"long-context", r"open-weights?", r"chatbots?", r"agentic",
-        r"(?:ai|intelligent|general|autonomous|coding|digital|software) agents?", r"video generat(?:or|ion)s?",
-        r"image generat(?:or|ion)s?", r"text-to-(?:video|image)",
-        # products and labs
-        r"deepseek", r"qwen", r"tongyi", r"ernie", r"hunyuan", r"doubao", r"kimi", r"yuanbao", r"kling", r"seedance",
-        r"zhipu", r"(?:chat)?glm", r"minimax", r"stepfun", r"baichuan", r"manus", r"sensenova", r"paddlepaddle",
-        r"chatrhino", r"openai", r"chatgpt", r"gpt(?:-?\d[\w.]*)?", r"sora", r"anthropic", r"claude", r"gemini",
-        r"llama",
-        # autonomous driving and robots
-        r"robotaxis?", r"driverless", r"self-driving",
-        r"autonomous (?:driving|vehicles?|cars?|trucks?|delivery|taxis?)", r"(?:smart|intelligent) driving",
-        r"driver[- ]assist(?:ance)?", r"adas", r"apollo go", r"weride", r"humanoids?", r"robots?", r"robotics",
-        r"unitree", r"ubtech",
-        # chips and compute for AI (not potato, poker or phone chips)
-        r"gpus?", r"graphics processors?",
-        r"(?:ai|training|inference) (?:chips?|processors?|accelerators?|clusters?|servers?)", r"accelerators?",
-        r"nvidia", r"h20", r"h100", r"h800", r"a100", r"blackwell", r"gb200",
-        r"ascend (?:\d\w*|chips?|processors?|clusters?|servers?)", r"cambricon", r"computing power", r"inference",
-        *CHINESE_AI,
-    ],
-}
 
 
 class _Model(BaseModel):
@@ -214,11 +77,11 @@ def _check_ticker(ticker: str) -> str:
 class RunConfig(_Model):
     """What to run: name of the output folder, window and starting capital."""
 
-    name: str = "default"
-    start: date = date(2024, 3, 25)
-    end: date = date(2025, 5, 30)
-    initial_cash: float = Field(1_000_000.0, gt=0)
-    output_dir: Path = Path("backtests")
+    name: str = Field("default", description="output folder: backtests/<name>/ (letters, digits, _ - . only)")
+    start: date = Field(date(2024, 3, 25), description="first calendar day of the backtest (first XHKG session on/after it)")
+    end: date = Field(date(2025, 5, 30), description="last calendar day (inclusive)")
+    initial_cash: float = Field(1_000_000.0, gt=0, description="starting capital, HKD")
+    output_dir: Path = Field(Path("backtests"), description="where run folders are written")
 
     @field_validator("name")
     @classmethod
@@ -241,12 +104,16 @@ class RunConfig(_Model):
 class UniverseConfig(_Model):
     """Which names may be traded, how they are found in text, and their board lots."""
 
-    tickers: list[str] = Field(default_factory=lambda: list(DEFAULT_UNIVERSE), min_length=1)
-    benchmark: str = "^HSI"
-    proxy: str | None = None
-    lot_sizes: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_LOT_SIZES))
-    aliases: dict[str, list[str]] = Field(default_factory=lambda: {t: list(a) for t, a in DEFAULT_ALIASES.items()})
-    false_friends: list[str] = Field(default_factory=lambda: list(DEFAULT_FALSE_FRIENDS))
+    tickers: list[str] = Field(default_factory=lambda: list(DEFAULT_UNIVERSE), min_length=1, description="names the strategy may buy")
+    benchmark: str = Field("^HSI", description="buy-and-hold index (no costs: an index cannot be traded)")
+    proxy: str | None = Field(None, description="optional tradable benchmark paying the same costs, e.g. 2800.HK (add its lot size)")
+    lot_sizes: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_LOT_SIZES),
+                                      description="board lot in shares: orders are rounded DOWN to whole lots")
+    aliases: dict[str, list[str]] = Field(
+        default_factory=lambda: {t: list(a) for t, a in DEFAULT_ALIASES.items()},
+        description="how a company is recognised in text when the news row names no ticker")
+    false_friends: list[str] = Field(default_factory=lambda: list(DEFAULT_FALSE_FRIENDS),
+                                     description="phrases containing an alias that name someone else; blanked out before aliases are searched")
 
     @field_validator("tickers")
     @classmethod
@@ -283,23 +150,24 @@ class UniverseConfig(_Model):
 class NewsColumns(_Model):
     """Names of the columns in the news file (map a real feed without editing it)."""
 
-    published_at: str = "published_at"
-    headline: str = "headline"
-    body: str = "body"
-    source: str = "source"
-    url: str = "url"
-    tickers: str = "tickers"
+    published_at: str = Field("published_at", description="ISO 8601 time (required)")
+    headline: str = Field("headline", description="required")
+    body: str = Field("body", description="optional lead/body text")
+    source: str = Field("source", description="optional publisher name")
+    url: str = Field("url", description="optional link; also the basis of the stable news_id")
+    tickers: str = Field("tickers", description='optional ";"-separated tickers, e.g. 9988.HK;0700.HK')
 
 
 class NewsConfig(_Model):
     """Where news comes from and how to read it."""
 
-    path: Path = Path("data/news/hk_tech_sample.csv")
-    format: Literal["auto", "csv", "jsonl"] = "auto"
-    timezone: str = "Asia/Hong_Kong"
-    columns: NewsColumns = Field(default_factory=NewsColumns)
-    # languages kept (detected per item, hkbt.news.language); items in others are dropped and counted in a warning
-    languages: list[Literal["en", "zh"]] = Field(default_factory=lambda: ["en", "zh"], min_length=1)
+    path: Path = Field(Path("data/news/hk_tech_sample.csv"), description="CSV or JSON Lines (.jsonl)")
+    format: Literal["auto", "csv", "jsonl"] = Field("auto", description="auto (by suffix) | csv | jsonl")
+    timezone: str = Field("Asia/Hong_Kong", description="zone for timestamps written without a UTC offset (counted in a warning)")
+    columns: NewsColumns = Field(default_factory=NewsColumns, description="the file's column name for each field; map a real feed here")
+    languages: list[Literal["en", "zh"]] = Field(
+        default_factory=lambda: ["en", "zh"], min_length=1,
+        description="languages kept, detected per item (en, zh); items in other languages are dropped and counted in one warning")
 
     @field_validator("timezone")
     @classmethod
@@ -316,13 +184,27 @@ class NewsConfig(_Model):
 class SentimentConfig(_Model):
     """How headlines become a score in [-1, 1]."""
 
-    scorer: Literal["vader", "vader_fin", "lm"] = "vader_fin"  # reads English items
-    zh_scorer: Literal["zh_fin"] = "zh_fin"  # reads Chinese items (simplified and traditional)
-    text: Literal["headline", "headline_body"] = "headline"
-    cache_dir: Path | None = Path("data/cache")
-    # vader_fin's 3-class cut (hkbt sentiment eval/score); vader and lm use their authors' +/-0.05
-    positive_threshold: float = Field(0.3, ge=-1, le=1)
-    negative_threshold: float = Field(-0.2, ge=-1, le=1)
+    scorer: str = Field("vader_fin", description="English: vader (plain VADER) | vader_fin (VADER + finance rules and lexicon) | "
+                                                 "lm (optional extra: pip install -e '.[lm]')")
+    zh_scorer: str = Field("zh_fin", description="Chinese, simplified and traditional: zh_fin (jieba words + hkbt's Chinese lexicon and rules)")
+    text: Literal["headline", "headline_body"] = Field(
+        "headline", description="headline | headline_body: what is scored, tagged and searched for companies")
+    cache_dir: Path | None = Field(Path("data/cache"), description="on-disk score cache (null = no cache)")
+    positive_threshold: float = Field(
+        0.3, ge=-1, le=1, description="vader_fin score >= this counts as positive in `hkbt sentiment eval/score` (chosen once on FPB)")
+    negative_threshold: float = Field(
+        -0.2, ge=-1, le=1, description="vader_fin score <= this counts as negative; vader and lm use their authors' +/-0.05")
+
+    @field_validator("scorer", "zh_scorer")
+    @classmethod
+    def _registered(cls, value: str, info: ValidationInfo) -> str:
+        from hkbt.sentiment.scoring import SCORERS
+
+        language = "zh" if info.field_name == "zh_scorer" else "en"
+        known = [name for name, factory in SCORERS.items() if getattr(factory, "language", None) == language]
+        if value not in known:
+            raise ValueError(f"must be a registered {'Chinese' if language == 'zh' else 'English'} scorer: {', '.join(known)}")
+        return value
 
     @model_validator(mode="after")
     def _class_cut(self) -> SentimentConfig:
@@ -336,18 +218,29 @@ class SentimentConfig(_Model):
 class SignalsConfig(_Model):
     """How scored news become per-session trading signals."""
 
-    cutoff_before_open_minutes: int = Field(30, ge=0, le=600)
-    market_wide_policy: bool = True
+    cutoff_before_open_minutes: int = Field(
+        30, ge=0, le=600, description="news must be published before open - this (09:00 HKT) to trade at that open")
+    market_wide_policy: bool = Field(True, description="policy news naming no company applies to every ticker in the universe")
 
 
 class PricesConfig(_Model):
     """Where daily OHLCV bars come from."""
 
-    source: Literal["yfinance", "csv", "synthetic"] = "yfinance"
-    csv_dir: Path = Path("../shared/data/prices")
-    csv_files: dict[str, Path] = Field(default_factory=dict)
-    cache_dir: Path = Path("data/prices")
-    seed: int = 7
+    source: str = Field("yfinance", description="yfinance (download, cached) | csv (a folder of <TICKER>.csv) | synthetic (offline demo only)")
+    csv_dir: Path = Field(Path("../shared/data/prices"), description="with source=csv: folder of <TICKER>.csv (^HSI -> HSI.csv)")
+    csv_files: dict[str, Path] = Field(
+        default_factory=dict, description="with source=csv: a file per ticker instead, e.g. {^HSI: alt/HSI_1986-12-31_2024-08-05.csv}")
+    cache_dir: Path = Field(Path("data/prices"), description="with source=yfinance: per-ticker CSV cache, refreshed only for missing dates")
+    seed: int = Field(7, description="with source=synthetic: random seed of the simulated market")
+
+    @field_validator("source")
+    @classmethod
+    def _registered(cls, value: str) -> str:
+        from hkbt.prices import PRICE_SOURCES
+
+        if value not in PRICE_SOURCES:
+            raise ValueError(f"must be a registered price source: {', '.join(PRICE_SOURCES)}")
+        return value
 
     @field_validator("csv_files")
     @classmethod
@@ -360,7 +253,7 @@ class PricesConfig(_Model):
 class StrategyConfig(_Model):
     """Which strategy runs, where it is found, and its own parameters."""
 
-    name: str = Field("sentiment_long", description="the strategy: a file name in strategy.path or strategies/, a built-in, or an entry point")
+    name: str = Field("sentiment_long", description="a file in strategy.path or strategies/, a built-in or an entry point: `hkbt strategies`")
     path: Path | None = Field(None, description="a folder of your own strategy files (or one .py file), searched first")
     params: dict[str, Any] = Field(default_factory=dict, description="the strategy's own parameters, checked by the strategy")
     _found: Any = PrivateAttr(None)  # hkbt.backtest.discovery.FoundStrategy, set when the config is validated
@@ -386,22 +279,56 @@ class StrategyConfig(_Model):
 class CostsConfig(_Model):
     """Broker commission; the statutory HK fees are fixed in hkbt.backtest.costs.FeeSchedule."""
 
-    brokerage_rate: float = Field(0.0003, ge=0, lt=0.05)
-    brokerage_min: float = Field(50.0, ge=0)
+    brokerage_rate: float = Field(0.0003, ge=0, lt=0.05, description="broker commission as a fraction of trade value (0.03 %)")
+    brokerage_min: float = Field(50.0, ge=0, description="minimum commission per order, HKD")
+
+
+class StudyConfig(_Model):
+    """The event study (``hkbt study``): what is measured after each news item."""
+
+    horizons: list[int] = Field(default_factory=lambda: [1, 3, 5, 10], min_length=1,
+                                description="sessions from the open of the tradable session to the open k sessions later")
+    buckets: list[float] = Field(default_factory=lambda: [-0.5, 0.0, 0.5], min_length=1,
+                                 description="score bucket edges: <=e0, (e0, e1), [e1, e2) ... >=en")
+    beta_window: int = Field(120, ge=0, description="sessions of returns before each event for the beta-adjusted AR (0 = off)")
+
+    @field_validator("horizons")
+    @classmethod
+    def _horizons(cls, value: list[int]) -> list[int]:
+        if any(k < 1 for k in value) or len(set(value)) != len(value):
+            raise ValueError(f"horizons must be distinct whole sessions >= 1 (got {value})")
+        return sorted(value)
+
+    @field_validator("buckets")
+    @classmethod
+    def _edges(cls, value: list[float]) -> list[float]:
+        if any(not -1 <= e <= 1 for e in value) or any(b <= a for a, b in zip(value, value[1:])):
+            raise ValueError(f"bucket edges must rise strictly within [-1, 1] (got {value})")
+        return value
 
 
 class Config(_Model):
-    """The whole experiment. Every key is documented in config.yaml."""
+    """The whole experiment. Every key has its default and its description here; config.yaml is generated from it."""
 
     run: RunConfig = Field(default_factory=RunConfig)
     universe: UniverseConfig = Field(default_factory=UniverseConfig)
     news: NewsConfig = Field(default_factory=NewsConfig)
     sentiment: SentimentConfig = Field(default_factory=SentimentConfig)
-    topics: dict[str, list[str]] = Field(default_factory=lambda: {t: list(p) for t, p in DEFAULT_TOPICS.items()})
+    topics: dict[str, list[str]] = Field(
+        default_factory=default_taxonomy,
+        description="topic -> regexes, merged onto the built-in taxonomy (hkbt/news/taxonomy.yaml) by name; [] switches one off")
     signals: SignalsConfig = Field(default_factory=SignalsConfig)
     prices: PricesConfig = Field(default_factory=PricesConfig)
     strategy: StrategyConfig = Field(default_factory=StrategyConfig)
-    costs: CostsConfig = Field(default_factory=CostsConfig)
+    costs: CostsConfig = Field(default_factory=CostsConfig,
+                               description="stamp duty 0.1 %, SFC 0.0027 %, AFRC 0.00015 %, HKEX 0.00565 % are fixed by law")
+    study: StudyConfig = Field(default_factory=StudyConfig, description="hkbt study: the event study's horizons, score buckets and beta")
+
+    @field_validator("topics", mode="before")
+    @classmethod
+    def _onto_the_builtin_taxonomy(cls, value: Any) -> Any:
+        """A config's topics are merged onto the built-in taxonomy by name (``ai: []`` switches one off)."""
+        return {**default_taxonomy(), **value} if isinstance(value, dict) else value
 
     @field_validator("topics")
     @classmethod
@@ -441,9 +368,20 @@ class Config(_Model):
         """Plain, JSON/YAML-safe dict of every setting (defaults included)."""
         return json.loads(self.model_dump_json())
 
-    def config_hash(self) -> str:
-        """sha256 of the resolved settings, independent of key order and comments."""
-        blob = json.dumps(self.resolved(), sort_keys=True).encode()
+    def config_hash(self, exclude: tuple[str, ...] = ()) -> str:
+        """sha256 of the resolved settings, independent of key order and comments.
+
+        ``exclude``: dotted keys left out (``("study", "run.name")``), to ask
+        whether two configs agree on everything else.
+        """
+        resolved = self.resolved()
+        for key in exclude:
+            *parents, last = key.split(".")
+            node = resolved
+            for part in parents:
+                node = node.get(part, {})
+            node.pop(last, None)
+        blob = json.dumps(resolved, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
 
@@ -465,8 +403,19 @@ def load_config(path: Path, overrides: list[str] | tuple[str, ...] = (), *, stra
             impossible value, naming ``file:line: dotted.key``.
     """
     raw, lines = read_yaml(path)
+    _drop_params_of_another_strategy(raw, overrides)
     overridden = [apply_override(raw, item) for item in overrides]
     return validate_config(raw, Path(path).resolve().parent, lambda loc: _place(loc, str(path), lines, overridden), strategy=strategy)
+
+
+def _drop_params_of_another_strategy(raw: dict[str, Any], overrides: list[str] | tuple[str, ...]) -> None:
+    """``--set strategy.name=X`` starts X from its own defaults: the file's params belong to the file's strategy."""
+    strategy = raw.get("strategy")
+    if not isinstance(strategy, dict) or "params" not in strategy:
+        return
+    names = [item.partition("=")[2].strip() for item in overrides if item.partition("=")[0].strip() == "strategy.name"]
+    if names and names[-1] != str(strategy.get("name", StrategyConfig.model_fields["name"].default)):
+        del strategy["params"]
 
 
 def read_yaml(path: Path) -> tuple[dict[str, Any], dict[tuple[str, ...], int]]:

@@ -36,7 +36,7 @@ from hkbt.backtest.costs import FeeSchedule
 from hkbt.news.entities import link_entities
 from hkbt.backtest.metrics import compute_metrics
 from hkbt.news.load import NewsReport, load_news
-from hkbt.prices import SIMULATED_BANNER, align_to_sessions, fetch_yfinance_prices, load_csv_prices, simulate_prices
+from hkbt.prices import PRICE_SOURCES, SIMULATED_BANNER, PriceRequest, align_to_sessions
 from hkbt.backtest.discovery import FoundStrategy, find_strategy, validate_params
 from hkbt.backtest.runner import run_backtest
 from hkbt.news.language import detect_languages, filter_languages
@@ -115,13 +115,11 @@ def load_prices(config: Config, base_dir: Path, sessions: pd.DatetimeIndex, prog
     tickers = list(dict.fromkeys(universe.tickers + [universe.benchmark] + ([universe.proxy] if universe.proxy else [])))
     first = config.run.start - timedelta(days=WARMUP_DAYS)
     all_sessions = run_sessions(first, config.run.end)
-    source = config.prices.source
-    if source == "csv":
-        raw = load_csv_prices(resolve_path(config.prices.csv_dir, base_dir), tickers, first, config.run.end, config.prices.csv_files)
-    elif source == "yfinance":
-        raw = fetch_yfinance_prices(tickers, first, config.run.end, resolve_path(config.prices.cache_dir, base_dir), progress=progress.price)
-    else:
-        raw = simulate_prices(tickers, all_sessions, config.prices.seed, universe.benchmark)
+    settings = config.prices.model_copy(update={
+        "csv_dir": resolve_path(config.prices.csv_dir, base_dir), "cache_dir": resolve_path(config.prices.cache_dir, base_dir),
+    })
+    request = PriceRequest(tickers, first, config.run.end, all_sessions, universe.benchmark, settings, progress.price)
+    raw = PRICE_SOURCES[config.prices.source](request)
     prices, warnings, gaps = {}, [], []
     for ticker in tickers:
         prices[ticker], dropped = align_to_sessions(raw[ticker], all_sessions, ticker)

@@ -224,3 +224,75 @@ def test_config_hash_changes_with_any_value(tmp_path: Path, override: str):
 def test_config_hash_is_a_short_hex_digest():
     digest = Config().config_hash()
     assert len(digest) == 16 and int(digest, 16) >= 0
+
+
+# ------------------------------------------------------------------ one source of truth
+
+
+def test_config_yaml_is_written_from_the_schema():
+    from hkbt.config_yaml import render_config
+
+    assert REPO_CONFIG.read_text(encoding="utf-8") == render_config(), \
+        "config.yaml differs from the schema: regenerate it with `hkbt config --defaults > config.yaml`"
+
+
+def test_every_setting_and_every_builtin_parameter_has_a_description():
+    from hkbt.backtest.discovery import available_strategies, find_strategy, param_fields
+
+    def fields(model):
+        for name, info in model.model_fields.items():
+            yield name, info
+            if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel):
+                yield from ((f"{name}.{n}", i) for n, i in fields(info.annotation))
+
+    missing = [name for name, info in fields(Config) if not info.description
+               and not (isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel))]
+    assert not missing, f"settings without a description: {missing}"
+    for strategy in available_strategies(None, REPO_ROOT):
+        params = param_fields(find_strategy(strategy).cls.Params)
+        assert all(f.description for f in params), f"{strategy}: a parameter without a description"
+
+
+def test_topics_are_merged_onto_the_builtin_taxonomy(tmp_path: Path):
+    from hkbt.news.taxonomy import default_taxonomy
+
+    builtin = default_taxonomy()
+    config = load_config(write(tmp_path, "topics:\n  macro: [inflation, gdp]\n  ai: []\n"))
+    assert config.topics == builtin | {"macro": ["inflation", "gdp"], "ai": []}
+    assert load_config(write(tmp_path, ""), ["topics.macro=[cpi]"]).topics == builtin | {"macro": ["cpi"]}
+    assert Config.model_validate(config.resolved()) == config  # a resolved config reads back the same
+
+
+@pytest.mark.parametrize(
+    ("override", "fragment"),
+    [
+        ("sentiment.scorer=finbert", "must be a registered English scorer: vader, vader_fin, lm"),
+        ("sentiment.zh_scorer=vader_fin", "must be a registered Chinese scorer: zh_fin"),
+        ("prices.source=bloomberg", "must be a registered price source: yfinance, csv, synthetic"),
+    ],
+)
+def test_registries_drive_the_allowed_values(tmp_path: Path, override: str, fragment: str):
+    with pytest.raises(ConfigError, match=fragment):
+        load_config(write(tmp_path, ""), [override])
+
+
+def test_a_registered_price_source_is_accepted_without_touching_the_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from hkbt import prices
+
+    monkeypatch.setitem(prices.PRICE_SOURCES, "parquet", lambda request: {})
+    assert load_config(write(tmp_path, ""), ["prices.source=parquet"]).prices.source == "parquet"
+
+
+def test_study_options_are_settings_and_part_of_the_hash(tmp_path: Path):
+    path = write(tmp_path, "")
+    assert load_config(path).study.horizons == [1, 3, 5, 10]
+    changed = load_config(path, ["study.horizons=[5, 1]"])
+    assert changed.study.horizons == [1, 5] and changed.config_hash() != load_config(path).config_hash()
+    assert changed.config_hash(exclude=("study",)) == load_config(path).config_hash(exclude=("study",))
+
+
+def test_set_strategy_name_starts_the_new_strategy_from_its_own_defaults(tmp_path: Path):
+    path = write(tmp_path, "strategy:\n  name: sentiment_long\n  params: {entry_threshold: 0.7}\n")
+    assert load_config(path, ["strategy.name=news_rebound"]).strategy.params["entry_threshold"] == -0.5
+    assert load_config(path, ["strategy.name=news_rebound", "strategy.params.hold_days=9"]).strategy.params["hold_days"] == 9
+    assert load_config(path, ["strategy.name=sentiment_long"]).strategy.params["entry_threshold"] == 0.7  # same strategy: kept

@@ -61,13 +61,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hkbt.config import Config
-from hkbt.errors import ConfigError, DataError
+from hkbt.config import Config, StudyConfig
+from hkbt.errors import DataError
 from hkbt.news.signals import explode_to_universe
 
-DEFAULT_HORIZONS = (1, 3, 5, 10)
-DEFAULT_BUCKET_EDGES = (-0.5, 0.0, 0.5)
-DEFAULT_BETA_WINDOW = 120  # sessions of close-to-close returns before S; 0 = no beta adjustment
+_DEFAULTS = StudyConfig()  # the options' defaults live in the config schema (study:)
+DEFAULT_HORIZONS = tuple(_DEFAULTS.horizons)
+DEFAULT_BUCKET_EDGES = tuple(_DEFAULTS.buckets)
+DEFAULT_BETA_WINDOW = _DEFAULTS.beta_window  # sessions of close-to-close returns before S; 0 = no beta adjustment
 NO_TOPIC = "none"
 STUDY_FILES = ("study.csv", "study_events.csv", "study_car.csv", "study.html")
 
@@ -83,27 +84,7 @@ SUMMARY_COLUMNS = [
 CAR_COLUMNS = ["group_by", "group", "horizon_sessions", "count", "car_pct", "t_stat", "car_beta_pct"]
 
 
-# ----------------------------------------------------------------- options
-def parse_horizons(text: str) -> tuple[int, ...]:
-    """``"1,3,5,10"`` -> ``(1, 3, 5, 10)``; positive, distinct whole sessions, sorted."""
-    try:
-        values = sorted({int(part) for part in text.split(",") if part.strip()})
-    except ValueError:
-        raise ConfigError("--horizons", f"{text!r} is not a comma-separated list of whole numbers", "e.g. --horizons 1,3,5,10") from None
-    if not values or values[0] < 1:
-        raise ConfigError("--horizons", f"{text!r}: horizons must be whole numbers of sessions >= 1", "e.g. --horizons 1,3,5,10")
-    return tuple(values)
-
-
-def parse_bucket_edges(text: str) -> tuple[float, ...]:
-    """``"-0.5,0,0.5"`` -> ``(-0.5, 0.0, 0.5)``; strictly increasing, inside [-1, 1]."""
-    try:
-        values = tuple(float(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise ConfigError("--buckets", f"{text!r} is not a comma-separated list of numbers", "e.g. --buckets=-0.5,0,0.5") from None
-    if not values or any(b <= a for a, b in zip(values, values[1:])) or not all(-1 <= v <= 1 for v in values):
-        raise ConfigError("--buckets", f"{text!r}: edges must be strictly increasing scores between -1 and 1", "e.g. --buckets=-0.5,0,0.5")
-    return values
+# ----------------------------------------------------------------- buckets
 
 
 def bucket_labels(edges: Sequence[float]) -> list[str]:
@@ -411,11 +392,11 @@ def beta_warmup_days(beta_window: int) -> int:
     return math.ceil(beta_window * 7 / 5 * 1.1) + 14 if beta_window > 0 else 0
 
 
-def run_study(
-    config: Config, base_dir: Path = Path("."), horizons: Sequence[int] = DEFAULT_HORIZONS,
-    edges: Sequence[float] = DEFAULT_BUCKET_EDGES, beta_window: int = DEFAULT_BETA_WINDOW, progress=None,
-) -> StudyArtifacts:
+def run_study(config: Config, base_dir: Path = Path("."), progress=None) -> StudyArtifacts:
     """Read the news and prices of ``config`` and compute the whole study (nothing is written).
+
+    The options are ``config.study``: ``horizons``, ``buckets`` (score bucket
+    edges) and ``beta_window``, part of the config and of its hash.
 
     News goes through exactly the pipeline of ``hkbt run`` (:func:`hkbt.pipeline.prepare_news`),
     prices through :func:`hkbt.pipeline.load_prices`, loaded from ``beta_window`` sessions
@@ -425,7 +406,7 @@ def run_study(
     from hkbt.prices import SIMULATED_BANNER
     from hkbt.news.sessions import run_sessions
 
-    horizons, edges = tuple(sorted(horizons)), tuple(edges)
+    horizons, edges, beta_window = tuple(sorted(config.study.horizons)), tuple(config.study.buckets), config.study.beta_window
     universe = config.universe
     sessions = run_sessions(config.run.start, config.run.end)
     news, news_report = prepare_news(config, base_dir, progress)

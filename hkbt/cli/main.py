@@ -35,6 +35,7 @@ from hkbt.cli.common import (
 )
 from hkbt.cli.check import check_lookahead
 from hkbt.cli.sentiment import sentiment
+from hkbt.cli.settings import list_strategies, show_config
 from hkbt.cli.study import study
 from hkbt.errors import HkbtError
 
@@ -74,6 +75,7 @@ def cli() -> None:
       hkbt study --set prices.source=csv --name real   # do scores predict abnormal returns?
       hkbt sentiment score "Operating loss narrowed as costs fell"
       hkbt check-lookahead --all --set prices.source=synthetic   # does any strategy peek?
+      hkbt strategies; hkbt config --set strategy.name=news_rebound
     """
 
 
@@ -284,3 +286,5 @@ def main() -> None:
 cli.add_command(study)
 cli.add_command(sentiment)
 cli.add_command(check_lookahead)
+cli.add_command(show_config)
+cli.add_command(list_strategies)

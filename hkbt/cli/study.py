@@ -7,7 +7,6 @@ Registered on the main group in :mod:`hkbt.cli.main`, so an
 from __future__ import annotations
 
 import math
-import re
 import time
 from pathlib import Path
 
@@ -18,24 +17,29 @@ from rich.markup import escape
 from rich.table import Table
 
 from hkbt.cli.common import experiment_options, load_experiment, progress_bars, show_simulated_banner, show_warnings
+from hkbt.errors import HkbtError
 
 
 @click.command()
 @experiment_options(name_help="Folder under backtests/ to add the study files to; same as --set run.name=NAME.")
-@click.option("--horizons", default="1,3,5,10", show_default=True,
-              help="Forward horizons in sessions, from the open of the tradable session to the open k sessions later.")
-@click.option("--buckets", "bucket_edges", default="-0.5,0,0.5", show_default=True,
-              help="Score bucket edges (write --buckets=-0.5,0,0.5 when the first edge is negative).")
-@click.option("--beta-window", type=click.IntRange(min=0), default=120, show_default=True,
-              help="Sessions of returns before each event for the beta-adjusted AR; 0 = off.")
-def study(config_path: Path, overrides: tuple[str, ...], name: str | None, horizons: str, bucket_edges: str,
-          beta_window: int) -> None:
+@click.option("--horizons", metavar="K,K,...",
+              help="Forward horizons in sessions (open of the tradable session to the open k sessions later); "
+                   "same as --set study.horizons=[K,...] [default: 1,3,5,10].")
+@click.option("--buckets", "bucket_edges", metavar="E,E,...",
+              help="Score bucket edges (write --buckets=-0.5,0,0.5 when the first is negative); "
+                   "same as --set study.buckets=[E,...] [default: -0.5,0,0.5].")
+@click.option("--beta-window", type=int, metavar="N",
+              help="Sessions of returns before each event for the beta-adjusted AR, 0 = off; "
+                   "same as --set study.beta_window=N [default: 120].")
+def study(config_path: Path, overrides: tuple[str, ...], name: str | None, horizons: str | None, bucket_edges: str | None,
+          beta_window: int | None) -> None:
     """Event study: do the news scores predict abnormal returns vs the benchmark?
 
     For every tradable news event (item x linked ticker, market-wide policy
     items x every ticker), the return from the open of its tradable session to
     the open k sessions later, minus the benchmark's over the same dates,
     averaged by topic and by score bucket, with t-statistics and CAR curves.
+    The options are the config's study: section (and part of its hash).
 
     Adds study.csv, study_events.csv, study_car.csv and study.html to
     backtests/<name>/ (other files there, e.g. a run's, are kept).
@@ -45,20 +49,23 @@ def study(config_path: Path, overrides: tuple[str, ...], name: str | None, horiz
       hkbt study --set prices.source=csv --set prices.csv_dir=../shared/data/prices --name real
       hkbt study --name real --horizons 1,5 --buckets=-0.5,-0.05,0.05,0.5
     """
-    from hkbt.analysis.event_study import parse_bucket_edges, parse_horizons, run_study, write_study
+    from hkbt.analysis.event_study import run_study, write_study
     from hkbt.backtest.results import claim_run_folder
     from hkbt.reports.study_page import render_study
 
     started = time.perf_counter()
-    steps, edges = parse_horizons(horizons), parse_bucket_edges(bucket_edges)
-    config, base_dir, folder = load_experiment(config_path, overrides, name)
+    options = [f"study.horizons=[{horizons}]"] if horizons is not None else []
+    options += [f"study.buckets=[{bucket_edges}]"] if bucket_edges is not None else []
+    options += [f"study.beta_window={beta_window}"] if beta_window is not None else []
+    config, base_dir, folder = load_experiment(config_path, tuple(options) + overrides, name)
     with claim_run_folder(folder):  # one command per run name; never a folder hkbt did not write
         with progress_bars() as bars:
-            artifacts = run_study(config, base_dir, steps, edges, beta_window, bars)
+            artifacts = run_study(config, base_dir, bars)
         warnings = list(artifacts.warnings)
-        run_hash = _run_config_hash(folder)
-        if run_hash and run_hash != artifacts.meta["config_hash"]:
-            warnings.append(f"{folder.name}/ holds a run made with another config ({run_hash}); the study uses {artifacts.meta['config_hash']}")
+        ran_with = _run_settings_hash(folder)
+        shared = config.config_hash(exclude=STUDY_ONLY)
+        if ran_with and ran_with != shared:
+            warnings.append(f"{folder.name}/ holds a run made with another config ({ran_with}); the study uses {shared}")
         show_warnings(warnings)
         write_study(artifacts, folder, render_study(artifacts))
     show_study(artifacts)
@@ -68,13 +75,20 @@ def study(config_path: Path, overrides: tuple[str, ...], name: str | None, horiz
                     f"report: {folder / 'study.html'}", highlight=False)
 
 
-def _run_config_hash(folder: Path) -> str | None:
-    """The config_hash in the header of a run's config.resolved.yaml, if the folder holds a run."""
+STUDY_ONLY = ("study", "strategy", "costs", "run.name", "run.initial_cash", "run.output_dir")  # settings a study does not use
+
+
+def _run_settings_hash(folder: Path) -> str | None:
+    """The hash of a finished run's settings that a study shares (news, sentiment, prices ...), if the folder holds a run."""
+    from hkbt.config import load_config
+
     path = folder / "config.resolved.yaml"
     if not path.is_file():
         return None
-    match = re.search(r"config_hash (\w+)", path.read_text(encoding="utf-8").split("\n", 1)[0])
-    return match.group(1) if match else None
+    try:
+        return load_config(path, strategy=False).config_hash(exclude=STUDY_ONLY)
+    except HkbtError:
+        return "unreadable"
 
 
 def show_study(artifacts) -> None:

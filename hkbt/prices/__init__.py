@@ -30,13 +30,50 @@ a suspended stock has no bar that day).
    from long ago differ from the prices quoted at the time. Compare returns, not levels.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
 from hkbt.prices.csv_files import load_csv_prices, read_price_csv
 from hkbt.prices.frames import PRICE_COLUMNS, align_to_sessions, check_prices, ticker_filename
 from hkbt.prices.synthetic import SIMULATED_BANNER, simulate_prices
 from hkbt.prices.yahoo import fetch_yfinance_prices
 
+
+@dataclass(frozen=True)
+class PriceRequest:
+    """What a price source is asked for: tickers over [first, last] (with warm-up) and how to find them.
+
+    ``settings`` is the config's ``prices:`` section, with its paths already
+    resolved against the config's folder.
+    """
+
+    tickers: list[str]
+    first: date
+    last: date
+    sessions: pd.DatetimeIndex  # every XHKG session in [first, last]
+    benchmark: str
+    settings: Any
+    progress: Callable[[str], None] | None = None
+
+
+PRICE_SOURCES: dict[str, Callable[[PriceRequest], dict[str, pd.DataFrame]]] = {
+    "yfinance": lambda r: fetch_yfinance_prices(r.tickers, r.first, r.last, Path(r.settings.cache_dir), progress=r.progress),
+    "csv": lambda r: load_csv_prices(Path(r.settings.csv_dir), r.tickers, r.first, r.last, r.settings.csv_files),
+    "synthetic": lambda r: simulate_prices(r.tickers, r.sessions, r.settings.seed, r.benchmark),
+}
+"""Registry: ``prices.source`` name -> loader (ticker -> raw bars). The config accepts exactly these names."""
+
 __all__ = [
     "PRICE_COLUMNS",
+    "PRICE_SOURCES",
+    "PriceRequest",
     "SIMULATED_BANNER",
     "align_to_sessions",
     "check_prices",

@@ -21,12 +21,16 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import yaml
 
 from hkbt.errors import DataError
+
+if TYPE_CHECKING:
+    from hkbt.config import Config
 from hkbt.backtest.metrics import PERIODS_PER_YEAR
 
 ROLLING_WINDOW = 60  # sessions
@@ -46,11 +50,12 @@ class RunData:
     equity: pd.DataFrame
     signals: pd.DataFrame
     news: pd.DataFrame
-    config: dict
+    config: dict  # settings.resolved(): every setting as plain values (for diffs between runs)
     config_text: str
     prices: pd.DataFrame | None  # long: session, ticker, open, high, low, close (None: older run folder)
     finished_at: datetime  # UTC; from run_info.json, else metrics.json's modification time
     warnings: list[str]  # the run's warnings (run_info.json; empty for older run folders)
+    settings: Config  # config.resolved.yaml read through the config schema
 
     @property
     def name(self) -> str:
@@ -107,7 +112,7 @@ def load_run(folder: Path) -> RunData:
         news["published_at"] = pd.to_datetime(news["published_at"], utc=True, format="ISO8601")
         news["tradable_session"] = pd.to_datetime(news["tradable_session"])
         config_text = (folder / "config.resolved.yaml").read_text(encoding="utf-8")
-        config = yaml.safe_load(config_text) or {}
+        settings = _settings(folder / "config.resolved.yaml", yaml.safe_load(config_text))
         prices = None
         if (folder / PRICES_FILE).is_file():
             prices = _read_csv(folder / PRICES_FILE, ["ticker"])
@@ -117,7 +122,23 @@ def load_run(folder: Path) -> RunData:
     if not isinstance(metrics.get("run"), dict):
         raise DataError(str(folder / "metrics.json"), "no 'run' block", "re-run it with `hkbt run`")
     finished_at, warnings = load_run_info(folder)
-    return RunData(folder, metrics, trades, equity, signals, news, config, config_text, prices, finished_at, warnings)
+    return RunData(folder, metrics, trades, equity, signals, news, settings.resolved(), config_text, prices, finished_at, warnings, settings)
+
+
+def _settings(path: Path, raw: object):
+    """The run's resolved config read through the same schema as a run's (no defaults restated here)."""
+    from pydantic import ValidationError
+
+    from hkbt.config import Config
+
+    if not isinstance(raw, dict):
+        raise DataError(str(path), "not a mapping of settings", "re-run it with `hkbt run`")
+    try:
+        return Config.model_validate(raw, context={"strategy": False})  # the strategy need not be findable to read a run
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        key = ".".join(str(p) for p in error["loc"])
+        raise DataError(str(path), f"{key}: {error['msg']} (written by another hkbt version?)", "re-run it with `hkbt run`") from None
 
 
 def load_run_info(folder: Path) -> tuple[datetime, list[str]]:

@@ -147,7 +147,7 @@ def compute_mismatches(runs: list[RunData]) -> list[str]:
             notes.append(f"These runs cover different {what} ({parts}), so their numbers are not like-for-like.")
 
     differ([(r.run.get("start"), r.run.get("end")) for r in runs], "periods", lambda v: f"{v[0]} → {v[1]}")
-    differ([sorted(r.config.get("universe", {}).get("tickers", [])) for r in runs], "universes", lambda v: " ".join(v))
+    differ([sorted(r.settings.universe.tickers) for r in runs], "universes", lambda v: " ".join(v))
     differ([r.run.get("benchmark") for r in runs], "benchmarks", str)
     differ([r.run.get("price_source") for r in runs], "price sources", str)
     return notes
@@ -262,7 +262,7 @@ def render_compare(runs: list[RunData], page_dir: Path, generated_at: datetime |
         })
     differ = [{"key": key, "cells": [("not set" if v is None and key not in flatten_config(run.config) else _show_config_value(v)) for v, run in zip(values, runs)]}
               for key, values in compute_config_diff([run.config for run in runs])]
-    universe = [t for run in runs for t in run.config.get("universe", {}).get("tickers", [])]
+    universe = [t for run in runs for t in run.settings.universe.tickers]
     counts = compute_trade_counts([run.trades for run in runs], labels, universe)
     columns = [{
         "label": label, "name": run.name, "report": _relative(run.folder / "report.html", page_dir),

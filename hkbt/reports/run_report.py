@@ -467,7 +467,7 @@ def build_audit(run: RunData) -> tuple[list[dict], dict]:
     """Look-ahead audit rows for display, and the computed summary."""
     from hkbt.news.sessions import xhkg_schedule
 
-    cutoff = int(run.config.get("signals", {}).get("cutoff_before_open_minutes", 30))
+    cutoff = run.settings.signals.cutoff_before_open_minutes
     trades, news = run.trades, run.news
     stamps = [pd.Timestamp(s) for joined in trades.news_published_at for s in str(joined).split(";") if s]
     if len(trades):
@@ -552,21 +552,20 @@ def highlight_yaml(text: str) -> list[list[tuple[str, str]]]:
 
 def build_header(run: RunData, generated_at: datetime) -> dict:
     info = run.run
-    strategy = dict(run.config.get("strategy", {}))
-    universe = run.config.get("universe", {})
+    strategy, universe = run.settings.strategy, run.settings.universe
     return {
         "name": run.name, "start": info.get("start"), "end": info.get("end"), "sessions": info.get("sessions"),
-        "strategy": strategy.get("name", info.get("strategy")),
+        "strategy": strategy.name,
         "params": [(k, json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else ("null" if v is None else str(v)))
-                   for k, v in (strategy.get("params") or {}).items()],
-        "universe": list(universe.get("tickers", [])), "benchmark": info.get("benchmark"), "proxy": info.get("proxy"),
+                   for k, v in strategy.params.items()],
+        "universe": list(universe.tickers), "benchmark": info.get("benchmark"), "proxy": info.get("proxy"),
         "price_source": info.get("price_source"), "simulated": bool(info.get("simulated_prices")),
         "config_hash": info.get("config_hash"), "data_hash": info.get("data_hash"),
         "versions": [(k, v) for k, v in (info.get("versions") or {}).items()],
         "news_items": info.get("news_items"), "signals": info.get("signals"), "initial_cash": info.get("initial_cash_hkd"),
         "generated_at": generated_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "finished_at": run.finished_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "news_path": run.config.get("news", {}).get("path"),
+        "news_path": run.settings.news.path.as_posix(),
     }
 
 
@@ -575,10 +574,9 @@ def render_report(run: RunData | Path, generated_at: datetime | None = None) -> 
     if not isinstance(run, RunData):
         run = load_run(Path(run))
     generated_at = generated_at or datetime.now(timezone.utc)
-    threshold = (run.config.get("strategy", {}).get("params") or {}).get("entry_threshold")
+    threshold = run.settings.strategy.params.get("entry_threshold")  # a strategy's own parameter, if it has one
     threshold = float(threshold) if isinstance(threshold, (int, float)) else None
-    tickers = list(run.config.get("universe", {}).get("tickers", [])) or sorted(set(run.trades.ticker) | set(run.signals.ticker))
-    aliases = run.config.get("universe", {}).get("aliases", {}) or {}
+    tickers, aliases = list(run.settings.universe.tickers), run.settings.universe.aliases
     figures = {
         "fig-equity": build_equity_figure(run),
         "fig-monthly": build_monthly_figure(run),

@@ -17,7 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 from hkbt.cli.main import cli
-from hkbt.config import load_config
+from hkbt.config import StudyConfig, load_config
+from pydantic import ValidationError
 from hkbt.errors import ConfigError
 from hkbt.pipeline import prepare_news
 from hkbt.backtest.results import MARKER_FILE, add_files
@@ -25,7 +26,7 @@ from hkbt.news.sessions import assign_tradable_session, run_sessions
 from hkbt.news.signals import build_signals
 from hkbt.analysis.event_study import (
     STUDY_FILES, assign_bucket, bucket_labels, build_events, compute_betas, compute_car, compute_forward_returns,
-    compute_study, parse_bucket_edges, parse_horizons,
+    compute_study,
 )
 
 from conftest import REPO_ROOT
@@ -151,14 +152,13 @@ def test_bucket_edges_rule():
     # a neutral bucket of its own
     assert assign_bucket(pd.Series([0.0, 0.05, -0.05]), (-0.5, -0.05, 0.05, 0.5)).tolist() == [
         "[-0.05, 0.05)", "[0.05, 0.5)", "[-0.05, 0.05)"]
-    assert parse_bucket_edges("-0.5, 0,0.5") == (-0.5, 0.0, 0.5)
-    assert parse_horizons("10,1,5,3,5") == (1, 3, 5, 10)
-    for bad in ("0.5,0", "x", "", "-2,0"):
-        with pytest.raises(ConfigError, match="--buckets"):
-            parse_bucket_edges(bad)
-    for bad in ("0,1", "1.5", ""):
-        with pytest.raises(ConfigError, match="--horizons"):
-            parse_horizons(bad)
+    assert StudyConfig(buckets=[-0.5, 0, 0.5], horizons=[10, 1, 5, 3]).horizons == [1, 3, 5, 10]
+    for bad in ([0.5, 0], [-2, 0], [], ["x"]):
+        with pytest.raises(ValidationError, match="buckets"):
+            StudyConfig(buckets=bad)
+    for bad in ([0, 1], [1.5], [], [5, 5]):
+        with pytest.raises(ValidationError, match="horizons"):
+            StudyConfig(horizons=bad)
 
 
 def test_events_are_the_strategys_signals():
@@ -337,8 +337,8 @@ def test_add_files_keeps_the_other_files_and_leaves_nothing_on_failure(tmp_path:
 
 
 @pytest.mark.parametrize(("args", "fragment"), [
-    (["--horizons", "0,5"], "--horizons"),
-    (["--buckets=0.5,0"], "--buckets"),
+    (["--horizons", "0,5"], "study.horizons"),
+    (["--buckets=0.5,0"], "study.buckets"),
     (["--set", "run.start=2030-01-01"], "run"),
 ])
 def test_study_bad_input_is_one_error_line(project: Path, args: list[str], fragment: str):

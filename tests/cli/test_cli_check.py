@@ -39,3 +39,20 @@ def test_the_peeking_strategy_is_caught_and_the_first_difference_named(peek):
 def test_an_unknown_strategy_is_a_user_error_before_any_work():
     result = invoke(*WINDOW, "--strategy", "sentiment_lon")
     assert result.exit_code == 2 and "did you mean sentiment_long" in result.stderr
+
+
+def test_hkbt_config_prints_the_resolved_config_with_descriptions():
+    result = CliRunner().invoke(cli, ["config", "--config", str(REPO_ROOT / "config.yaml"), "--set", "strategy.name=news_rebound"])
+    assert result.exit_code == 0, result.output
+    assert "  name: news_rebound" in result.stdout
+    assert "    market_wide_only: true    # only signals that include news naming no company" in result.stdout
+    assert CliRunner().invoke(cli, ["config", "--defaults"]).stdout == (REPO_ROOT / "config.yaml").read_text(encoding="utf-8")
+
+
+def test_hkbt_strategies_lists_the_builtins_and_a_user_folder(tmp_path):
+    result = CliRunner().invoke(cli, ["strategies", "--config", str(REPO_ROOT / "config.yaml"),
+                                      "--set", f"strategy.path={REPO_ROOT / 'tests' / 'strategies_for_tests'}"])
+    assert result.exit_code == 0, result.output
+    for name in ("sentiment_long", "news_rebound", "sentiment_rotation", "basket_hold", "peeking_long"):
+        assert name in result.stdout
+    assert "peek='close'" in result.stdout

@@ -7,7 +7,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from hkbt.config import DEFAULT_ALIASES, DEFAULT_FALSE_FRIENDS, DEFAULT_TOPICS, DEFAULT_UNIVERSE
+from hkbt.config import DEFAULT_ALIASES, DEFAULT_FALSE_FRIENDS, DEFAULT_UNIVERSE
+from hkbt.news.taxonomy import default_taxonomy
 from hkbt.news.entities import link_entities, ticker_forms
 from hkbt.news.sessions import assign_tradable_session, run_sessions
 from hkbt.news.signals import build_signals
@@ -108,7 +109,7 @@ def test_a_row_naming_only_companies_outside_the_universe_is_not_market_news() -
     assert out.tickers.tolist() == [[], []]
     assert out.outside_universe.tolist() == [True, False]
     assert out.unknown_tickers[0] == ["0005.HK", "2800.HK"]
-    out = tag_topics(out, DEFAULT_TOPICS, out.headline)
+    out = tag_topics(out, default_taxonomy(), out.headline)
     assert out.topics.tolist() == [["policy"], ["policy"]]  # both policy news ...
     out["published_at"] = pd.to_datetime(["2025-03-03T07:00:00+08:00", "2025-03-03T07:10:00+08:00"], utc=True)
     out["score"], out["news_id"] = [0.8, 0.6], ["hsbc", "support"]
@@ -124,7 +125,7 @@ def test_ticker_forms() -> None:
     assert "HK:175" in ticker_forms("0175.HK")
 
 
-def tags(headline: str, taxonomy=DEFAULT_TOPICS) -> list[str]:
+def tags(headline: str, taxonomy=default_taxonomy()) -> list[str]:
     news = pd.DataFrame({"headline": [headline]})
     return tag_topics(news, taxonomy, news.headline).topics[0]
 
@@ -148,7 +149,7 @@ def test_topics(headline: str, expected: list[str]) -> None:
 
 
 def test_user_topics_extend_the_taxonomy() -> None:
-    taxonomy = DEFAULT_TOPICS | {"ev": [r"electric vehicles?", r"\bEVs?\b"]}
+    taxonomy = default_taxonomy() | {"ev": [r"electric vehicles?", r"\bEVs?\b"]}
     assert tags("BYD electric vehicle sales jump", taxonomy) == ["ev"]
 
 

@@ -226,6 +226,21 @@ def test_a_tampered_run_folder_shows_its_violation(runs, tmp_path):
     assert "VIOLATION" in html
 
 
+def test_the_resolved_config_is_read_through_the_config_schema(runs, tmp_path):
+    from hkbt.config import Config
+    from hkbt.errors import DataError
+
+    run = load_run(runs.demo)
+    assert isinstance(run.settings, Config) and run.config == run.settings.resolved()
+    assert run.settings.signals.cutoff_before_open_minutes == 30  # read, not restated by the report
+    folder = tmp_path / "old"
+    shutil.copytree(runs.demo, folder)
+    text = (folder / "config.resolved.yaml").read_text(encoding="utf-8")
+    (folder / "config.resolved.yaml").write_text(text.replace("  params:\n", "  entry_threshold: 0.5\n  params:\n"), encoding="utf-8")
+    with pytest.raises(DataError, match="strategy.entry_threshold: Extra inputs are not permitted .written by another hkbt version"):
+        load_run(folder)
+
+
 # ------------------------------------------------------------------------------ KPI tiles and metrics table
 
 
