@@ -65,7 +65,7 @@ def run(config: str | Path | Mapping[str, Any] | Config = "config.yaml", *, set:
     Raises:
         hkbt.errors.HkbtError: bad config or data, as one readable line.
     """
-    from hkbt.backtest.results import run_folder, write_run
+    from hkbt.backtest.results import claim_run_folder, run_folder, write_run
     from hkbt.pipeline import run_pipeline
 
     overrides = list(set) + ([f"run.name={json.dumps(name)}"] if name else [])
@@ -76,14 +76,18 @@ def run(config: str | Path | Mapping[str, Any] | Config = "config.yaml", *, set:
         for item in overrides:
             apply_override(raw, item)
         settings, base_dir = validate_config(raw, Path.cwd(), lambda loc: "set" if loc else "config"), Path.cwd()
-    artifacts = run_pipeline(settings, base_dir)
-    folder = report = None
-    if write:
-        from hkbt.reports.compare import write_index
-        from hkbt.reports.run_report import render_report
+    if not write:
+        artifacts = run_pipeline(settings, base_dir)
+        return Run(settings, artifacts.metrics, artifacts.trades, artifacts.equity, artifacts.signals, artifacts.skipped,
+                   artifacts.news, artifacts.warnings, None, None)
+    from hkbt.reports.compare import write_index
+    from hkbt.reports.run_report import render_report
 
-        folder = write_run(artifacts, run_folder(base_dir / settings.run.output_dir, settings.run.name), render_report)
-        write_index(folder.parent)
-        report = folder / "report.html"
+    folder = run_folder(base_dir / settings.run.output_dir, settings.run.name)
+    with claim_run_folder(folder):  # as hkbt run: one command per run name, never a folder hkbt did not write
+        artifacts = run_pipeline(settings, base_dir)
+        write_run(artifacts, folder, render_report)
+    warnings = list(artifacts.warnings)
+    write_index(folder.parent, warnings)
     return Run(settings, artifacts.metrics, artifacts.trades, artifacts.equity, artifacts.signals, artifacts.skipped,
-               artifacts.news, artifacts.warnings, folder, report)
+               artifacts.news, warnings, folder, folder / "report.html")

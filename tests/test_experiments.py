@@ -149,7 +149,7 @@ def test_cli_compares_a_user_strategy_outside_the_repo_with_a_builtin(tmp_path):
     page = (out / "compare" / "duel.html").read_text(encoding="utf-8")
     assert "duel.builtin" in page and "duel.mine" in page and "strategy.params.weight" in page
     index = (out / "index.html").read_text(encoding="utf-8")
-    assert "experiment <b>duel</b> · 2 variants" in index and 'href="compare/duel.html"' in index
+    assert "experiment <b>duel</b> · 2 variants" in index and 'href="./compare/duel.html"' in index
     assert "mine" in result.stdout and "builtin" in result.stdout
 
 
