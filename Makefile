@@ -1,11 +1,12 @@
 # One command to set up and run the demo, one to run the tests.
 #   make demo   -> creates .venv, installs hkbt, runs the offline demo into backtests/demo/
 #   make test   -> the whole test suite (what .ci/run calls)
+#   make lint   -> ruff (style, bugs, complexity <= 12) and the doctests of hkbt's modules (.ci/run calls it too)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup demo test clean
+.PHONY: setup demo test lint clean
 
 setup: $(VENV)/.installed
 
@@ -20,6 +21,10 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -p no:cacheprovider --doctest-modules hkbt
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

@@ -3,11 +3,11 @@
 It runs exactly what ``hkbt run`` runs (:func:`hkbt.pipeline.run_pipeline`)
 and, unless ``write=False``, writes the same run folder, report and index::
 
-    >>> import hkbt                                                       # doctest: +SKIP
-    >>> result = hkbt.run("config.yaml", set=["prices.source=synthetic"], name="nb")
-    >>> result.metrics["sharpe"], len(result.trades), result.report_path
-    (0.42, 5, PosixPath('backtests/nb/report.html'))
-    >>> result.equity.value_hkd.plot()
+    import hkbt
+
+    result = hkbt.run("config.yaml", set=["prices.source=synthetic"], name="nb")
+    result.metrics["sharpe"], len(result.trades), result.report_path   # (0.42, 5, PosixPath('backtests/nb/report.html'))
+    result.equity.value_hkd.plot()
 
 Errors are the same :class:`~hkbt.errors.HkbtError` the command line prints
 as one line (``str(error)`` is that line).

@@ -18,7 +18,6 @@ it by name).
 from __future__ import annotations
 
 import textwrap
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +40,7 @@ WIDTH = 118  # long flow lists are wrapped to this width
 def scalar(value: Any) -> str:
     """One YAML value in flow style, as short as it reads back the same.
 
+    >>> from datetime import date
     >>> scalar(1_000_000.0), scalar(None), scalar(["9988.HK", "NYSE:BABA"]), scalar(date(2024, 3, 25))
     ('1000000', 'null', "[9988.HK, 'NYSE:BABA']", '2024-03-25')
     """

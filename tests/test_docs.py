@@ -33,7 +33,8 @@ def test_readme_commands_exist() -> None:
     assert "make demo" in README and "make test" in README
     makefile = (REPO_ROOT / "Makefile").read_text()
     assert re.search(r"^demo:", makefile, re.M) and re.search(r"^test:", makefile, re.M)
-    assert "make test" in (REPO_ROOT / ".ci" / "run").read_text()
+    assert "make test" in (REPO_ROOT / ".ci" / "run").read_text() and "make lint" in (REPO_ROOT / ".ci" / "run").read_text()
+    assert re.search(r"^lint:", makefile, re.M) and "ruff check" in makefile and "--doctest-modules hkbt" in makefile
 
 
 def test_every_command_has_help() -> None:

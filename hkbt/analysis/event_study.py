@@ -168,7 +168,7 @@ def compute_forward_returns(
     >>> bars = pd.DataFrame({"open": [10.0, 11.0]}, index=pd.to_datetime(["2025-03-03", "2025-03-04"]))
     >>> hsi = pd.DataFrame({"open": [100.0, 101.0]}, index=bars.index)
     >>> ev = pd.DataFrame({"ticker": ["X"], "tradable_session": [bars.index[0]]})
-    >>> round(compute_forward_returns(ev, {"X": bars}, hsi, 1).ar_pct[0], 6)   # 10 % - 1 %
+    >>> round(float(compute_forward_returns(ev, {"X": bars}, hsi, 1).ar_pct[0]), 6)   # 10 % - 1 %
     9.0
     """
     horizons = np.arange(1, max_horizon + 1)

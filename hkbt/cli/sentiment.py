@@ -70,7 +70,7 @@ def _build_scorers(names: tuple[str, ...]):
     return scorers
 
 
-def load_labelled(path: Path, text_col: str | None, label_col: str, encoding: str | None) -> tuple[pd.DataFrame, str]:
+def load_labelled(path: Path, text_col: str | None, label_col: str, encoding: str | None) -> tuple[pd.DataFrame, str]:  # noqa: C901 - reads CSV or JSON Lines in two encodings and checks two columns
     """Read a labelled CSV or JSON Lines file; return ``(frame, text column)``.
 
     Tries UTF-8 then Latin-1 unless ``encoding`` is given. Rows with no text are dropped.
@@ -129,7 +129,7 @@ def load_labelled(path: Path, text_col: str | None, label_col: str, encoding: st
 @click.option("--encoding", default=None, help="File encoding [default: try utf-8, then latin-1].")
 @click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
               help="Config for vader_fin's 3-class thresholds [default: ./config.yaml if present].")
-def eval_command(data_path: Path, text_col: str | None, label_col: str, scorer_names: tuple[str, ...],
+def eval_command(data_path: Path, text_col: str | None, label_col: str, scorer_names: tuple[str, ...],  # noqa: C901 - one command, its option checks in order
                  errors_n: int, encoding: str | None, config_path: Path | None) -> None:
     """Compare scorers with human labels: accuracy, macro-F1, precision/recall, confusion.
 

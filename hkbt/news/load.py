@@ -114,7 +114,8 @@ def _read_jsonl(path: Path) -> pd.DataFrame:
     return pd.DataFrame.from_records(records)
 
 
-def build_news(raw: pd.DataFrame, columns: NewsColumns, timezone: str = "Asia/Hong_Kong", *, where: str = "news", first_line: int = 2) -> tuple[pd.DataFrame, NewsReport]:
+def build_news(raw: pd.DataFrame, columns: NewsColumns, timezone: str = "Asia/Hong_Kong", *, where: str = "news",
+               first_line: int = 2) -> tuple[pd.DataFrame, NewsReport]:
     """Pure: map, validate, timestamp, identify and de-duplicate raw news rows.
 
     Args:

@@ -242,7 +242,9 @@ def compute_audit(trades: pd.DataFrame, news: pd.DataFrame, schedule: pd.DataFra
        XHKG ``schedule`` (first session whose cutoff is later than publication);
     4. the entry session is an XHKG session, so the fill time (its open) exists.
 
-    A trade citing no news, or news missing from ``news.csv``, is a violation.
+    A cited item missing from ``news.csv`` is a violation. A trade citing no
+    news (an entry not caused by news, e.g. basket_hold's) has one OK row
+    saying so: no news could have been read early.
 
     Args:
         trades: ``trades.csv`` (``trade_id``, ``ticker``, ``entry_session``,
@@ -258,7 +260,6 @@ def compute_audit(trades: pd.DataFrame, news: pd.DataFrame, schedule: pd.DataFra
     cutoff = pd.Timedelta(minutes=int(cutoff_minutes))
     by_id = news.set_index("news_id") if len(news) else pd.DataFrame(columns=["headline", "tradable_session"])
     opens = pd.DatetimeIndex(schedule["open"]) if len(schedule) else pd.DatetimeIndex([], tz="UTC")
-    cutoffs = opens - cutoff
     labels = schedule.index
     rows = []
     for trade in trades.itertuples(index=False):
@@ -268,42 +269,46 @@ def compute_audit(trades: pd.DataFrame, news: pd.DataFrame, schedule: pd.DataFra
         ids = [i for i in str(trade.news_ids).split(";") if i]
         published = [p for p in str(trade.news_published_at).split(";") if p]
         base = {"trade_id": trade.trade_id, "ticker": trade.ticker, "entry_session": entry, "fill_at": fill_at, "cutoff_at": cutoff_at}
-        if not ids:
+        if not ids:  # an entry no news caused (basket_hold, a rebalance): nothing it could have read early
             rows.append(base | {"news_id": "", "headline": "", "published_at": pd.NaT, "tradable_session": pd.NaT,
-                                "calendar_session": pd.NaT, "ok": False, "problem": "no news cited for the entry"})
+                                "calendar_session": pd.NaT, "ok": True, "problem": "no news cited: the entry was not news-driven"})
             continue
         for position, news_id in enumerate(ids):
-            problems = []
             stamp = published[position] if position < len(published) else None
-            known = news_id in by_id.index
-            if stamp is None and known:
-                stamp = by_id.loc[news_id, "published_at"]
-            published_at = pd.Timestamp(stamp) if stamp is not None else pd.NaT
-            if published_at is not pd.NaT and published_at.tzinfo is None:
-                published_at = published_at.tz_localize("UTC")
-            recorded = pd.Timestamp(by_id.loc[news_id, "tradable_session"]) if known else pd.NaT
-            calendar = pd.NaT
-            if published_at is not pd.NaT and len(cutoffs):
-                position_in = int(np.searchsorted(cutoffs.asi8, published_at.as_unit(cutoffs.unit).value, side="right"))
-                calendar = labels[position_in] if position_in < len(labels) else pd.NaT
-            if not known:
-                problems.append("news item not in news.csv")
-            if fill_at is pd.NaT:
-                problems.append("entry session is not an XHKG session")
-            if published_at is pd.NaT:
-                problems.append("no publication time")
-            elif cutoff_at is not pd.NaT and not published_at < cutoff_at:
-                problems.append("published after the order cutoff of the entry session")
-            if recorded is not pd.NaT and recorded > entry:
-                problems.append("entered before the news was tradable")
-            if known and (recorded is pd.NaT or calendar is pd.NaT or recorded != calendar):
-                problems.append("recorded tradable session disagrees with the XHKG calendar")
-            rows.append(base | {
-                "news_id": news_id, "headline": str(by_id.loc[news_id, "headline"]) if known else "",
-                "published_at": published_at, "tradable_session": recorded, "calendar_session": calendar,
-                "ok": not problems, "problem": "; ".join(problems),
-            })
+            rows.append(base | _audit_item(news_id, stamp, entry, fill_at, cutoff_at, by_id, opens - cutoff, labels))
     return pd.DataFrame(rows, columns=AUDIT_COLUMNS)
+
+
+def _audit_item(news_id: str, stamp: str | None, entry: pd.Timestamp, fill_at, cutoff_at, by_id: pd.DataFrame,
+                cutoffs: pd.DatetimeIndex, labels: pd.Index) -> dict:
+    """One cited item of one trade, checked against the four rules of :func:`compute_audit`."""
+    known = news_id in by_id.index
+    if stamp is None and known:
+        stamp = by_id.loc[news_id, "published_at"]
+    published_at = pd.Timestamp(stamp) if stamp is not None else pd.NaT
+    if published_at is not pd.NaT and published_at.tzinfo is None:
+        published_at = published_at.tz_localize("UTC")
+    recorded = pd.Timestamp(by_id.loc[news_id, "tradable_session"]) if known else pd.NaT
+    calendar = pd.NaT
+    if published_at is not pd.NaT and len(cutoffs):
+        position = int(np.searchsorted(cutoffs.asi8, published_at.as_unit(cutoffs.unit).value, side="right"))
+        calendar = labels[position] if position < len(labels) else pd.NaT
+    checks = [
+        (not known, "news item not in news.csv"),
+        (fill_at is pd.NaT, "entry session is not an XHKG session"),
+        (published_at is pd.NaT, "no publication time"),
+        (published_at is not pd.NaT and cutoff_at is not pd.NaT and not published_at < cutoff_at,
+         "published after the order cutoff of the entry session"),
+        (recorded is not pd.NaT and recorded > entry, "entered before the news was tradable"),
+        (known and (recorded is pd.NaT or calendar is pd.NaT or recorded != calendar),
+         "recorded tradable session disagrees with the XHKG calendar"),
+    ]
+    problems = [text for failed, text in checks if failed]
+    return {
+        "news_id": news_id, "headline": str(by_id.loc[news_id, "headline"]) if known else "",
+        "published_at": published_at, "tradable_session": recorded, "calendar_session": calendar,
+        "ok": not problems, "problem": "; ".join(problems),
+    }
 
 
 def compute_audit_summary(audit: pd.DataFrame, trade_count: int) -> dict[str, int]:

@@ -183,7 +183,8 @@ def resolve_runs(specs: list[str], output_dir: Path) -> list[Path]:
         if found is None:
             known = [p.name for p in list_runs(output_dir)]
             close = difflib.get_close_matches(spec, known, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else (f"known runs: {', '.join(known[:12])}" if known else f"no runs in {output_dir} yet: `hkbt run --name NAME` first")
+            hint = (f"did you mean {close[0]!r}?" if close else f"known runs: {', '.join(known[:12])}" if known
+                    else f"no runs in {output_dir} yet: `hkbt run --name NAME` first")
             raise DataError(spec, f"no finished run of that name in {output_dir} and no run folder at that path", hint)
         if found.resolve() not in [f.resolve() for f in folders]:
             folders.append(found)
@@ -216,18 +217,24 @@ def build_compare_figures(runs: list[RunData], labels: list[str]) -> dict:
         x = date_strings(run.equity.index)
         growth.append({"type": "scatter", "mode": "lines", "name": hover_text(label), "x": x, "y": json_floats(100.0 * compute_growth(run.equity.value_hkd), 3),
                        "line": {"color": color, "width": 2}, "hovertemplate": "%{y:.2f}<extra>" + hover_text(label) + "</extra>"})
-        drawdown.append({"type": "scatter", "mode": "lines", "name": hover_text(label), "x": x, "y": json_floats(compute_drawdown_series(run.equity.value_hkd), 3),
-                         "line": {"color": color, "width": 1.5}, "hovertemplate": "%{y:.2f} %<extra>" + hover_text(label) + "</extra>", "showlegend": False})
-        key = (run.run.get("benchmark"), x[0] if x else None, x[-1] if x else None, round(float(run.equity.benchmark_hkd.iloc[-1] / run.equity.benchmark_hkd.iloc[0]), 6))
+        drawdown.append({"type": "scatter", "mode": "lines", "name": hover_text(label), "x": x,
+                         "y": json_floats(compute_drawdown_series(run.equity.value_hkd), 3), "line": {"color": color, "width": 1.5},
+                         "hovertemplate": "%{y:.2f} %<extra>" + hover_text(label) + "</extra>", "showlegend": False})
+        growth_of_benchmark = round(float(run.equity.benchmark_hkd.iloc[-1] / run.equity.benchmark_hkd.iloc[0]), 6)
+        key = (run.run.get("benchmark"), x[0] if x else None, x[-1] if x else None, growth_of_benchmark)
         benchmarks.setdefault(key, run)
     for position, (key, run) in enumerate(benchmarks.items()):
         name = f"{key[0]} buy & hold" + (f" ({key[1]} → {key[2]})" if len(benchmarks) > 1 else "")
         x = date_strings(run.equity.index)
         dash = ["dash", "dot", "dashdot", "longdash"][position % 4]
-        growth.append({"type": "scatter", "mode": "lines", "name": hover_text(name), "x": x, "y": json_floats(100.0 * compute_growth(run.equity.benchmark_hkd), 3),
-                       "line": {"color": COLORS["benchmark"], "width": 1.5, "dash": dash}, "hovertemplate": "%{y:.2f}<extra>" + hover_text(str(key[0])) + "</extra>"})
-        drawdown.append({"type": "scatter", "mode": "lines", "name": hover_text(name), "x": x, "y": json_floats(compute_drawdown_series(run.equity.benchmark_hkd), 3),
-                         "line": {"color": COLORS["benchmark"], "width": 1, "dash": dash}, "hovertemplate": "%{y:.2f} %<extra>" + hover_text(str(key[0])) + "</extra>", "showlegend": False})
+        hover = "%{y:.2f}<extra>" + hover_text(str(key[0])) + "</extra>"
+        growth.append({"type": "scatter", "mode": "lines", "name": hover_text(name), "x": x,
+                       "y": json_floats(100.0 * compute_growth(run.equity.benchmark_hkd), 3),
+                       "line": {"color": COLORS["benchmark"], "width": 1.5, "dash": dash}, "hovertemplate": hover})
+        drawdown.append({"type": "scatter", "mode": "lines", "name": hover_text(name), "x": x,
+                         "y": json_floats(compute_drawdown_series(run.equity.benchmark_hkd), 3),
+                         "line": {"color": COLORS["benchmark"], "width": 1, "dash": dash}, "hovertemplate": hover.replace("}<", "} %<", 1),
+                         "showlegend": False})
     # same fixed left margin on both charts, so their date axes line up one above the other
     margin = {"l": 84, "r": 24, "t": 36, "b": 40}
     growth_layout = base_layout(420, margin=margin, xaxis=axis(type="date"), yaxis=axis(title={"text": "growth of 100"}, automargin=False))
@@ -257,10 +264,12 @@ def render_compare(runs: list[RunData], page_dir: Path, generated_at: datetime |
         metric_rows.append({
             "label": label, "key": key, "better": {HIGHER: "higher", LOWER: "lower", NEITHER: ""}[direction],
             "cells": [{"text": format_value(v, kind), "raw": json.dumps(v), "best": i in best,
-                       "sign": "pos" if kind == "pct" and isinstance(v, (int, float)) and v > 0 else "neg" if kind in ("pct", "pct_u") and isinstance(v, (int, float)) and v < 0 else ""}
+                       "sign": "pos" if kind == "pct" and isinstance(v, (int, float)) and v > 0
+                               else "neg" if kind in ("pct", "pct_u") and isinstance(v, (int, float)) and v < 0 else ""}
                       for i, v in enumerate(values)],
         })
-    differ = [{"key": key, "cells": [("not set" if v is None and key not in flatten_config(run.config) else _show_config_value(v)) for v, run in zip(values, runs)]}
+    differ = [{"key": key, "cells": [("not set" if v is None and key not in flatten_config(run.config) else _show_config_value(v))
+                                     for v, run in zip(values, runs)]}
               for key, values in compute_config_diff([run.config for run in runs])]
     universe = [t for run in runs for t in run.settings.universe.tickers]
     counts = compute_trade_counts([run.trades for run in runs], labels, universe)

@@ -249,6 +249,7 @@ def build_monthly_figure(run: RunData) -> dict:
     excess = compute_excess_monthly_returns(equity.value_hkd, equity.benchmark_hkd)
     benchmark = run.run.get("benchmark", "benchmark")
     rows = max(len(strategy), 1)
+    below = {"xref": "paper", "y": 0, "yref": "paper", "yanchor": "top", "yshift": -6, "showarrow": False, "xanchor": "left"}
     layout = base_layout(
         110 + 34 * rows, hovermode="closest",
         xaxis=axis(domain=[0.0, 0.47], side="top", showgrid=False, fixedrange=True),
@@ -256,8 +257,8 @@ def build_monthly_figure(run: RunData) -> dict:
         yaxis=axis(autorange="reversed", type="category", showgrid=False, fixedrange=True),
         yaxis2=axis(autorange="reversed", type="category", showgrid=False, fixedrange=True, anchor="x2"),
         annotations=[
-            {"text": "<b>strategy</b>, % per month", "x": 0.0, "xref": "paper", "y": 0, "yref": "paper", "yanchor": "top", "yshift": -6, "showarrow": False, "xanchor": "left"},
-            {"text": f"<b>excess over {hover_text(benchmark)}</b>, percentage points", "x": 0.53, "xref": "paper", "y": 0, "yref": "paper", "yanchor": "top", "yshift": -6, "showarrow": False, "xanchor": "left"},
+            {"text": "<b>strategy</b>, % per month", "x": 0.0, **below},
+            {"text": f"<b>excess over {hover_text(benchmark)}</b>, percentage points", "x": 0.53, **below},
         ],
     )
     layout["margin"] = {"l": 56, "r": 16, "t": 40, "b": 36}

@@ -127,9 +127,9 @@ def confusion_matrix(truth: Sequence[object], predicted: Sequence[object]) -> pd
 
     Classes are those seen in either input, in :data:`CLASSES` order.
 
-    >>> confusion_matrix(["positive", "negative", "negative"], ["positive", "positive", "negative"])
+    >>> confusion_matrix(["positive", "negative", "negative"], ["positive", "positive", "negative"])  # doctest: +NORMALIZE_WHITESPACE
     predicted  positive  negative
-    true                         
+    true
     positive          1         0
     negative          1         1
     """

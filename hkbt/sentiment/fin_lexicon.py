@@ -63,7 +63,7 @@ def parse_lexicon(text: str, source: str = "vader_fin.txt") -> tuple[dict[str, f
     return sections.get("", ({}, {}))
 
 
-def parse_sections(
+def parse_sections(  # noqa: C901 - a small line parser, one branch per line kind
     text: str, source: str, *, sectioned: bool = True
 ) -> dict[str, tuple[dict[str, float], dict[str, str]]]:
     """Parse ``terms<TAB>weight<TAB>why`` lines, optionally grouped under ``@section`` lines.
@@ -177,7 +177,7 @@ class RuleWords:
             raise ValueError(f"vader_fin_rules.txt: unknown section(s) {', '.join(sorted(unknown))}")
         get = lambda name: sections.get(name, ({}, {}))[0]  # noqa: E731
         self.phrases: dict[str, str] = {}
-        for entries, phrases in sections.values():
+        for _, phrases in sections.values():
             self.phrases.update(phrases)
         # quantity token -> (polarity: +1 more is better / -1 more is worse, weight, is a restriction)
         self.quantity: dict[str, tuple[int, float, bool]] = {}

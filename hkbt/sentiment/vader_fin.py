@@ -484,7 +484,7 @@ class VaderFinScorer:
             joined = self._demojize(joined)
         return Explanation(self.join_phrases(joined), score, fired)
 
-    def _analyse(self, text: str, fired: list[tuple[str, str, float]] | None) -> float:
+    def _analyse(self, text: str, fired: list[tuple[str, str, float]] | None) -> float:  # noqa: C901 - vader_fin's rule engine (issue 9); one branch per rule
         text = text.strip()
         if not text:
             return 0.0
@@ -533,7 +533,7 @@ class VaderFinScorer:
 
     # -- the rules -------------------------------------------------------------------------
 
-    def _apply_rules(
+    def _apply_rules(  # noqa: C901 - vader_fin's rule engine (issue 9); one branch per rule
         self,
         raw: list[str],
         words: list[str],
@@ -625,7 +625,7 @@ class VaderFinScorer:
             spans[i] = f"{words[j]} … {words[i]}" if j < i else f"{words[i]} … {words[j]}"
             bound_change[i] = j
             bound_quantity.add(j)
-        for i, j in bound_change.items():
+        for j in bound_change.values():
             if j in bound_change:  # "sales growth slowed": the outer change decides
                 base[j] = None
         for j in bound_quantity:
@@ -675,7 +675,7 @@ class VaderFinScorer:
                 factor[k] *= scale
         return factor
 
-    def _compare(self, raw: list[str], lower: list[str], boundary: list[bool], j: int) -> tuple[float, float] | None:
+    def _compare(self, raw: list[str], lower: list[str], boundary: list[bool], j: int) -> tuple[float, float] | None:  # noqa: C901 - vader_fin's rule engine (issue 9); one branch per rule
         """``(now, before)`` for a quantity at ``j`` reported against an earlier figure, else None.
 
         Losses count as negative amounts: "profit of 2 compared with a loss of 1" is (2, -1).

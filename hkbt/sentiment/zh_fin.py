@@ -232,7 +232,7 @@ class ZhFinScorer:
         score = self._analyse(text, fired)
         return Explanation(" ".join(self.segment(text)) if text.strip() else "", score, fired)
 
-    def _analyse(self, text: str, fired: list[tuple[str, str, float]] | None) -> float:
+    def _analyse(self, text: str, fired: list[tuple[str, str, float]] | None) -> float:  # noqa: C901 - zh_fin's rule engine (issue 9); one branch per rule
         if not text.strip():
             return 0.0
         words = self.segment(text)
@@ -291,7 +291,7 @@ class ZhFinScorer:
                 fired.append((rule, span, round(value, 3) if rule in ("lexicon", "direction") else 0.0))
         return score
 
-    def _direction(
+    def _direction(  # noqa: C901 - zh_fin's rule engine (issue 9); one branch per rule
         self, words: list[str], clause: list[int], valence: list[float | None], source: list[str], spans: dict[int, str]
     ) -> None:
         """The direction rule, in place: a change word bound to a quantity gets a signed valence."""
@@ -325,7 +325,7 @@ class ZhFinScorer:
             source[i] = "direction"
             spans[i] = f"{words[j]} … {w}" if j < i else f"{w} … {words[j]}"
             bound[i] = j
-        for i, j in bound.items():
+        for j in bound.values():
             valence[j] = None  # the quantity word itself is not an opinion
             if j in bound:  # "利润增长放缓": the outer change decides
                 source[j] = ""

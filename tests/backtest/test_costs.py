@@ -108,7 +108,7 @@ class _BuyThenSell(bt.Strategy):
             self.fills.append((order.isbuy(), ex.size, ex.price, ex.comm))
 
 
-def _run_cerebro(opens, cash, size, schedule=FeeSchedule()):
+def _run_cerebro(opens, cash, size, schedule=None):
     index = pd.date_range("2024-03-04", periods=len(opens), freq="B")
     frame = pd.DataFrame(
         {"open": opens, "high": opens, "low": opens, "close": opens, "volume": 1_000_000},
@@ -118,7 +118,7 @@ def _run_cerebro(opens, cash, size, schedule=FeeSchedule()):
     cerebro.adddata(bt.feeds.PandasData(dataname=frame))
     cerebro.addstrategy(_BuyThenSell, size=size)
     cerebro.broker.setcash(cash)
-    cerebro.broker.addcommissioninfo(HKCommInfo(schedule=schedule))
+    cerebro.broker.addcommissioninfo(HKCommInfo(schedule=schedule or FeeSchedule()))
     strategy = cerebro.run()[0]
     return strategy, cerebro.broker.getcash()
 

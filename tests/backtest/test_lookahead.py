@@ -33,7 +33,6 @@ from hkbt.backtest.trades import build_trades
 from hkbt.config import Config
 from hkbt.news.load import NEWS_COLUMNS
 from hkbt.news.sessions import HKT, assign_tradable_session, run_sessions, xhkg_schedule
-from hkbt.news.signals import build_signals
 from hkbt.pipeline import WARMUP_DAYS
 from hkbt.prices import align_to_sessions, simulate_prices
 from hkbt.strategies.sentiment_long import SentimentLong

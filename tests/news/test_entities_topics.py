@@ -125,7 +125,8 @@ def test_ticker_forms() -> None:
     assert "HK:175" in ticker_forms("0175.HK")
 
 
-def tags(headline: str, taxonomy=default_taxonomy()) -> list[str]:
+def tags(headline: str, taxonomy=None) -> list[str]:
+    taxonomy = taxonomy if taxonomy is not None else default_taxonomy()
     news = pd.DataFrame({"headline": [headline]})
     return tag_topics(news, taxonomy, news.headline).topics[0]
 

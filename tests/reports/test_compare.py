@@ -106,7 +106,7 @@ def test_compare_highlights_the_best_value_per_row(runs, page):
     rows = dict(re.findall(r'<tr data-key="([^"]+)">(.*?)</tr>', table, re.S))
     assert rows, "no metric rows"
     highlighted_somewhere = False
-    for label, key, kind, direction in COMPARE_METRICS:
+    for _label, key, _kind, direction in COMPARE_METRICS:
         if key not in rows:
             continue
         cells = re.findall(r'<td class="num([^"]*)" data-value="([^"]*)">', rows[key])
