@@ -88,7 +88,8 @@ def show_reports(reports) -> None:
         if report.passed:
             verdict = "[green]pass[/]" if report.fills else "[yellow]pass (no fills: nothing was tested)[/]"
         else:
-            verdict = f"[bold red]FAIL[/] ({len(report.violations)} differences)"
+            count = len(report.violations)
+            verdict = f"[bold red]FAIL[/] ({count} difference{'' if count == 1 else 's'})"
         table.add_row(escape(name), str(report.fills), str(len(report.cuts)), str(len(report.moved)), verdict)
     console = Console()
     console.print(table)
