@@ -307,6 +307,70 @@ class StudyConfig(_Model):
         return value
 
 
+class SweepConfig(_Model):
+    """``hkbt sweep``: runs of this experiment with some settings varied, and how to judge them.
+
+    Keys of ``grid`` and ``ranges`` are settings as ``--set`` writes them
+    (``strategy.params.hold_days``); a key without a dot is a strategy parameter.
+    A range is ``[low, high]`` or ``[low, high, log]``; two whole numbers give whole
+    numbers. Nothing here changes a single run: ``hkbt run`` ignores this section and
+    it is not part of a run's resolved config or config hash.
+    """
+
+    name: str | None = Field(None, description="folder backtests/sweeps/<name>/ (default: run.name)")
+    grid: dict[str, list[Any]] = Field(
+        default_factory=dict,
+        description="setting -> values, every combination runs, e.g. {entry_threshold: [0.3, 0.5, 0.7], hold_days: [3, 5, 10]}")
+    ranges: dict[str, list[Any]] = Field(
+        default_factory=dict, description="setting -> [low, high] or [low, high, log] for random/optuna draws, e.g. {stop_loss: [0.02, 0.2]}")
+    random: int | None = Field(None, ge=1, description="run this many random combinations (grid values and ranges) instead of the whole grid")
+    optuna: int | None = Field(None, ge=1, description="let Optuna choose this many combinations, aiming at the objective")
+    objective: str = Field("sharpe", description="the metrics.json figure that ranks combinations (e.g. excess_return_pct, calmar, max_drawdown_pct)")
+    seed: int = Field(0, description="seed of the random and Optuna draws")
+    save_top: int = Field(0, ge=0, description="also write full run folders, reports included, for this many best combinations")
+    walk_forward: str | None = Field(None, description="e.g. train=2y,test=6m (step=6m): choose on each training part, judge on the test part after it")
+    pbo: bool = Field(False, description="probability of backtest overfitting by combinatorially symmetric cross-validation")
+    pbo_blocks: int = Field(16, ge=2, le=24, description="CSCV: the sessions are cut into this many (even) blocks")
+    scheduler: str | None = Field(None, description="an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: $HKBT_DASK_SCHEDULER, else a local cluster)")
+    workers: int | None = Field(None, ge=0, description="local cluster: worker processes (default: every core); 0 = in this process, without Dask")
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, value: str | None) -> str | None:
+        if value is not None and (not RUN_NAME_RE.match(value) or ".." in value):
+            raise ValueError(f"{value!r} is not a safe sweep name (letters, digits, '_', '-', '.'; no '/' or '..')")
+        return value
+
+    @field_validator("grid")
+    @classmethod
+    def _values(cls, value: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        for key, values in value.items():
+            if not values:
+                raise ValueError(f"{key}: give at least one value")
+        return value
+
+    @field_validator("ranges")
+    @classmethod
+    def _ranges(cls, value: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        for key, spec in value.items():
+            numbers = spec[:2]
+            if (len(spec) not in (2, 3) or any(isinstance(x, bool) or not isinstance(x, (int, float)) for x in numbers)
+                    or (len(spec) == 3 and spec[2] != "log")):
+                raise ValueError(f"{key}: a range is [low, high] or [low, high, log] (got {spec!r})")
+            if not numbers[0] < numbers[1]:
+                raise ValueError(f"{key}: low must be below high (got {spec!r})")
+            if len(spec) == 3 and numbers[0] <= 0:
+                raise ValueError(f"{key}: a log range needs low > 0 (got {spec!r})")
+        return value
+
+    @field_validator("pbo_blocks")
+    @classmethod
+    def _even(cls, value: int) -> int:
+        if value % 2:
+            raise ValueError(f"must be even (got {value})")
+        return value
+
+
 class Config(_Model):
     """The whole experiment. Every key has its default and its description here; config.yaml is generated from it."""
 
@@ -323,6 +387,8 @@ class Config(_Model):
     costs: CostsConfig = Field(default_factory=CostsConfig,
                                description="stamp duty 0.1 %, SFC 0.0027 %, AFRC 0.00015 %, HKEX 0.00565 % are fixed by law")
     study: StudyConfig = Field(default_factory=StudyConfig, description="hkbt study: the event study's horizons, score buckets and beta")
+    sweep: SweepConfig = Field(default_factory=SweepConfig,
+                               description="hkbt sweep only (not part of a run's resolved config or hash); each key has a command-line option")
 
     @field_validator("topics", mode="before")
     @classmethod
@@ -365,8 +431,8 @@ class Config(_Model):
         return self
 
     def resolved(self) -> dict[str, Any]:
-        """Plain, JSON/YAML-safe dict of every setting (defaults included)."""
-        return json.loads(self.model_dump_json())
+        """Plain, JSON/YAML-safe dict of every setting a run uses (defaults included; not ``sweep:``)."""
+        return json.loads(self.model_dump_json(exclude={"sweep"}))
 
     def config_hash(self, exclude: tuple[str, ...] = ()) -> str:
         """sha256 of the resolved settings, independent of key order and comments.

@@ -37,6 +37,7 @@ from hkbt.cli.check import check_lookahead
 from hkbt.cli.sentiment import sentiment
 from hkbt.cli.settings import list_strategies, show_config
 from hkbt.cli.study import study
+from hkbt.cli.sweep import sweep
 from hkbt.errors import HkbtError
 
 EXIT_USER_ERROR = 2
@@ -76,6 +77,7 @@ def cli() -> None:
       hkbt sentiment score "Operating loss narrowed as costs fell"
       hkbt check-lookahead --all --set prices.source=synthetic   # does any strategy peek?
       hkbt strategies; hkbt config --set strategy.name=news_rebound
+      hkbt sweep --set prices.source=synthetic --grid entry_threshold=0.3,0.5,0.7 --grid hold_days=3,5,10 --name demo
     """
 
 
@@ -288,3 +290,4 @@ cli.add_command(sentiment)
 cli.add_command(check_lookahead)
 cli.add_command(show_config)
 cli.add_command(list_strategies)
+cli.add_command(sweep)

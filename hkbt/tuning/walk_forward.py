@@ -122,14 +122,15 @@ def choose_per_window(
             -> a score per column, higher is better (NaN never wins).
 
     Only rows up to each window's ``train_end`` are ever given to ``score``; ties go to
-    the first column.
+    the first column. A window where no column has a score (none traded in the training
+    part, so none has a Sharpe ratio) chooses nothing: ``None``, which :func:`stitch`
+    counts as staying in cash.
     """
     chosen: dict[int, object] = {}
     for window in windows:
         scores = score(part_of(values, window.train_start, window.train_end))
         filled = scores.to_numpy(dtype=np.float64)
-        filled = np.where(np.isnan(filled), -np.inf, filled)
-        chosen[window.number] = scores.index[int(np.argmax(filled))]
+        chosen[window.number] = None if np.isnan(filled).all() else scores.index[int(np.nanargmax(filled))]
     return chosen
 
 
@@ -145,7 +146,8 @@ def part_of(values: pd.DataFrame | pd.Series, start: pd.Timestamp, end: pd.Times
 
 
 def stitch(values: pd.DataFrame, windows: list[Window], chosen: Mapping[int, object]) -> pd.Series:
-    """The out-of-sample value curve: each window's chosen curve over its test part, chained, starting at 1.0.
+    """The out-of-sample value curve: each window's chosen curve over its test part, chained, starting at 1.0
+    (flat over the test part of a window that chose nothing).
 
     Test parts that overlap (a step shorter than the test length) are cut at the next
     window's first test session, so every session counts once; with a step longer than the
@@ -156,7 +158,11 @@ def stitch(values: pd.DataFrame, windows: list[Window], chosen: Mapping[int, obj
         end = window.test_end
         if position + 1 < len(windows) and windows[position + 1].test_start <= end:
             end = values.index[values.index.searchsorted(windows[position + 1].test_start) - 1]
-        curve = part_of(values[chosen[window.number]], window.test_start, end)
+        pick = chosen[window.number]
+        if pick is None:  # nothing chosen: in cash, flat
+            pieces.append(pd.Series(0.0, index=values.index[(values.index >= window.test_start) & (values.index <= end)]))
+            continue
+        curve = part_of(values[pick], window.test_start, end)
         pieces.append((curve / curve.shift(1) - 1.0).loc[window.test_start :])
     returns = pd.concat(pieces)
     base = values.index[max(values.index.searchsorted(windows[0].test_start) - 1, 0)]

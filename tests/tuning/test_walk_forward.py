@@ -100,3 +100,21 @@ def test_choice_is_the_best_training_score_and_nan_never_wins() -> None:
     values = pd.DataFrame({"up": np.linspace(1, 2, 30), "flat": np.ones(30), "nan": np.nan}, index=sessions)
     windows = walk_forward_windows(sessions, WalkForwardSpec("10d", "5d", "5d"))
     assert set(choose_per_window(values, windows, total_return).values()) == {"up"}
+
+
+def test_a_window_where_nothing_traded_chooses_nothing_and_stays_in_cash() -> None:
+    sessions = SESSIONS[:30]
+    flat_then_up = np.r_[np.ones(15), np.linspace(1.0, 1.2, 15)]
+    values = pd.DataFrame({"a": flat_then_up, "b": flat_then_up[::-1].copy()}, index=sessions)
+
+    def sharpe_like(part: pd.DataFrame) -> pd.Series:  # NaN for a flat part, as a Sharpe ratio would be
+        returns = part.pct_change().iloc[1:]
+        return returns.mean() / returns.std().replace(0.0, np.nan)
+
+    windows = walk_forward_windows(sessions, WalkForwardSpec("10d", "5d", "5d"))
+    values["b"] = 1.0  # b never trades
+    chosen = choose_per_window(values, windows, sharpe_like)
+    assert chosen[1] is None  # the first training part (Jan 2-10) is flat for both
+    curve = stitch(values, windows, chosen)
+    first_test = sessions[(sessions >= windows[0].test_start) & (sessions <= windows[0].test_end)]
+    assert (curve.loc[first_test] == 1.0).all()  # in cash over that test part
