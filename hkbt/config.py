@@ -331,7 +331,8 @@ class SweepConfig(_Model):
     walk_forward: str | None = Field(None, description="e.g. train=2y,test=6m (step=6m): choose on each training part, judge on the test part after it")
     pbo: bool = Field(False, description="probability of backtest overfitting by combinatorially symmetric cross-validation")
     pbo_blocks: int = Field(16, ge=2, le=24, description="CSCV: the sessions are cut into this many (even) blocks")
-    scheduler: str | None = Field(None, description="an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: $HKBT_DASK_SCHEDULER, else a local cluster)")
+    scheduler: str | None = Field(
+        None, description="an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: $HKBT_DASK_SCHEDULER, else a local cluster)")
     workers: int | None = Field(None, ge=0, description="local cluster: worker processes (default: every core); 0 = in this process, without Dask")
 
     @field_validator("name")
