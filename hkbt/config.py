@@ -62,6 +62,22 @@ DEFAULT_FALSE_FRIENDS = [
     "王兴兴", "王興興",                            # Wang Xingxing, Unitree's founder (Wang Xing is Meituan's)
     "不吉利", "大吉大利",                          # 'unlucky', 'good luck': everyday words around 吉利 (Geely)
 ]
+DEFAULT_FEEDS = [
+    {"name": "rthk_en_finance", "kind": "rss", "url": "https://rthk.hk/rthk/news/rss/e_expressnews_efinance.xml",
+     "language": "en", "source": "RTHK"},
+    {"name": "rthk_en_greaterchina", "kind": "rss", "url": "https://rthk.hk/rthk/news/rss/e_expressnews_egreaterchina.xml",
+     "language": "en", "source": "RTHK"},
+    {"name": "rthk_zh_finance", "kind": "rss", "url": "https://rthk.hk/rthk/news/rss/c_expressnews_cfinance.xml",
+     "language": "zh", "source": "RTHK"},
+    {"name": "scmp_business", "kind": "rss", "url": "https://www.scmp.com/rss/92/feed", "language": "en", "source": "SCMP"},
+    {"name": "gdelt_hk_tech", "kind": "gdelt",
+     "query": '(Alibaba OR Tencent OR Xiaomi OR Baidu OR NetEase OR "JD.com" OR BYD OR Geely OR Meituan)'},
+    {"name": "gdelt_china_ai", "kind": "gdelt", "query": '(DeepSeek OR Qwen OR "Chinese AI" OR "China AI")'},
+    {"name": "gdelt_china_policy", "kind": "gdelt",
+     "query": '(Politburo OR PBOC OR "State Council" OR "Xi Jinping") (stimulus OR economy OR "private sector")'},
+    {"name": "yahoo_hk_tech", "kind": "yfinance", "tickers": list(DEFAULT_UNIVERSE), "max_items": 10},
+]
+FEED_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
 
 class _Model(BaseModel):
@@ -158,6 +174,85 @@ class NewsColumns(_Model):
     tickers: str = Field("tickers", description='optional ";"-separated tickers, e.g. 9988.HK;0700.HK')
 
 
+class FeedConfig(_Model):
+    """One source ``hkbt news fetch`` collects from (an entry of ``news.feeds``)."""
+
+    name: str = Field(description="the feed's name in the store (lower-case letters, digits, _ - .)")
+    kind: Literal["rss", "atom", "gdelt", "yfinance"] = Field(
+        description="rss | atom (feedparser), gdelt (a GDELT DOC API query), yfinance (Ticker.get_news per ticker)")
+    url: str | None = Field(None, description="rss/atom: the feed's URL; gdelt: another endpoint (default GDELT's)")
+    query: str | None = Field(None, description='gdelt: the query, in GDELT syntax ("phrase", (a OR b), sourcelang:chinese)')
+    language: str = Field("", description="ISO code of the feed's items (default: what the feed or item says, else detected)")
+    tickers: list[str] = Field(default_factory=list, description="yfinance: the tickers asked for; others: attached to every item")
+    source: str | None = Field(None, description="publisher name (default: the channel title, GDELT domain or Yahoo provider)")
+    max_items: int = Field(75, ge=1, le=250, description="gdelt: articles per query; yfinance: stories per ticker")
+    timespan: str = Field("1d", description="gdelt: how far back a query looks (15min, 6h, 1d, 2w, 3m)")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not FEED_NAME_RE.match(value):
+            raise ValueError(f"{value!r} is not a feed name (lower-case letters, digits, '_', '-', '.')")
+        return value
+
+    @field_validator("tickers")
+    @classmethod
+    def _tickers(cls, value: list[str]) -> list[str]:
+        for ticker in value:
+            _check_ticker(ticker)
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
+    @field_validator("timespan")
+    @classmethod
+    def _timespan(cls, value: str) -> str:
+        if not re.match(r"^[1-9][0-9]*(?:min|h|d|w|m)$", value):
+            raise ValueError(f"{value!r} is not a GDELT timespan (e.g. 15min, 6h, 1d, 2w, 3m)")
+        return value
+
+    @model_validator(mode="after")
+    def _what_to_fetch(self) -> FeedConfig:
+        if self.kind in ("rss", "atom") and not self.url:
+            raise ValueError(f"feed {self.name}: kind {self.kind} needs a url")
+        if self.kind == "gdelt" and not self.query:
+            raise ValueError(f"feed {self.name}: kind gdelt needs a query (GDELT DOC API syntax)")
+        if self.kind == "yfinance" and not self.tickers:
+            raise ValueError(f"feed {self.name}: kind yfinance needs tickers (one request per ticker)")
+        return self
+
+
+class FetchConfig(_Model):
+    """How politely ``hkbt news fetch`` asks: time limits, retries, identity, spacing."""
+
+    timeout_seconds: float = Field(20.0, gt=0, le=300, description="per request, connecting and reading included")
+    retries: int = Field(3, ge=0, le=10, description="extra tries after a timeout, HTTP 429 or 5xx")
+    backoff_seconds: float = Field(2.0, ge=0, le=600,
+                                   description="wait before retry n: backoff_seconds * 2^n (or the server's Retry-After)")
+    user_agent: str = Field("hkbt/0.1 (news-sentiment backtester; https://github.com/hkbt)", description="who is asking")
+    gdelt_interval_seconds: float = Field(5.0, ge=0, le=600, description="GDELT asks for at most one request every 5 seconds")
+
+
+class StoreFilters(_Model):
+    """Which stored items a run reads (``news.store``); empty lists mean all."""
+
+    sources: list[str] = Field(default_factory=list, description="publishers, e.g. [RTHK, SCMP]")
+    feeds: list[str] = Field(default_factory=list, description="feed names or import:<file name>")
+    since: date | None = Field(None, description="first publication day (news.timezone), e.g. 2025-01-01")
+    until: date | None = Field(None, description="last publication day, inclusive")
+
+    @model_validator(mode="after")
+    def _window(self) -> StoreFilters:
+        if self.since and self.until and self.until < self.since:
+            raise ValueError(f"until ({self.until}) is before since ({self.since})")
+        return self
+
+
 class NewsConfig(_Model):
     """Where news comes from and how to read it."""
 
@@ -168,6 +263,25 @@ class NewsConfig(_Model):
     languages: list[Literal["en", "zh"]] = Field(
         default_factory=lambda: ["en", "zh"], min_length=1,
         description="languages kept, detected per item (en, zh); items in other languages are dropped and counted in one warning")
+    store: Path | None = Field(None, description="a news store (e.g. data/news.db, see `hkbt news`) to read INSTEAD of path")
+    timestamp: Literal["auto", "published", "first_seen", "later_of"] = Field(
+        "auto", description="with store: when an item may trade from: published | first_seen | later_of | "
+                            "auto (later_of for fetched items, published for imported archives)")
+    filters: StoreFilters = Field(default_factory=StoreFilters, description="with store: which items a run reads ([] = all)")
+    fetch: FetchConfig = Field(default_factory=FetchConfig, description="how `hkbt news fetch` asks (politely)")
+    feeds: list[FeedConfig] = Field(
+        default_factory=lambda: [FeedConfig(**feed) for feed in DEFAULT_FEEDS],
+        description="what `hkbt news fetch` collects: name, kind and what to ask (url or query or tickers), "
+                    "optional language, tickers, source, max_items, timespan")
+
+    @field_validator("feeds")
+    @classmethod
+    def _unique_feeds(cls, value: list[FeedConfig]) -> list[FeedConfig]:
+        names = [feed.name for feed in value]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"feed names must be unique ({', '.join(twice)} appear more than once)")
+        return value
 
     @field_validator("timezone")
     @classmethod

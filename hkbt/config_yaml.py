@@ -10,7 +10,8 @@ use::
     hkbt config --set strategy.name=news_rebound       # a config showing news_rebound's parameters
 
 Each setting is one line, ``key: value  # description``; mappings of data
-(lot sizes, aliases, strategy params) get a line per entry. ``topics:`` shows
+(lot sizes, aliases, strategy params) get a line per entry, and lists of
+records (``news.feeds``) a flow mapping per entry. ``topics:`` shows
 only the topics that differ from the built-in taxonomy (they are merged onto
 it by name).
 """
@@ -108,6 +109,10 @@ def _section(model: BaseModel, indent: int, config: Config) -> list[str]:
             lines.extend(_mapping(name, value, indent + 2, config))
         elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
             lines.extend(wrapped(indent, name, value, field.description))
+        elif isinstance(value, list) and value and all(isinstance(v, BaseModel) for v in value):
+            # a list of records (news.feeds): one flow mapping per entry, its non-default keys only
+            lines.append(line(indent, name, "", field.description))
+            lines.extend(f"{' ' * (indent + 2)}- {scalar(item.model_dump(mode='json', exclude_defaults=True))}" for item in value)
         else:
             lines.append(line(indent, name, scalar(value), field.description))
     return lines

@@ -37,6 +37,7 @@ from hkbt.news.entities import link_entities
 from hkbt.backtest.metrics import compute_metrics
 from hkbt.news.load import NewsReport, load_news
 from hkbt.prices import PRICE_SOURCES, SIMULATED_BANNER, PriceRequest, align_to_sessions
+from hkbt.news.store import load_store_news
 from hkbt.backtest.discovery import FoundStrategy, find_strategy, validate_params
 from hkbt.backtest.runner import run_backtest
 from hkbt.news.language import detect_languages, filter_languages
@@ -81,12 +82,33 @@ def resolve_path(path: Path, base_dir: Path) -> Path:
     return path if path.is_absolute() else base_dir / path
 
 
-def prepare_news(config: Config, base_dir: Path, progress: Progress | None = None) -> tuple[pd.DataFrame, NewsReport]:
+def read_news(config: Config, base_dir: Path, as_of: pd.Timestamp | None = None) -> tuple[pd.DataFrame, NewsReport]:
+    """Stage 1: the run's news, from ``news.store`` when set, else from the ``news.path`` file.
+
+    Either way the frame has ``available_at``, the time sessions are assigned
+    from: the publication time for a file, and the ``news.timestamp`` rule for
+    the store (so a back-dated item never trades before hkbt saw it); and
+    ``first_seen_at`` (NaT for a file). ``as_of`` keeps only items available by
+    then (``hkbt today``).
+    """
+    news_config = config.news
+    if news_config.store is not None:
+        return load_store_news(resolve_path(news_config.store, base_dir), news_config.filters, news_config.timestamp,
+                               news_config.timezone, as_of)
+    news, report = load_news(resolve_path(news_config.path, base_dir), news_config.columns, news_config.timezone,
+                             news_config.format)
+    news = news.assign(first_seen_at=pd.Series(pd.NaT, index=news.index, dtype="datetime64[ns, UTC]"),
+                       available_at=news.published_at)
+    if as_of is not None:
+        news = news[news.available_at <= as_of].reset_index(drop=True)
+    return news, report
+
+
+def prepare_news(config: Config, base_dir: Path, progress: Progress | None = None,
+                 as_of: pd.Timestamp | None = None) -> tuple[pd.DataFrame, NewsReport]:
     """Load, link, score, tag and align the news (stages 1-5 before aggregation)."""
     progress = progress or Progress()
-    news, report = load_news(
-        resolve_path(config.news.path, base_dir), config.news.columns, config.news.timezone, config.news.format
-    )
+    news, report = read_news(config, base_dir, as_of)
     news = news.assign(language=detect_languages(compose_text(news, config.sentiment.text)))
     news, dropped = filter_languages(news, config.news.languages)
     report = dataclasses.replace(report, languages_dropped=tuple(dropped.items()))
@@ -133,9 +155,13 @@ def load_prices(config: Config, base_dir: Path, sessions: pd.DatetimeIndex, prog
     return prices, warnings
 
 
-def compute_data_hash(news_path: Path, prices: dict[str, pd.DataFrame]) -> str:
-    """sha256 over the news file bytes and every price frame, in ticker order."""
-    digest = hashlib.sha256(news_path.read_bytes())
+def compute_data_hash(news_path: Path | None, prices: dict[str, pd.DataFrame], news: pd.DataFrame | None = None) -> str:
+    """sha256 over the news file bytes (or, from the store, the items read) and every price frame, in ticker order."""
+    if news_path is not None:
+        digest = hashlib.sha256(news_path.read_bytes())
+    else:
+        fields = ["news_id", "published_at", "available_at", "headline", "body", "source", "url"]
+        digest = hashlib.sha256(pd.util.hash_pandas_object(news[fields], index=False).to_numpy().tobytes())
     for ticker in sorted(prices):
         digest.update(ticker.encode())
         digest.update(pd.util.hash_pandas_object(prices[ticker], index=True).to_numpy().tobytes())
@@ -203,7 +229,7 @@ def build_inputs(config: Config, base_dir: Path = Path("."), progress: Progress 
     return SharedInputs(
         key=inputs_key(config), sessions=sessions, news=news, news_report=news_report, signals=signals, prices=prices,
         warnings=news_report.warnings(config.news.timezone) + warnings,
-        data_hash=compute_data_hash(resolve_path(config.news.path, base_dir), prices),
+        data_hash=compute_data_hash(None if config.news.store else resolve_path(config.news.path, base_dir), prices, news),
     )
 
 

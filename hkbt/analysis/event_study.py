@@ -64,6 +64,7 @@ import pandas as pd
 from hkbt.config import Config, StudyConfig
 from hkbt.errors import DataError
 from hkbt.news.signals import explode_to_universe
+from hkbt.news.store import describe_news_source
 
 _DEFAULTS = StudyConfig()  # the options' defaults live in the config schema (study:)
 DEFAULT_HORIZONS = tuple(_DEFAULTS.horizons)
@@ -431,7 +432,7 @@ def run_study(config: Config, base_dir: Path = Path("."), progress=None) -> Stud
         "price_source": config.prices.source,
         "simulated_prices": simulated,
         "benchmark": universe.benchmark,
-        "news_path": str(config.news.path),
+        "news_path": describe_news_source(config.news),
         "news_items": int(len(news)),
         "news_events": int(events.news_id.nunique()),
         "events": int(len(events)),

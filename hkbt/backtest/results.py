@@ -16,7 +16,7 @@ trades.csv             one row per round trip, with the news that caused it
 equity.csv             strategy, benchmark (and proxy) value per session
 signals.csv            per (session, ticker) aggregated news signal
 skipped.csv            every signal no order cited, and why (max_positions, no_cash, ...)
-news.csv               every news item: language, score, topics, tickers, tradable session
+news.csv               every news item: times (published, first seen, available), language, score, topics, tickers, tradable session
 config.resolved.yaml   the exact settings used, defaults included
 prices.csv             daily bars of the traded tickers on the run's sessions
 run_info.json          when the run finished and its warnings (the only clock-dependent file)
@@ -45,7 +45,7 @@ from hkbt.errors import ConfigError
 from hkbt.pipeline import RunArtifacts
 
 NEWS_OUTPUT_COLUMNS = [
-    "news_id", "published_at", "tradable_session", "headline", "source", "url",
+    "news_id", "published_at", "first_seen_at", "available_at", "tradable_session", "headline", "source", "url",
     "tickers", "linked_by", "topics", "language", "score",
 ]
 

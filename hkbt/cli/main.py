@@ -34,6 +34,7 @@ from hkbt.cli.common import (
     show_warnings,
 )
 from hkbt.cli.check import check_lookahead
+from hkbt.cli.news import news
 from hkbt.cli.sentiment import sentiment
 from hkbt.cli.settings import list_strategies, show_config
 from hkbt.cli.study import study
@@ -78,6 +79,7 @@ def cli() -> None:
       hkbt check-lookahead --all --set prices.source=synthetic   # does any strategy peek?
       hkbt strategies; hkbt config --set strategy.name=news_rebound
       hkbt sweep --set prices.source=synthetic --grid entry_threshold=0.3,0.5,0.7 --grid hold_days=3,5,10 --name demo
+      hkbt news fetch --every 15m                # collect RSS, GDELT and Yahoo news into data/news.db
     """
 
 
@@ -291,3 +293,4 @@ cli.add_command(check_lookahead)
 cli.add_command(show_config)
 cli.add_command(list_strategies)
 cli.add_command(sweep)
+cli.add_command(news)

@@ -83,6 +83,17 @@ def load_news(path: Path, columns: NewsColumns, timezone: str = "Asia/Hong_Kong"
         DataError: missing/unreadable file, a required column absent, an
             unparsable timestamp or empty headline (with its line number).
     """
+    raw, first_line = read_news_file(path, fmt)
+    return build_news(raw, columns, timezone, where=str(path), first_line=first_line)
+
+
+def read_news_file(path: Path, fmt: str = "auto") -> tuple[pd.DataFrame, int]:
+    """The I/O half of :func:`load_news`: every column of a CSV/JSONL file as strings.
+
+    Returns ``(raw, first_line)``: the rows, and the file line of the first row
+    (2 for CSV, after the header; 1 for JSON Lines), for error messages.
+    ``hkbt news import`` uses it to keep each row's original fields.
+    """
     path = Path(path)
     if not path.is_file():
         raise DataError(str(path), "news file not found", "set news.path to an existing CSV or JSON Lines file")
@@ -96,7 +107,7 @@ def load_news(path: Path, columns: NewsColumns, timezone: str = "Asia/Hong_Kong"
         raise DataError(str(path), "news file is empty", "add a header row and at least one item") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise DataError(str(path), f"cannot parse {kind.upper()} ({str(exc).splitlines()[0]})", "check the file format and encoding (UTF-8)") from None
-    return build_news(raw, columns, timezone, where=str(path), first_line=1 if kind == "jsonl" else 2)
+    return raw, 1 if kind == "jsonl" else 2
 
 
 def _read_jsonl(path: Path) -> pd.DataFrame:
@@ -134,6 +145,16 @@ def build_news(raw: pd.DataFrame, columns: NewsColumns, timezone: str = "Asia/Ho
         >>> str(news.published_at[0])
         '2025-01-26 23:30:00+00:00'
     """
+    news, report = build_news_rows(raw, columns, timezone, where=where, first_line=first_line)
+    return news.reset_index(drop=True), report
+
+
+def build_news_rows(raw: pd.DataFrame, columns: NewsColumns, timezone: str = "Asia/Hong_Kong", *, where: str = "news", first_line: int = 2) -> tuple[pd.DataFrame, NewsReport]:
+    """:func:`build_news`, keeping each item's row label from ``raw`` as the index.
+
+    The news store uses the labels to keep each item's original fields (its raw
+    payload) beside the mapped ones.
+    """
     mapping = columns.model_dump()
     if raw.empty:
         raise DataError(where, "no news items", "the file needs at least one row")
@@ -162,7 +183,7 @@ def build_news(raw: pd.DataFrame, columns: NewsColumns, timezone: str = "Asia/Ho
     ]
     before = len(frame)
     frame = frame.drop_duplicates("news_id", keep="first")
-    frame = frame.sort_values(["published_at", "news_id"], kind="stable").reset_index(drop=True)
+    frame = frame.sort_values(["published_at", "news_id"], kind="stable")
     report = NewsReport(
         rows_read=before, duplicates_dropped=before - len(frame), naive_timestamps=naive, date_only_timestamps=date_only
     )

@@ -68,7 +68,9 @@ def run_sessions(start: date, end: date) -> pd.DatetimeIndex:
 def assign_tradable_session(news: pd.DataFrame, cutoff_minutes: int = 30) -> pd.DataFrame:
     """Pure: add ``tradable_session`` (session label) and ``cutoff_at`` (UTC).
 
-    Items published after the calendar's last session get ``NaT``.
+    The clock is ``available_at`` when the frame has it (news from the store:
+    when hkbt could have known the item, see :func:`hkbt.news.store.available_at`),
+    else ``published_at``. Items published after the calendar's last session get ``NaT``.
 
     >>> news = pd.DataFrame({"published_at": [pd.Timestamp("2025-01-28 06:00", tz="UTC")]})
     >>> str(assign_tradable_session(news).tradable_session[0].date())   # 14:00 HKT on a half day
@@ -79,7 +81,7 @@ def assign_tradable_session(news: pd.DataFrame, cutoff_minutes: int = 30) -> pd.
         out["tradable_session"] = pd.Series(dtype="datetime64[ns]")
         out["cutoff_at"] = pd.Series(dtype="datetime64[ns, UTC]")
         return out
-    published = pd.DatetimeIndex(out.published_at)
+    published = pd.DatetimeIndex(out.available_at if "available_at" in out else out.published_at)
     hkt = published.tz_convert(HKT)
     schedule = xhkg_schedule(hkt.min().date() - timedelta(days=1), hkt.max().date() + timedelta(days=45))
     cutoffs = pd.DatetimeIndex(schedule.open) - pd.Timedelta(minutes=cutoff_minutes)

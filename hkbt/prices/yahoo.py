@@ -1,8 +1,8 @@
 """Auto-adjusted daily bars from Yahoo through yfinance, cached per ticker as CSV (``prices.source: yfinance``).
 
-This is the only module in hkbt that touches the network. yfinance reports failures through its
-logger rather than by raising, so its log lines are captured and quoted in the :class:`DataError`
-an empty download becomes.
+This is the only price source that touches the network (news feeds live in :mod:`hkbt.news.feeds`).
+yfinance reports failures through its logger rather than by raising, so its log lines are captured
+and quoted in the :class:`DataError` an empty download becomes.
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ class _Capture(logging.Handler):
 
 
 @contextlib.contextmanager
-def _yfinance_log():
+def capture_yfinance_log():
     """Keep yfinance's own log lines and pandas deprecation noise off the terminal.
 
     yfinance reports a failed download only through its logger; the messages
@@ -184,7 +184,7 @@ def _download_range(
     :class:`DataError`, otherwise log the exception and return ``None``.
     """
     try:
-        with _yfinance_log() as reasons:
+        with capture_yfinance_log() as reasons:
             raw = download(
                 ticker,
                 start=start.strftime("%Y-%m-%d"),

@@ -110,6 +110,10 @@ def load_run(folder: Path) -> RunData:
         signals["session"] = pd.to_datetime(signals["session"])
         news = _read_csv(folder / "news.csv", ["news_id", "headline", "source", "url", "tickers", "linked_by", "topics"])
         news["published_at"] = pd.to_datetime(news["published_at"], utc=True, format="ISO8601")
+        # runs before the news store have neither column: the publication time was the clock
+        news["first_seen_at"] = pd.to_datetime(news.get("first_seen_at", pd.NaT), utc=True, format="ISO8601")
+        news["available_at"] = (pd.to_datetime(news["available_at"], utc=True, format="ISO8601")
+                                if "available_at" in news else news["published_at"])
         news["tradable_session"] = pd.to_datetime(news["tradable_session"])
         config_text = (folder / "config.resolved.yaml").read_text(encoding="utf-8")
         settings = _settings(folder / "config.resolved.yaml", yaml.safe_load(config_text))
@@ -225,21 +229,25 @@ def compute_rolling_beta(values: pd.Series, benchmark: pd.Series, window: int = 
 # ----------------------------------------------------------------------------- look-ahead audit
 
 AUDIT_COLUMNS = [
-    "trade_id", "ticker", "news_id", "headline", "published_at", "tradable_session", "calendar_session",
-    "entry_session", "cutoff_at", "fill_at", "ok", "problem",
+    "trade_id", "ticker", "news_id", "headline", "published_at", "first_seen_at", "available_at", "tradable_session",
+    "calendar_session", "entry_session", "cutoff_at", "fill_at", "ok", "problem",
 ]
 
 
 def compute_audit(trades: pd.DataFrame, news: pd.DataFrame, schedule: pd.DataFrame, cutoff_minutes: int) -> pd.DataFrame:
     """Pure: check every trade's entry against the news that caused it.
 
-    One row per (trade, cited news item). A row is OK only if
+    One row per (trade, cited news item). The clock is the item's
+    ``available_at`` (news.csv): when hkbt could have known it, which for news
+    from the store may be later than the source's ``published_at`` (a
+    back-dated or late-crawled item); for news files it is ``published_at``.
+    A row is OK only if
 
-    1. the item was published **strictly before** the cutoff of the entry session
+    1. the item was available **strictly before** the cutoff of the entry session
        (``open - cutoff_minutes``), the moment the order had to be placed;
     2. the recorded ``tradable_session`` is not after the entry session;
     3. the recorded ``tradable_session`` equals the one recomputed here from the
-       XHKG ``schedule`` (first session whose cutoff is later than publication);
+       XHKG ``schedule`` (first session whose cutoff is later than availability);
     4. the entry session is an XHKG session, so the fill time (its open) exists.
 
     A cited item missing from ``news.csv`` is a violation. A trade citing no
@@ -249,13 +257,14 @@ def compute_audit(trades: pd.DataFrame, news: pd.DataFrame, schedule: pd.DataFra
     Args:
         trades: ``trades.csv`` (``trade_id``, ``ticker``, ``entry_session``,
             ``news_ids`` and ``news_published_at``, ";"-joined).
-        news: ``news.csv`` (``news_id``, ``headline``, ``tradable_session``).
+        news: ``news.csv`` (``news_id``, ``headline``, ``tradable_session``,
+            and ``first_seen_at`` / ``available_at`` when the run wrote them).
         schedule: XHKG sessions with tz-aware UTC ``open`` (see
             :func:`hkbt.news.sessions.xhkg_schedule`) covering publication to entry.
         cutoff_minutes: ``signals.cutoff_before_open_minutes`` of the run.
 
     Returns:
-        :data:`AUDIT_COLUMNS`; ``fill_at``/``cutoff_at``/``published_at`` in UTC.
+        :data:`AUDIT_COLUMNS`; every time in UTC.
     """
     cutoff = pd.Timedelta(minutes=int(cutoff_minutes))
     by_id = news.set_index("news_id") if len(news) else pd.DataFrame(columns=["headline", "tradable_session"])
@@ -270,8 +279,9 @@ def compute_audit(trades: pd.DataFrame, news: pd.DataFrame, schedule: pd.DataFra
         published = [p for p in str(trade.news_published_at).split(";") if p]
         base = {"trade_id": trade.trade_id, "ticker": trade.ticker, "entry_session": entry, "fill_at": fill_at, "cutoff_at": cutoff_at}
         if not ids:  # an entry no news caused (basket_hold, a rebalance): nothing it could have read early
-            rows.append(base | {"news_id": "", "headline": "", "published_at": pd.NaT, "tradable_session": pd.NaT,
-                                "calendar_session": pd.NaT, "ok": True, "problem": "no news cited: the entry was not news-driven"})
+            rows.append(base | {"news_id": "", "headline": "", "published_at": pd.NaT, "first_seen_at": pd.NaT,
+                                "available_at": pd.NaT, "tradable_session": pd.NaT, "calendar_session": pd.NaT,
+                                "ok": True, "problem": "no news cited: the entry was not news-driven"})
             continue
         for position, news_id in enumerate(ids):
             stamp = published[position] if position < len(published) else None
@@ -281,24 +291,31 @@ def compute_audit(trades: pd.DataFrame, news: pd.DataFrame, schedule: pd.DataFra
 
 def _audit_item(news_id: str, stamp: str | None, entry: pd.Timestamp, fill_at, cutoff_at, by_id: pd.DataFrame,
                 cutoffs: pd.DatetimeIndex, labels: pd.Index) -> dict:
-    """One cited item of one trade, checked against the four rules of :func:`compute_audit`."""
+    """One cited item of one trade, checked against the rules of :func:`compute_audit`.
+
+    The clock is news.csv's ``available_at`` when the run wrote it, else the publication time.
+    """
     known = news_id in by_id.index
     if stamp is None and known:
         stamp = by_id.loc[news_id, "published_at"]
-    published_at = pd.Timestamp(stamp) if stamp is not None else pd.NaT
-    if published_at is not pd.NaT and published_at.tzinfo is None:
-        published_at = published_at.tz_localize("UTC")
+    published_at = _utc(stamp)
+    first_seen = _utc(by_id.loc[news_id, "first_seen_at"]) if known and "first_seen_at" in by_id else pd.NaT
+    available = _utc(by_id.loc[news_id, "available_at"]) if known and "available_at" in by_id else pd.NaT
+    clock = published_at if available is pd.NaT else available
     recorded = pd.Timestamp(by_id.loc[news_id, "tradable_session"]) if known else pd.NaT
     calendar = pd.NaT
-    if published_at is not pd.NaT and len(cutoffs):
-        position = int(np.searchsorted(cutoffs.asi8, published_at.as_unit(cutoffs.unit).value, side="right"))
+    if clock is not pd.NaT and len(cutoffs):
+        position = int(np.searchsorted(cutoffs.asi8, clock.as_unit(cutoffs.unit).value, side="right"))
         calendar = labels[position] if position < len(labels) else pd.NaT
+    late = ("published after the order cutoff of the entry session" if available is pd.NaT or available == published_at
+            else "available (first seen) after the order cutoff of the entry session")
     checks = [
         (not known, "news item not in news.csv"),
+        (known and published_at is not pd.NaT and published_at != _utc(by_id.loc[news_id, "published_at"]),
+         "trades.csv and news.csv disagree on when it was published"),
         (fill_at is pd.NaT, "entry session is not an XHKG session"),
-        (published_at is pd.NaT, "no publication time"),
-        (published_at is not pd.NaT and cutoff_at is not pd.NaT and not published_at < cutoff_at,
-         "published after the order cutoff of the entry session"),
+        (clock is pd.NaT, "no publication time"),
+        (clock is not pd.NaT and cutoff_at is not pd.NaT and not clock < cutoff_at, late),
         (recorded is not pd.NaT and recorded > entry, "entered before the news was tradable"),
         (known and (recorded is pd.NaT or calendar is pd.NaT or recorded != calendar),
          "recorded tradable session disagrees with the XHKG calendar"),
@@ -306,9 +323,17 @@ def _audit_item(news_id: str, stamp: str | None, entry: pd.Timestamp, fill_at, c
     problems = [text for failed, text in checks if failed]
     return {
         "news_id": news_id, "headline": str(by_id.loc[news_id, "headline"]) if known else "",
-        "published_at": published_at, "tradable_session": recorded, "calendar_session": calendar,
-        "ok": not problems, "problem": "; ".join(problems),
+        "published_at": published_at, "first_seen_at": first_seen, "available_at": clock,
+        "tradable_session": recorded, "calendar_session": calendar, "ok": not problems, "problem": "; ".join(problems),
     }
+
+
+def _utc(stamp) -> pd.Timestamp:
+    """A time from trades.csv / news.csv as a tz-aware UTC Timestamp (NaT for a blank)."""
+    if stamp is None or (not isinstance(stamp, str) and pd.isna(stamp)) or stamp == "":
+        return pd.NaT
+    stamp = pd.Timestamp(stamp)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def compute_audit_summary(audit: pd.DataFrame, trade_count: int) -> dict[str, int]:

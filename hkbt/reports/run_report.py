@@ -36,6 +36,7 @@ from markupsafe import Markup
 
 from hkbt.files import write_text_atomic
 from hkbt.news.sessions import HKT
+from hkbt.news.store import describe_news_source
 from hkbt.prices import SIMULATED_BANNER
 from hkbt.reports.chart_data import (
     ROLLING_WINDOW,
@@ -479,9 +480,12 @@ def build_audit(run: RunData) -> tuple[list[dict], dict]:
         schedule = pd.DataFrame(columns=["open", "close"])
     audit = compute_audit(trades, news, schedule, cutoff)
     summary = compute_audit_summary(audit, len(trades)) | {"cutoff_minutes": cutoff}
+    later = (audit.available_at > audit.published_at).fillna(False) if len(audit) else audit.ok
     rows = pd.DataFrame({
         "trade_id": audit.trade_id.astype(int), "ticker": audit.ticker, "headline": audit.headline,
-        "published": hkt_texts(audit.published_at), "tradable": day_texts(audit.tradable_session),
+        "published": hkt_texts(audit.published_at), "first_seen": hkt_texts(audit.first_seen_at),
+        "available": hkt_texts(audit.available_at), "later": later.astype(bool),
+        "tradable": day_texts(audit.tradable_session),
         "cutoff": hkt_texts(audit.cutoff_at, "%H:%M"), "fill": hkt_texts(audit.fill_at), "ok": audit.ok.astype(bool),
         "problem": audit.problem,
     }).to_dict("records")
@@ -566,8 +570,9 @@ def build_header(run: RunData, generated_at: datetime) -> dict:
         "news_items": info.get("news_items"), "signals": info.get("signals"), "initial_cash": info.get("initial_cash_hkd"),
         "generated_at": generated_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "finished_at": run.finished_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "news_path": run.settings.news.path.as_posix(),
+        "news_path": describe_news_source(run.settings.news),
     }
+
 
 
 def render_report(run: RunData | Path, generated_at: datetime | None = None) -> str:
