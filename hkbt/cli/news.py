@@ -100,7 +100,7 @@ def news() -> None:
 @click.option("--format", "fmt", type=click.Choice(["auto", "csv", "jsonl", "gdelt"]), default="auto", show_default=True,
               help="auto: .jsonl/.ndjson = JSON Lines, .json = a GDELT DOC API answer, anything else CSV.")
 @click.option("--source", help="Publisher for rows that name none (e.g. Reuters).")
-@click.option("--language", help="ISO language of every row (default: a language/lang column, else unknown).")
+@click.option("--language", help="ISO language of every row (default: a language/lang column, else detected from the headline).")
 @click.option("--feed", "feed_label", help="Label the batch in the store (default: import:<file name>).")
 @click.option("--skip-invalid", is_flag=True, help="Skip rows with an empty headline or unreadable time (counted) instead of refusing the file.")
 def import_(files: tuple[Path, ...], config_path: Path | None, overrides: tuple[str, ...], store_path: Path | None,

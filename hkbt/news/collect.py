@@ -77,7 +77,8 @@ def import_file(store: NewsStore, path: Path, news: NewsConfig, *, fmt: str = "a
         source: fills the source of rows that have none (after ids are made, so
             ids stay those a run on the same file computes).
         language: ISO code for every row; default: a ``language``/``lang``
-            column if the file has one, else unknown ("").
+            column if the file has one, else detected from the headline
+            (:func:`fill_languages`).
         feed: the store's feed label; default ``import:<file name>``.
         skip_invalid: skip (and count) rows with an empty headline or an
             unreadable time instead of refusing the file, as a run would.
@@ -145,12 +146,32 @@ def _file_extras(raw: pd.DataFrame, columns: NewsColumns, language: str | None) 
     return pd.DataFrame({"language": languages, "published_text": stamps, "raw": payload}, index=raw.index)
 
 
+def fill_languages(declared: list[str], headlines: list[str]) -> list[str]:
+    """Each item's declared language, or the one detected from its headline when none was declared.
+
+    Detection is :func:`hkbt.news.language.detect_languages`, the same a run applies.
+
+    >>> fill_languages(["en", ""], ["Alibaba shares jump", "阿里巴巴股价大涨"])
+    ['en', 'zh']
+    """
+    missing = [position for position, code in enumerate(declared) if not code]
+    if not missing:
+        return list(declared)
+    from hkbt.news.language import detect_languages
+
+    filled = list(declared)
+    for position, code in zip(missing, detect_languages([headlines[p] for p in missing])):
+        filled[position] = code
+    return filled
+
+
 def _items(rows: pd.DataFrame, extras: pd.DataFrame, *, source_fill: str | None = None,
            progress: Callable[[int], None] | None = None) -> Iterator[dict[str, object]]:
     """Store items from loader rows (indexed by raw row label) joined with their extras."""
     extra = extras.loc[rows.index, ["language", "published_text", "raw"]]
     columns = {name: rows[name].tolist() for name in ("news_id", "published_at", "headline", "body", "source", "url", "tickers")}
     columns |= {name: extra[name].tolist() for name in ("language", "published_text", "raw")}
+    columns["language"] = fill_languages(columns["language"], columns["headline"])
     for count, values in enumerate(zip(*columns.values()), start=1):
         item = dict(zip(columns, values))
         item["source"] = item["source"] or (source_fill or "")

@@ -17,7 +17,8 @@ feed              the feed it came from (``news.feeds[].name``) or ``import:<fil
 origin            ``fetch`` (collected live) or ``import`` (an archive file)
 url               link ("" when the source gives none)
 headline, body    text as the source gave it (HTML removed from feeds)
-language          ISO 639-1 code the feed declares or the item states ("" unknown)
+language          ISO 639-1 code the feed declares or the item states, else the one
+                  detected from the headline (:mod:`hkbt.news.language`)
 published_at      publication time *as the source says*, UTC ``...T...Z`` text
 published_text    that time exactly as written by the source
 first_seen_at     when hkbt first stored the item, UTC ``...T...Z`` text

@@ -53,8 +53,8 @@ def test_a_backtest_from_the_store_equals_one_from_the_same_items_as_csv(tmp_pat
     store = tmp_path / "news.db"
     with NewsStore.open(store) as opened:
         import_file(opened, SAMPLE, Config().news)
-    from_store = run_pipeline(config_with(*SYNTHETIC, f"news.store={store}", "strategy.entry_threshold=0.3"), REPO_ROOT)
-    from_csv = run_pipeline(config_with(*SYNTHETIC, f"news.path={SAMPLE}", "strategy.entry_threshold=0.3"), REPO_ROOT)
+    from_store = run_pipeline(config_with(*SYNTHETIC, f"news.store={store}", "strategy.params.entry_threshold=0.3"), REPO_ROOT)
+    from_csv = run_pipeline(config_with(*SYNTHETIC, f"news.path={SAMPLE}", "strategy.params.entry_threshold=0.3"), REPO_ROOT)
     assert len(from_store.trades) >= 5
     assert_same_backtest(from_store, from_csv)
     assert from_store.metrics["run"]["data_hash"] != from_csv.metrics["run"]["data_hash"]
@@ -63,7 +63,7 @@ def test_a_backtest_from_the_store_equals_one_from_the_same_items_as_csv(tmp_pat
     exported = tmp_path / "export.csv"
     result = CliRunner().invoke(cli, ["news", "export", str(exported), "--store", str(store)])
     assert result.exit_code == 0, result.output
-    from_export = run_pipeline(config_with(*SYNTHETIC, f"news.path={exported}", "strategy.entry_threshold=0.3"), REPO_ROOT)
+    from_export = run_pipeline(config_with(*SYNTHETIC, f"news.path={exported}", "strategy.params.entry_threshold=0.3"), REPO_ROOT)
     assert_same_backtest(from_store, from_export)
 
 
