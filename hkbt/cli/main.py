@@ -35,6 +35,7 @@ from hkbt.cli.common import (
 )
 from hkbt.cli.check import check_lookahead
 from hkbt.cli.news import news
+from hkbt.cli.today import today
 from hkbt.cli.sentiment import sentiment
 from hkbt.cli.settings import list_strategies, show_config
 from hkbt.cli.study import study
@@ -80,6 +81,7 @@ def cli() -> None:
       hkbt strategies; hkbt config --set strategy.name=news_rebound
       hkbt sweep --set prices.source=synthetic --grid entry_threshold=0.3,0.5,0.7 --grid hold_days=3,5,10 --name demo
       hkbt news fetch --every 15m                # collect RSS, GDELT and Yahoo news into data/news.db
+      hkbt today --set news.store=data/news.db   # the orders for the next XHKG open, with their news
     """
 
 
@@ -294,3 +296,4 @@ cli.add_command(show_config)
 cli.add_command(list_strategies)
 cli.add_command(sweep)
 cli.add_command(news)
+cli.add_command(today)
