@@ -187,7 +187,8 @@ def test_a_fetch_killed_while_storing_leaves_all_or_nothing_of_that_feed(tmp_pat
     assert counts.get("rthk_en") == 5 and counts.get("big", 0) in (0, 3000), counts
 
 
-def test_fetch_every_stops_cleanly_on_sigterm(tmp_path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_fetch_every_stops_cleanly(tmp_path, stop) -> None:
     with FeedServer() as server:
         server.route("/en", Answer(feed_file("rthk_en_finance.xml"), etag='"same"'))
         config = write_config(tmp_path, server, {"rthk_en": "/en"})
@@ -196,7 +197,7 @@ def test_fetch_every_stops_cleanly_on_sigterm(tmp_path) -> None:
         while len(server.requests_to("/en")) < 2:  # two rounds: the second is a 304
             assert process.poll() is None and time.monotonic() < deadline
             time.sleep(0.05)
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(stop)
         out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
     assert "[round 1] rthk_en: 5 read, 5 new" in out and "[round 2] rthk_en: not modified (HTTP 304)" in out
