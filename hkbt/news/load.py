@@ -149,7 +149,8 @@ def build_news(raw: pd.DataFrame, columns: NewsColumns, timezone: str = "Asia/Ho
     return news.reset_index(drop=True), report
 
 
-def build_news_rows(raw: pd.DataFrame, columns: NewsColumns, timezone: str = "Asia/Hong_Kong", *, where: str = "news", first_line: int = 2) -> tuple[pd.DataFrame, NewsReport]:
+def build_news_rows(raw: pd.DataFrame, columns: NewsColumns, timezone: str = "Asia/Hong_Kong", *, where: str = "news",
+                    first_line: int = 2) -> tuple[pd.DataFrame, NewsReport]:
     """:func:`build_news`, keeping each item's row label from ``raw`` as the index.
 
     The news store uses the labels to keep each item's original fields (its raw
