@@ -30,8 +30,14 @@ def real_config(*overrides: str) -> Config:
                                                    "strategy.params.entry_threshold=0.3", "run.start=2024-12-02", *overrides])
 
 
-def test_the_evening_of_the_xi_symposium_lists_the_18_february_orders() -> None:
-    plan = plan_next_open(real_config(), REPO_ROOT, EVENING)
+@pytest.fixture(scope="module")
+def evening_plan():
+    """The plan on the evening of Mon 17 Feb 2025, after the Xi symposium (shared: it replays two months)."""
+    return plan_next_open(real_config(), REPO_ROOT, EVENING)
+
+
+def test_the_evening_of_the_xi_symposium_lists_the_18_february_orders(evening_plan) -> None:
+    plan = evening_plan
     assert (str(plan.session.date()), str(plan.last_close.date())) == ("2025-02-18", "2025-02-17")
     assert plan.opens_at == pd.Timestamp("2025-02-18T09:30:00+08:00")
     assert plan.cutoff_at == pd.Timestamp("2025-02-18T09:00:00+08:00")
@@ -45,8 +51,8 @@ def test_the_evening_of_the_xi_symposium_lists_the_18_february_orders() -> None:
     assert plan.holdings.empty  # nothing was held before
 
 
-def test_the_orders_are_the_backtests_own_decisions_for_that_open(tmp_path) -> None:
-    plan = plan_next_open(real_config(), REPO_ROOT, EVENING)
+def test_the_orders_are_the_backtests_own_decisions_for_that_open(evening_plan) -> None:
+    plan = evening_plan
     full = run_pipeline(real_config("run.end=2025-03-31"), REPO_ROOT)
     fills = full.fills[full.fills.session == pd.Timestamp("2025-02-18")]
     ours = plan.orders[["ticker", "side", "shares", "news_ids"]].sort_values("ticker").reset_index(drop=True)
