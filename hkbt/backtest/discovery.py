@@ -5,7 +5,8 @@
 
 1. ``strategy.path``: a folder holding ``NAME.py``, or a ``.py`` file itself;
 2. ``strategies/NAME.py`` beside the config file (your project's folder);
-3. the built-in strategies shipped in :mod:`hkbt.strategies`;
+3. the built-in strategies: the repository's top-level ``strategies/`` folder, shipped
+   inside the wheel as :mod:`hkbt.strategies`;
 4. the ``hkbt.strategies`` entry-point group of installed packages
    (``[project.entry-points."hkbt.strategies"] NAME = "package.module:Class"``).
 
@@ -78,8 +79,11 @@ def _folders(path: Path | None, base_dir: Path) -> list[tuple[str, Path]]:
     if path is not None:
         path = path if path.is_absolute() else base_dir / path
         folders.append(("strategy.path", path))
-    folders.append(("project", base_dir / PROJECT_FOLDER))
-    folders.append(("builtin", _builtin_folder()))
+    builtin = _builtin_folder()
+    project = base_dir / PROJECT_FOLDER
+    if not (project.is_dir() and project.resolve() == builtin.resolve()):  # hkbt's own checkout: they are one folder
+        folders.append(("project", project))
+    folders.append(("builtin", builtin))
     return folders
 
 
@@ -124,7 +128,7 @@ def find_strategy(name: str, path: Path | None = None, base_dir: Path = Path("."
             continue
         if kind == "builtin":
             module = importlib.import_module(f"hkbt.strategies.{name}")
-            return FoundStrategy(name, _check(_one_class(module, str(file)), str(file)), f"built-in hkbt/strategies/{file.name}")
+            return FoundStrategy(name, _check(_one_class(module, str(file)), str(file)), f"built-in strategies/{file.name}")
         return FoundStrategy(name, load_strategy_file(file), str(file.resolve()))
     ep = _entry_points().get(name)
     if ep is not None:

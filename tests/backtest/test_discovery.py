@@ -60,7 +60,7 @@ def test_search_order_path_then_project_then_builtin(tmp_path):
     assert find_strategy("sentiment_long", None, tmp_path).cls.__name__ == "ProjectCopy"
     strategy_file(tmp_path / "mine", "sentiment_long", cls="PathCopy")
     assert find_strategy("sentiment_long", Path("mine"), tmp_path).cls.__name__ == "PathCopy"
-    assert find_strategy("sentiment_long", None, tmp_path / "nowhere").source == "built-in hkbt/strategies/sentiment_long.py"
+    assert find_strategy("sentiment_long", None, tmp_path / "nowhere").source == "built-in strategies/sentiment_long.py"
     single = strategy_file(tmp_path / "one", "solo", cls="Solo")
     assert find_strategy("solo", single, tmp_path).cls.__name__ == "Solo"  # strategy.path may name one file
     names = available_strategies(Path("mine"), tmp_path)
