@@ -19,16 +19,23 @@ import re
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, Strict, ValidationError, ValidationInfo, field_validator, model_validator
 
 from hkbt.errors import ConfigError, StrategyError
 from hkbt.news.taxonomy import default_taxonomy
+from hkbt.regex_risk import check_patterns
 from hkbt.yaml_input import YAMLSyntaxError, load_yaml_file, parse_yaml
 
-TICKER_RE = re.compile(r"^\^?[A-Z0-9][A-Z0-9.=-]{0,19}$")
-RUN_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# matched with fullmatch: "$" would also accept a trailing newline
+TICKER_RE = re.compile(r"\^?[A-Z0-9][A-Z0-9.=-]{0,19}")
+RUN_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+TOPIC_NAME_RE = re.compile(r"[a-z][a-z0-9_]*")
+MAX_CASH = 1e12  # HK$: any larger and share counts and fees lose precision in float arithmetic
+MAX_LOT = 1_000_000  # shares per board lot (HKEX lots are 1 .. 100,000)
+MAX_FEE = 1e6  # HK$ per order
+MAX_SESSIONS = 2520  # ten years of sessions: the longest study horizon or beta window
 
 DEFAULT_UNIVERSE = ["9988.HK", "0700.HK", "1810.HK", "9888.HK", "9999.HK", "9618.HK", "1211.HK", "0175.HK", "3690.HK"]
 DEFAULT_LOT_SIZES = {
@@ -81,13 +88,41 @@ FEED_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    """Every config section: unknown keys are errors, numbers must be finite and are never booleans."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool) and info.field_name and expects_number(cls.model_fields[info.field_name].annotation):
+            raise ValueError(f"must be a number, not {str(value).lower()}")
+        return value
+
+
+def expects_number(annotation: Any) -> bool:
+    """True for ``int``, ``float`` and their optional forms (where YAML's ``true`` must not become 1).
+
+    >>> expects_number(int), expects_number(float | None), expects_number(bool), expects_number(list[int])
+    (True, True, False, False)
+    """
+    if annotation in (int, float):
+        return True
+    args = get_args(annotation)
+    return bool(args) and get_origin(annotation) is not list and get_origin(annotation) is not dict and all(
+        a in (int, float, type(None)) for a in args) and any(a in (int, float) for a in args)
 
 
 def _check_ticker(ticker: str) -> str:
-    if not TICKER_RE.match(ticker):
+    if not isinstance(ticker, str) or not TICKER_RE.fullmatch(ticker):
         raise ValueError(f"{ticker!r} is not a ticker (expected Yahoo style, e.g. 9988.HK or ^HSI)")
     return ticker
+
+
+def _check_lot(lot: int) -> int:
+    if not 1 <= lot <= MAX_LOT:
+        raise ValueError(f"a lot size must be at least 1 share and at most {MAX_LOT:,} (got {lot})")
+    return lot
 
 
 class RunConfig(_Model):
@@ -96,13 +131,13 @@ class RunConfig(_Model):
     name: str = Field("default", description="output folder: backtests/<name>/ (letters, digits, _ - . only)")
     start: date = Field(date(2024, 3, 25), description="first calendar day of the backtest (first XHKG session on/after it)")
     end: date = Field(date(2025, 5, 30), description="last calendar day (inclusive)")
-    initial_cash: float = Field(1_000_000.0, gt=0, description="starting capital, HKD")
+    initial_cash: float = Field(1_000_000.0, gt=0, le=MAX_CASH, description="starting capital, HKD")
     output_dir: Path = Field(Path("backtests"), description="where run folders are written")
 
     @field_validator("name")
     @classmethod
     def _safe_name(cls, value: str) -> str:
-        if not RUN_NAME_RE.match(value) or ".." in value:
+        if not RUN_NAME_RE.fullmatch(value) or ".." in value:
             raise ValueError(
                 f"{value!r} is not a safe run name (letters, digits, '_', '-', '.'; no '/' or '..')"
             )
@@ -123,7 +158,7 @@ class UniverseConfig(_Model):
     tickers: list[str] = Field(default_factory=lambda: list(DEFAULT_UNIVERSE), min_length=1, description="names the strategy may buy")
     benchmark: str = Field("^HSI", description="buy-and-hold index (no costs: an index cannot be traded)")
     proxy: str | None = Field(None, description="optional tradable benchmark paying the same costs, e.g. 2800.HK (add its lot size)")
-    lot_sizes: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_LOT_SIZES),
+    lot_sizes: dict[str, Annotated[int, Strict(), AfterValidator(_check_lot)]] = Field(default_factory=lambda: dict(DEFAULT_LOT_SIZES),
                                       description="board lot in shares: orders are rounded DOWN to whole lots")
     aliases: dict[str, list[str]] = Field(
         default_factory=lambda: {t: list(a) for t, a in DEFAULT_ALIASES.items()},
@@ -148,10 +183,8 @@ class UniverseConfig(_Model):
     @field_validator("lot_sizes")
     @classmethod
     def _lots(cls, value: dict[str, int]) -> dict[str, int]:
-        for ticker, lot in value.items():
+        for ticker in value:
             _check_ticker(ticker)
-            if lot < 1:
-                raise ValueError(f"lot size of {ticker} must be at least 1 share (got {lot})")
         return value
 
     @model_validator(mode="after")
@@ -334,7 +367,7 @@ class SignalsConfig(_Model):
 
     cutoff_before_open_minutes: int = Field(
         30, ge=0, le=600, description="news must be published before open - this (09:00 HKT) to trade at that open")
-    market_wide_policy: bool = Field(True, description="policy news naming no company applies to every ticker in the universe")
+    market_wide_policy: Annotated[bool, Strict()] = Field(True, description="policy news naming no company applies to every ticker in the universe")
 
 
 class PricesConfig(_Model):
@@ -345,7 +378,7 @@ class PricesConfig(_Model):
     csv_files: dict[str, Path] = Field(
         default_factory=dict, description="with source=csv: a file per ticker instead, e.g. {^HSI: alt/HSI_1986-12-31_2024-08-05.csv}")
     cache_dir: Path = Field(Path("data/prices"), description="with source=yfinance: per-ticker CSV cache, refreshed only for missing dates")
-    seed: int = Field(7, description="with source=synthetic: random seed of the simulated market")
+    seed: int = Field(7, ge=0, le=2**32 - 1, description="with source=synthetic: random seed of the simulated market")
 
     @field_validator("source")
     @classmethod
@@ -375,7 +408,7 @@ class StrategyConfig(_Model):
     @field_validator("name")
     @classmethod
     def _module_name(cls, value: str) -> str:
-        if not re.match(r"^[a-z_][a-z0-9_]*$", value):
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", value):
             raise ValueError(f"{value!r} is not a strategy name (a file name without .py, e.g. sentiment_long)")
         return value
 
@@ -394,7 +427,7 @@ class CostsConfig(_Model):
     """Broker commission; the statutory HK fees are fixed in hkbt.backtest.costs.FeeSchedule."""
 
     brokerage_rate: float = Field(0.0003, ge=0, lt=0.05, description="broker commission as a fraction of trade value (0.03 %)")
-    brokerage_min: float = Field(50.0, ge=0, description="minimum commission per order, HKD")
+    brokerage_min: float = Field(50.0, ge=0, le=MAX_FEE, description="minimum commission per order, HKD")
 
 
 class StudyConfig(_Model):
@@ -404,13 +437,13 @@ class StudyConfig(_Model):
                                 description="sessions from the open of the tradable session to the open k sessions later")
     buckets: list[float] = Field(default_factory=lambda: [-0.5, 0.0, 0.5], min_length=1,
                                  description="score bucket edges: <=e0, (e0, e1), [e1, e2) ... >=en")
-    beta_window: int = Field(120, ge=0, description="sessions of returns before each event for the beta-adjusted AR (0 = off)")
+    beta_window: int = Field(120, ge=0, le=MAX_SESSIONS, description="sessions of returns before each event for the beta-adjusted AR (0 = off)")
 
     @field_validator("horizons")
     @classmethod
     def _horizons(cls, value: list[int]) -> list[int]:
-        if any(k < 1 for k in value) or len(set(value)) != len(value):
-            raise ValueError(f"horizons must be distinct whole sessions >= 1 (got {value})")
+        if any(not 1 <= k <= MAX_SESSIONS for k in value) or len(set(value)) != len(value):
+            raise ValueError(f"horizons must be distinct whole sessions from 1 to {MAX_SESSIONS} (got {value})")
         return sorted(value)
 
     @field_validator("buckets")
@@ -515,13 +548,9 @@ class Config(_Model):
     @classmethod
     def _patterns_compile(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
         for topic, patterns in value.items():
-            if not re.match(r"^[a-z][a-z0-9_]*$", topic):
+            if not TOPIC_NAME_RE.fullmatch(topic):
                 raise ValueError(f"topic name {topic!r} must be lower_snake_case")
-            for pattern in patterns:
-                try:
-                    re.compile(pattern)
-                except re.error as exc:
-                    raise ValueError(f"topic {topic}: pattern {pattern!r} is not a valid regex ({exc})") from None
+            check_patterns(patterns, f"topic {topic}")  # valid, and no catastrophic backtracking (hkbt.regex_risk)
         return value
 
     @model_validator(mode="after")
@@ -635,6 +664,8 @@ def apply_override(raw: dict[str, Any], item: str) -> tuple[str, ...]:
         parsed = parse_yaml(value, f"--set {key}")[0] if value.strip() else None
     except YAMLSyntaxError:
         parsed = value  # not YAML: the text as it is (the schema then types it)
+    except ConfigError as exc:  # YAML that is refused (a bad date, !!set, an alias bomb): no line numbers here
+        raise ConfigError(f"--set {key}", exc.what, exc.fix) from None
     node, model = raw, Config
     parts = key.split(".")
     path: list[str] = []
@@ -715,8 +746,17 @@ def _bounds_message(loc: tuple[str, ...], fallback: str, model: type[BaseModel])
         low = getattr(meta, "ge", getattr(meta, "gt", low)) if low is None else low
         high = getattr(meta, "le", getattr(meta, "lt", high)) if high is None else high
     if low is not None and high is not None:
-        return f"must be between {low:g} and {high:g}"
+        return f"must be between {show_number(low)} and {show_number(high)}"
     return fallback
+
+
+def show_number(value: float) -> str:
+    """A bound as a reader writes it: ``1e12`` -> ``1,000,000,000,000``, ``0.05`` -> ``0.05``.
+
+    >>> show_number(1e12), show_number(2**32 - 1), show_number(-1), show_number(0.05)
+    ('1,000,000,000,000', '4,294,967,295', '-1', '0.05')
+    """
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
 
 
 def _suggest(loc: tuple[str, ...], model: type[BaseModel]) -> str:

@@ -25,7 +25,21 @@ class HkbtError(Exception):
 
     def __str__(self) -> str:
         text = f"{self.where}: {self.what}" if self.where else self.what
-        return f"{text} -> {self.fix}" if self.fix else text
+        return one_line(f"{text} -> {self.fix}" if self.fix else text)
+
+
+def one_line(text: str) -> str:
+    """``text`` with line breaks, tabs and other invisible characters written as escapes.
+
+    An error is always one line, even when it quotes a key or a parser
+    message that contains a newline:
+
+    >>> one_line("bad key 'a\\nb'\\tthere")
+    "bad key 'a\\\\nb'\\\\tthere"
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 class ConfigError(HkbtError):

@@ -136,7 +136,7 @@ def load_prices(config: Config, base_dir: Path, sessions: pd.DatetimeIndex, prog
     universe = config.universe
     tickers = list(dict.fromkeys(universe.tickers + [universe.benchmark] + ([universe.proxy] if universe.proxy else [])))
     first = config.run.start - timedelta(days=WARMUP_DAYS)
-    all_sessions = run_sessions(first, config.run.end)
+    all_sessions = run_sessions(first, config.run.end, whole_window=False)  # warm-up may start before the calendar
     settings = config.prices.model_copy(update={
         "csv_dir": resolve_path(config.prices.csv_dir, base_dir), "cache_dir": resolve_path(config.prices.cache_dir, base_dir),
     })

@@ -61,9 +61,13 @@ class _Loader(yaml.SafeLoader):
         try:
             return super().construct_yaml_timestamp(node)
         except (ValueError, OverflowError) as exc:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"{node.value!r} is not a valid date or time ({exc})", node.start_mark
-            ) from None
+            raise _BadTimestamp(node, exc) from None
+
+
+class _BadTimestamp(yaml.YAMLError):
+    def __init__(self, node: yaml.Node, exc: Exception) -> None:
+        super().__init__(f"{node.value!r} is not a valid date or time ({exc})")
+        self.line = node.start_mark.line + 1
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
@@ -119,6 +123,8 @@ def parse_yaml(text: str, where: str) -> tuple[Any, KeyLines]:
             return loader.construct_document(root), lines
         finally:
             loader.dispose()
+    except _BadTimestamp as exc:
+        raise ConfigError(f"{where}:{exc.line}", str(exc), "write dates as YYYY-MM-DD (times as YYYY-MM-DD HH:MM:SS)") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""

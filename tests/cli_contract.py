@@ -77,6 +77,7 @@ def strip_ansi(text: str) -> str:
 
 def invoke(args: list[str], **kwargs) -> Result:
     """``hkbt ARGS`` in-process (stdout and stderr kept apart)."""
+    kwargs.setdefault("prog_name", "hkbt")
     return CliRunner().invoke(cli, args, catch_exceptions=True, **kwargs)
 
 

@@ -29,6 +29,7 @@ import hashlib
 import importlib
 import importlib.util
 import inspect
+import math
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -257,6 +258,9 @@ def validate_params(strategy: type, raw: Mapping[str, Any] | None, topics: Itera
             hint = (f"did you mean strategy.params.{close[0]}?" if close
                     else f"{strategy.__name__} takes: {', '.join(known)}" if known else f"{strategy.__name__} takes no parameters")
             raise StrategyParamError(("strategy", "params", str(key)), "unknown key", hint)
+    for f in fields:
+        if f.name in raw:
+            _check_number(f, raw[f.name])
     try:
         settings = TypeAdapter(params_cls).validate_python(raw)
     except ValidationError as exc:
@@ -275,6 +279,24 @@ def validate_params(strategy: type, raw: Mapping[str, Any] | None, topics: Itera
                                              f"names topic(s) {', '.join(unknown)} but topics defines only {', '.join(defined)}",
                                              "add the topic under topics: or remove it here")
     return settings
+
+
+MAX_PARAM_INT = 2**53  # larger integers do not survive a float or a JSON round trip
+
+
+def _check_number(field: ParamField, value: Any) -> None:
+    """Whatever a strategy declares, a number parameter is a finite number of sane size, never ``true``."""
+    from hkbt.config import expects_number
+
+    if not expects_number(field.annotation) or value is None:
+        return
+    loc = ("strategy", "params", field.name)
+    if isinstance(value, bool):
+        raise StrategyParamError(loc, f"must be a number, not {str(value).lower()}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise StrategyParamError(loc, f"must be a finite number (got {value})")
+    if isinstance(value, int) and abs(value) > MAX_PARAM_INT:
+        raise StrategyParamError(loc, f"is too large (got {value:.3g}; at most {MAX_PARAM_INT:,})")
 
 
 def dump_params(settings: Any) -> dict[str, Any]:

@@ -40,20 +40,43 @@ from hkbt.cli.sentiment import sentiment
 from hkbt.cli.settings import list_strategies, show_config
 from hkbt.cli.study import study
 from hkbt.cli.sweep import sweep
-from hkbt.errors import HkbtError
+from hkbt.errors import HkbtError, one_line
 
 EXIT_USER_ERROR = 2
 
 
+def _error(text: str, code: int = EXIT_USER_ERROR) -> None:
+    err_console.print(f"[bold red]error:[/] {escape(text)}", markup=True, highlight=False, soft_wrap=True)
+    sys.exit(code)
+
+
 class _Group(click.Group):
-    """Turns HkbtError from any command into ``error: ...`` and exit 2."""
+    """Turns HkbtError from any command, and click's usage errors, into one ``error: ...`` line and exit 2."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            exc.show()  # bare `hkbt`: the help text
+            sys.exit(exc.exit_code)
+        except click.UsageError as exc:  # unknown command or option, a bad option value
+            where = exc.ctx.command_path if exc.ctx else "hkbt"
+            one_line = HkbtError(where, exc.format_message(), f"see `{where} --help`")
+            _error(str(one_line), exc.exit_code)
+        except click.ClickException as exc:
+            _error(exc.format_message(), exc.exit_code)
+        except click.Abort:
+            err_console.print("Aborted!", highlight=False)
+            sys.exit(1)
+        sys.exit(code or 0)
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except HkbtError as exc:
-            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
-            sys.exit(EXIT_USER_ERROR)
+            _error(str(exc))
         except Interrupted as exc:
             name = signal.Signals(exc.signum).name
             err_console.print(f"interrupted by {name}: a run folder is either complete or as it was before", highlight=False)
@@ -205,11 +228,13 @@ def compare(runs: tuple[str, ...], all_runs: bool, output_dir: Path, slug: str |
         raise DataError("hkbt compare", "no runs given", "name runs, e.g. `hkbt compare demo strict`, or use --all")
     if not folders:
         raise DataError(str(output_dir), "no finished runs to compare", "run `hkbt run --name NAME` first")
-    page = write_compare(folders, output_dir, slug)
-    index_warnings: list[str] = []
+    left_out: list[str] = []
+    page = write_compare(folders, output_dir, slug, skipped=left_out if all_runs else None)
+    compared = [f.name for f in folders if not any(note.startswith(f"left out {f.name}/:") for note in left_out)]
+    index_warnings = list(left_out)
     index = write_index(output_dir, index_warnings) if output_dir.is_dir() else None
     show_warnings(index_warnings)
-    Console().print(f"compared {len(folders)} run(s): {', '.join(f.name for f in folders)}\ncomparison: {page}"
+    Console().print(one_line(f"compared {len(compared)} run(s): {', '.join(compared)}") + f"\ncomparison: {page}"
                     + (f"\nindex: {index}" if index else ""), highlight=False)
 
 
@@ -236,12 +261,17 @@ def report(runs: tuple[str, ...], all_runs: bool, output_dir: Path) -> None:
     folders = list_runs(output_dir) if all_runs else resolve_runs(list(runs), output_dir)
     if not folders:
         raise DataError("hkbt report", "no runs to render", "name runs, e.g. `hkbt report demo`, or use --all")
+    index_warnings: list[str] = []
     for folder in folders:
-        Console().print(f"report: {write_report(folder)}", highlight=False)
+        try:
+            Console().print(one_line(f"report: {write_report(folder)}"), highlight=False)
+        except HkbtError as exc:
+            if not all_runs:
+                raise
+            index_warnings.append(f"left out {folder.name}/: {exc}")  # --all: one broken folder does not stop the rest
     if output_dir.is_dir():
-        index_warnings: list[str] = []
         write_index(output_dir, index_warnings)
-        show_warnings(index_warnings)
+    show_warnings(index_warnings)
 
 
 METRIC_ROWS = [

@@ -22,6 +22,7 @@ counted in :attr:`NewsReport.naive_timestamps` so the CLI can warn about it.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import re
@@ -34,6 +35,8 @@ from hkbt.config import NewsColumns
 from hkbt.errors import DataError
 
 _HAS_TIME = re.compile(r"\d{1,2}:\d{2}|T\d{2}")  # a time of day ("07:30", "T07") in a timestamp
+_YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)|\d{8}")  # a four-digit year ("2025-01-27", "Jul 18 2020", "20250127")
+YEARS = (1900, 2200)  # published_at years accepted
 NEWS_COLUMNS = ["news_id", "published_at", "headline", "body", "source", "url", "tickers"]
 
 
@@ -83,46 +86,94 @@ def load_news(path: Path, columns: NewsColumns, timezone: str = "Asia/Hong_Kong"
         DataError: missing/unreadable file, a required column absent, an
             unparsable timestamp or empty headline (with its line number).
     """
-    raw, first_line = read_news_file(path, fmt)
+    raw, first_line = read_news_file(path, fmt, fields=set(columns.model_dump().values()))
     return build_news(raw, columns, timezone, where=str(path), first_line=first_line)
 
 
-def read_news_file(path: Path, fmt: str = "auto") -> tuple[pd.DataFrame, int]:
+def read_news_file(path: Path, fmt: str = "auto", fields: set[str] | None = None) -> tuple[pd.DataFrame, int]:
     """The I/O half of :func:`load_news`: every column of a CSV/JSONL file as strings.
 
     Returns ``(raw, first_line)``: the rows, and the file line of the first row
     (2 for CSV, after the header; 1 for JSON Lines), for error messages.
     ``hkbt news import`` uses it to keep each row's original fields.
+
+    ``fields``: the JSON Lines keys that will be read as news fields; their
+    values must be text (or a list of text), anything else is an error on its
+    line. Other keys' non-text values are kept as compact JSON text.
     """
     path = Path(path)
     if not path.is_file():
-        raise DataError(str(path), "news file not found", "set news.path to an existing CSV or JSON Lines file")
+        what = "news file not found" if not path.exists() else "news path is not a regular file"
+        raise DataError(str(path), what, "set news.path to an existing CSV or JSON Lines file")
     kind = fmt if fmt != "auto" else ("jsonl" if path.suffix.lower() in {".jsonl", ".ndjson"} else "csv")
     try:
         if kind == "jsonl":
-            raw = _read_jsonl(path)
+            raw = _read_jsonl(path, fields or set())
         else:
+            _check_header(path)
             raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except pd.errors.EmptyDataError:  # a ValueError subclass: must come first
         raise DataError(str(path), "news file is empty", "add a header row and at least one item") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, csv.Error) as exc:
         raise DataError(str(path), f"cannot parse {kind.upper()} ({str(exc).splitlines()[0]})", "check the file format and encoding (UTF-8)") from None
+    except OSError as exc:
+        raise DataError(str(path), f"cannot read the news file ({exc.strerror or exc})", "check its permissions") from None
     return raw, 1 if kind == "jsonl" else 2
 
 
-def _read_jsonl(path: Path) -> pd.DataFrame:
+def _check_header(path: Path) -> None:
+    """Refuse a CSV whose header names a column twice (pandas would silently rename the second)."""
+    with path.open(newline="", encoding="utf-8") as stream:
+        header = next(csv.reader(stream), [])
+    twice = sorted({name for name in header if header.count(name) > 1})
+    if twice:
+        raise DataError(f"{path}:1", f"column(s) {', '.join(map(repr, twice))} appear more than once in the header",
+                        "keep one of each (or rename the other)")
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    keys = [key for key, _ in pairs]
+    twice = sorted({key for key in keys if keys.count(key) > 1})
+    if twice:
+        raise ValueError(f"key(s) {', '.join(map(repr, twice))} appear more than once")
+    return dict(pairs)
+
+
+def _read_jsonl(path: Path, fields: set[str]) -> pd.DataFrame:
+    """One JSON object per line; the keys hkbt reads (``fields``) must hold text (tickers: a list of text)."""
     records = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = json.loads(line, object_pairs_hook=_no_duplicate_keys)
         except json.JSONDecodeError as exc:
             raise DataError(f"{path}:{number}", f"invalid JSON ({exc.msg})", "one JSON object per line") from None
+        except ValueError as exc:
+            raise DataError(f"{path}:{number}", str(exc), "keep one of each") from None
+        except RecursionError:
+            raise DataError(f"{path}:{number}", "JSON nested too deeply", "one flat JSON object per line") from None
         if not isinstance(record, dict):
             raise DataError(f"{path}:{number}", "each line must be a JSON object")
-        records.append({k: ("" if v is None else v if isinstance(v, str) else ";".join(v) if isinstance(v, list) else str(v)) for k, v in record.items()})
+        records.append({key: _jsonl_text(value, key in fields, f"{path}:{number}", key) for key, value in record.items()})
     return pd.DataFrame.from_records(records)
+
+
+def _jsonl_text(value: object, checked: bool, where: str, key: str) -> str:
+    """A JSON value as text: null -> "", a number as written, a list of strings joined with ";"."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return ";".join(value)
+    shown = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if checked:
+        raise DataError(where, f"{key}: expected text or a list of text, got {shown[:60]}",
+                        'write it as a string, e.g. "tickers": ["9988.HK"]')
+    return shown  # a key hkbt does not read as a news field: kept as JSON text
 
 
 def build_news(raw: pd.DataFrame, columns: NewsColumns, timezone: str = "Asia/Hong_Kong", *, where: str = "news",
@@ -213,13 +264,21 @@ def _parse_times(values: pd.Series, lines: pd.Series, timezone: str, where: str)
 
 
 def _parse_one(value: str, line: int, timezone: str, where: str) -> tuple[pd.Timestamp, bool, bool]:
-    """One timestamp string -> (UTC timestamp, was naive, was date-only)."""
+    """One timestamp string -> (UTC timestamp, was naive, was date-only).
+
+    A value must name its year in four digits: words the parser would read
+    against the clock ("now", "today") are refused, as are years outside
+    :data:`YEARS` (a typo such as 3025 would otherwise overflow later).
+    """
     try:
-        stamp = pd.Timestamp(value)
-    except (ValueError, TypeError):
+        stamp = pd.Timestamp(value) if _YEAR.search(value) else pd.NaT
+    except (ValueError, TypeError, OverflowError):
         stamp = pd.NaT
     if value == "" or pd.isna(stamp):
         raise DataError(f"{where}:{line}", f"unparsable published_at {value!r}", "use ISO 8601, e.g. 2025-01-27T07:30:00+08:00")
+    if not YEARS[0] <= stamp.year <= YEARS[1]:
+        raise DataError(f"{where}:{line}", f"published_at {value!r} is in the year {stamp.year}",
+                        f"fix the date (years {YEARS[0]}..{YEARS[1]} are accepted)")
     date_only = not _HAS_TIME.search(value)
     if date_only:
         stamp = stamp.normalize() + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)

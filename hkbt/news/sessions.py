@@ -57,8 +57,20 @@ def xhkg_schedule(first: date, last: date) -> pd.DataFrame:
     return calendar.schedule.loc[lo:hi, ["open", "close"]]
 
 
-def run_sessions(start: date, end: date) -> pd.DatetimeIndex:
-    """The XHKG session labels in ``[start, end]`` (the backtest's clock)."""
+def run_sessions(start: date, end: date, *, whole_window: bool = True) -> pd.DatetimeIndex:
+    """The XHKG session labels in ``[start, end]`` (the backtest's clock).
+
+    With ``whole_window`` (the default) a window reaching outside the
+    calendar's range is an error rather than silently cut short;
+    ``whole_window=False`` clips (for the warm-up bars before run.start).
+    """
+    if whole_window:
+        calendar = xcals.get_calendar(CALENDAR)
+        first, last = calendar.first_session.date(), calendar.last_session.date()
+        if start < first or end > last:
+            key = "run.start" if start < first else "run.end"
+            raise DataError(key, f"{start}..{end} reaches outside the XHKG calendar, which covers {first}..{last}",
+                            "choose run dates inside that range")
     sessions = xhkg_schedule(start, end).index
     if sessions.empty:
         raise DataError("run", f"no XHKG sessions between {start} and {end}", "widen run.start / run.end")

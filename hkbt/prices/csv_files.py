@@ -24,7 +24,7 @@ _CSV_FIX = "use prices.source=yfinance, or fix the file"
 _UTC_OFFSET = re.compile(r"(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|[+-]\d{2}:?\d{2})$")
 
 
-def read_price_csv(path: Path) -> pd.DataFrame:
+def read_price_csv(path: Path, ticker: str | None = None) -> pd.DataFrame:
     """Read one daily OHLCV CSV into a price frame (see :mod:`hkbt.prices` for its shape).
 
     Three layouts are recognised (column names in any case):
@@ -38,6 +38,9 @@ def read_price_csv(path: Path) -> pd.DataFrame:
     C. classic Yahoo: ``Date,Open,High,Low,Close,Adj Close,Volume``. Open/high/low/close are
        multiplied by ``Adj Close / Close`` so that the whole bar is adjusted.
 
+    With ``ticker``, a layout-B file whose ``Ticker`` row names another ticker is refused (a file
+    saved under the wrong name would otherwise trade one stock on another's prices).
+
     Problems raise :class:`DataError` whose ``where`` is the file (``path:LINE`` for a bad row):
     an empty file, missing columns, unreadable dates or numbers, duplicate dates, missing or
     non-positive prices, negative volume. Unsorted rows are sorted silently.
@@ -49,14 +52,16 @@ def read_price_csv(path: Path) -> pd.DataFrame:
     """
     path = Path(path)
     where = str(path)
-    header_lines, names = _read_header(path)
+    header_lines, names = _read_header(path, ticker)
     try:
         raw = pd.read_csv(
             path, skiprows=header_lines, header=None, names=names, dtype=str,
             encoding="utf-8-sig", skip_blank_lines=False,
         )
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DataError(where, f"not a readable CSV ({exc})", _CSV_FIX) from exc
+        raise DataError(where, f"not a readable CSV ({str(exc).splitlines()[0]})", _CSV_FIX) from exc
+    except OSError as exc:
+        raise DataError(where, f"cannot read the file ({exc.strerror or exc})", "check its permissions") from None
     lines = np.arange(len(raw)) + header_lines + 1  # CSV line number of each row
     blank = raw.isna().all(axis=1).to_numpy()
     raw, lines = raw.loc[~blank].reset_index(drop=True), lines[~blank]
@@ -88,7 +93,7 @@ def read_price_csv(path: Path) -> pd.DataFrame:
     return frame[list(PRICE_COLUMNS)].sort_index()
 
 
-def _read_header(path: Path) -> tuple[int, list[str]]:
+def _read_header(path: Path, ticker: str | None = None) -> tuple[int, list[str]]:
     """Detect the layout: return ``(number of header lines, normalised column names)``.
 
     Layout B's ``Price`` / ``Ticker`` / ``Date`` header lines are recognised, and its first
@@ -111,6 +116,9 @@ def _read_header(path: Path) -> tuple[int, list[str]]:
         tickers = sorted({cell.strip() for cell in rows[1][1:]})
         if len(tickers) > 1:
             raise DataError(where, f"holds several tickers ({', '.join(tickers)})", "save one ticker per file")
+        if ticker is not None and tickers and tickers[0].lstrip("^").upper() != ticker.lstrip("^").upper():
+            raise DataError(f"{where}:2", f"its Ticker row says {tickers[0]}, not {ticker}",
+                            "save each ticker's prices under its own name (or fix prices.csv_files)")
         third = rows[2] if len(rows) > 2 else []
         index_name_line = bool(third) and column_name(third[0]) == "date" and not any(c.strip() for c in third[1:])
         header_lines = 3 if index_name_line else 2
@@ -180,18 +188,23 @@ def load_csv_prices(
             str(folder), "price folder not found",
             "create it and put <TICKER>.csv files there (e.g. 9988.HK.csv, HSI.csv), or use prices.source=yfinance",
         )
-    frames = {}
     files = dict(files or {})
-    for ticker in tickers:
-        path = folder / files[ticker] if ticker in files else folder / ticker_filename(ticker)
-        if ticker in files and not path.is_file():
-            raise DataError(str(path), f"no such file (prices.csv_files.{ticker})", "fix the path; relative paths are read from prices.csv_dir")
-        if not path.is_file():
-            near = difflib.get_close_matches(path.name, sorted(p.name for p in folder.glob("*.csv")), n=1)
-            hint = f" (did you mean {near[0]}?)" if near else ""
-            raise DataError(
-                str(path), f"no price file for {ticker}{hint}",
-                f"put {path.name} there or use prices.source=yfinance",
-            )
-        frames[ticker] = slice_dates(read_price_csv(path), ticker, start, end, source=str(path))
-    return frames
+    try:
+        return {ticker: _load_one(folder, ticker, files, start, end) for ticker in tickers}
+    except OSError as exc:  # an unreadable folder: is_file() and glob() raise PermissionError
+        raise DataError(str(folder), f"cannot read the price folder ({exc.strerror or exc})", "check its permissions") from None
+
+
+def _load_one(folder: Path, ticker: str, files: Mapping[str, Path], start: date, end: date) -> pd.DataFrame:
+    """One ticker's file from ``folder`` (or ``files``), cut to ``[start, end]``."""
+    path = folder / files[ticker] if ticker in files else folder / ticker_filename(ticker)
+    if ticker in files and not path.is_file():
+        raise DataError(str(path), f"no such file (prices.csv_files.{ticker})", "fix the path; relative paths are read from prices.csv_dir")
+    if not path.is_file():
+        near = difflib.get_close_matches(path.name, sorted(p.name for p in folder.glob("*.csv")), n=1)
+        hint = f" (did you mean {near[0]}?)" if near else ""
+        raise DataError(
+            str(path), f"no price file for {ticker}{hint}",
+            f"put {path.name} there or use prices.source=yfinance",
+        )
+    return slice_dates(read_price_csv(path, ticker), ticker, start, end, source=str(path))

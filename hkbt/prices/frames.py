@@ -23,7 +23,8 @@ def check_prices(frame: pd.DataFrame, where: str) -> None:
     """Raise :class:`DataError` unless ``frame`` is a usable price frame.
 
     Checks: the :data:`PRICE_COLUMNS` are present, there is at least one row, dates are unique,
-    open/high/low/close are positive numbers and volume is a number >= 0. Row problems name the
+    open/high/low/close are finite positive numbers, volume is a finite number >= 0, and every bar
+    has ``low <= open, close <= high`` (see :func:`first_bad_row`). Row problems name the
     date of the first bad row, e.g. ``prices: 9988.HK: 2024-01-02: close is missing (NaN)``.
     """
     missing = [column for column in PRICE_COLUMNS if column not in frame.columns]
@@ -48,7 +49,9 @@ def check_prices(frame: pd.DataFrame, where: str) -> None:
 def first_bad_row(frame: pd.DataFrame, columns: Sequence[str]) -> tuple[int, str, str] | None:
     """Find the first row problem: ``(row position, what is wrong, how to fix it)`` or ``None``.
 
-    Prices (every column except ``volume``) must be positive numbers; volume must be >= 0.
+    Prices (every column except ``volume``) must be finite positive numbers; volume must be a
+    finite number >= 0; and each bar must be a bar: ``low <= open, close <= high`` (within half a
+    unit of the fourth decimal, what a CSV rounded to 4 places can lose).
     """
     for column in columns:
         values = frame[column].to_numpy(dtype="float64")
@@ -59,14 +62,29 @@ def first_bad_row(frame: pd.DataFrame, columns: Sequence[str]) -> tuple[int, str
             out_of_range, problem = values <= 0, "is not positive"
             fix = "drop or fill those rows (e.g. carry the previous close forward) in the source data"
         missing = np.isnan(values)
-        for bad, what in ((missing, "is missing (NaN)"), (out_of_range, problem)):
+        for bad, what in ((missing, "is missing (NaN)"), (np.isinf(values), "is infinite"), (out_of_range, problem)):
             if bad.any():
-                position = int(np.argmax(bad))
-                value = "" if missing[position] else f" ({values[position]:g})"
-                count = int(bad.sum())
-                more = f"; {count} rows like this" if count > 1 else ""
-                return position, f"{column} {what}{value}{more}", fix
+                return _first(bad, values, f"{column} {what}", fix, show=not missing[int(np.argmax(bad))])
+    if all(column in columns for column in ("open", "high", "low", "close")):
+        o, h, lo, c = (frame[column].to_numpy(dtype="float64") for column in ("open", "high", "low", "close"))
+        slack = 5e-5 + 1e-9 * np.abs(h)
+        fix = "fix the bar in the source data (columns swapped, or a bad tick)"
+        for bad, what, values in (
+            (lo > h + slack, "high is below low", h),
+            (np.maximum(o, c) > h + slack, "high is below the open or close", h),
+            (np.minimum(o, c) < lo - slack, "low is above the open or close", lo),
+        ):
+            if bad.any():
+                return _first(bad, values, what, fix, show=True)
     return None
+
+
+def _first(bad: np.ndarray, values: np.ndarray, what: str, fix: str, show: bool) -> tuple[int, str, str]:
+    position = int(np.argmax(bad))
+    value = f" ({values[position]:g})" if show else ""
+    count = int(bad.sum())
+    more = f"; {count} rows like this" if count > 1 else ""
+    return position, f"{what}{value}{more}", fix
 
 
 def ticker_filename(ticker: str) -> str:

@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from hkbt.errors import DataError
+from hkbt.errors import ConfigError, DataError
+from hkbt.yaml_input import parse_yaml
 
 if TYPE_CHECKING:
     from hkbt.config import Config
@@ -80,9 +80,17 @@ def is_run_folder(path: Path) -> bool:
     if not all((path / name).is_file() for name in RUN_FILES):
         return False
     try:
-        return isinstance(json.loads((path / "metrics.json").read_text(encoding="utf-8")).get("run"), dict)
+        return isinstance(read_json(path / "metrics.json").get("run"), dict)
     except (ValueError, OSError, AttributeError):
         return False
+
+
+def read_json(path: Path) -> object:
+    """A JSON file's value; ``ValueError`` (never ``RecursionError``) for one nested absurdly deep."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise ValueError(f"{path.name} is nested too deeply") from None
 
 
 def _read_csv(path: Path, text_columns: list[str], **kwargs) -> pd.DataFrame:
@@ -100,12 +108,14 @@ def load_run(folder: Path) -> RunData:
     if missing:
         raise DataError(str(folder), f"not a finished run folder ({', '.join(missing)} missing)", "run `hkbt run --name NAME` first")
     try:
-        metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+        metrics = read_json(folder / "metrics.json")
+        if not isinstance(metrics, dict) or not isinstance(metrics.get("run"), dict):
+            raise DataError(str(folder / "metrics.json"), "no 'run' block", "re-run it with `hkbt run`")
         trades = _read_csv(folder / "trades.csv", ["ticker", "exit_reason", "news_ids", "news_published_at", "exit_news_ids"])
         for column in ("entry_session", "exit_session"):
             trades[column] = pd.to_datetime(trades[column])
         trades["entry_score"] = pd.to_numeric(trades["entry_score"], errors="coerce")  # blank: an entry no news caused
-        equity = pd.read_csv(folder / "equity.csv", index_col="session", parse_dates=["session"])
+        equity = _read_equity(folder / "equity.csv")
         signals = _read_csv(folder / "signals.csv", ["ticker", "topics", "news_ids"])
         signals["session"] = pd.to_datetime(signals["session"])
         news = _read_csv(folder / "news.csv", ["news_id", "headline", "source", "url", "tickers", "linked_by", "topics"])
@@ -116,15 +126,15 @@ def load_run(folder: Path) -> RunData:
                                 if "available_at" in news else news["published_at"])
         news["tradable_session"] = pd.to_datetime(news["tradable_session"])
         config_text = (folder / "config.resolved.yaml").read_text(encoding="utf-8")
-        settings = _settings(folder / "config.resolved.yaml", yaml.safe_load(config_text))
+        settings = _settings(folder / "config.resolved.yaml", parse_yaml(config_text, str(folder / "config.resolved.yaml"))[0])  # no alias loops or bombs
         prices = None
         if (folder / PRICES_FILE).is_file():
             prices = _read_csv(folder / PRICES_FILE, ["ticker"])
             prices["session"] = pd.to_datetime(prices["session"])
-    except (ValueError, KeyError, OSError, yaml.YAMLError) as exc:
-        raise DataError(str(folder), f"cannot read the run folder: {exc}", "re-run it with `hkbt run`") from exc
-    if not isinstance(metrics.get("run"), dict):
-        raise DataError(str(folder / "metrics.json"), "no 'run' block", "re-run it with `hkbt run`")
+    except ConfigError as exc:  # from parse_yaml
+        raise DataError(str(folder), f"cannot read config.resolved.yaml ({exc.what})", "re-run it with `hkbt run`") from None
+    except (ValueError, KeyError, TypeError, OSError) as exc:
+        raise DataError(str(folder), f"cannot read the run folder: {exc}", "re-run it with `hkbt run`") from None
     finished_at, warnings = load_run_info(folder)
     return RunData(folder, metrics, trades, equity, signals, news, settings.resolved(), config_text, prices, finished_at, warnings, settings)
 
@@ -145,6 +155,20 @@ def _settings(path: Path, raw: object):
         raise DataError(str(path), f"{key}: {error['msg']} (written by another hkbt version?)", "re-run it with `hkbt run`") from None
 
 
+def _read_equity(path: Path) -> pd.DataFrame:
+    """equity.csv: at least one session, and finite strategy and benchmark values (the charts divide by them)."""
+    equity = pd.read_csv(path, index_col="session", parse_dates=["session"])
+    if equity.empty:
+        raise ValueError("equity.csv has no sessions")
+    for column in ("value_hkd", "benchmark_hkd"):
+        values = pd.to_numeric(equity[column], errors="coerce").to_numpy(dtype="float64")
+        if not np.isfinite(values).all() or (values <= 0).any():
+            raise ValueError(f"equity.csv: {column} holds a value that is not a positive number")
+    if not isinstance(equity.index, pd.DatetimeIndex) or equity.index.hasnans:
+        raise ValueError("equity.csv: session is not a date on every row")
+    return equity
+
+
 def load_run_info(folder: Path) -> tuple[datetime, list[str]]:
     """When a run finished (UTC) and its warnings, from ``run_info.json``.
 
@@ -154,7 +178,7 @@ def load_run_info(folder: Path) -> tuple[datetime, list[str]]:
     info = Path(folder) / RUN_INFO_FILE
     if info.is_file():
         try:
-            blob = json.loads(info.read_text(encoding="utf-8"))
+            blob = read_json(info)
             finished_at = datetime.fromisoformat(blob["finished_at"])
             if finished_at.tzinfo is None:
                 finished_at = finished_at.replace(tzinfo=timezone.utc)

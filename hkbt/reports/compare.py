@@ -51,6 +51,7 @@ from hkbt.reports.chart_data import (
     is_run_folder,
     load_run,
     load_run_info,
+    read_json,
 )
 
 COMPARE_DIR = "compare"
@@ -297,11 +298,22 @@ def render_compare(runs: list[RunData], page_dir: Path, generated_at: datetime |
     )
 
 
-def write_compare(folders: list[Path], output_dir: Path, slug: str | None = None) -> Path:
-    """Write ``output_dir/compare/<slug>.html`` atomically for the given run folders; return its path."""
-    if not folders:
+def write_compare(folders: list[Path], output_dir: Path, slug: str | None = None, skipped: list[str] | None = None) -> Path:
+    """Write ``output_dir/compare/<slug>.html`` atomically for the given run folders; return its path.
+
+    A folder that cannot be read raises :class:`DataError`; with a ``skipped``
+    list (``hkbt compare --all``) it is left out and a sentence is added there.
+    """
+    runs = []
+    for folder in folders:
+        try:
+            runs.append(load_run(folder))
+        except DataError as exc:
+            if skipped is None:
+                raise
+            skipped.append(f"left out {folder.name}/: {exc}")
+    if not runs:
         raise DataError(str(output_dir), "no runs to compare", "name two or more runs, or use --all")
-    runs = [load_run(folder) for folder in folders]
     page_dir = Path(output_dir) / COMPARE_DIR
     slug = slug or compare_slug(_labels(runs))
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,120}", slug):
@@ -332,7 +344,7 @@ def build_index_rows(output_dir: Path, skipped: list[str] | None = None) -> list
 
 
 def _index_row(folder: Path) -> dict:
-    metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+    metrics = read_json(folder / "metrics.json")
     finished_at, _ = load_run_info(folder)
     run = metrics["run"]
     cells = {}

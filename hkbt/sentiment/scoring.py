@@ -43,6 +43,7 @@ timestamp alone.
 from __future__ import annotations
 
 import hashlib
+import math
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -192,6 +193,9 @@ def _open_cache(path: Path) -> sqlite3.Connection:
     except OSError as exc:
         raise DataError(str(path.parent), f"cannot create the sentiment cache folder ({exc.strerror})",
                         "set sentiment.cache_dir to a writable folder, or null for no cache") from None
+    if path.exists() and not path.is_file():
+        raise DataError(str(path), "the sentiment score cache is not a regular file",
+                        "remove it, or set sentiment.cache_dir to another folder")
     try:
         conn = sqlite3.connect(path, timeout=30.0)
         conn.execute(
@@ -207,6 +211,11 @@ def _open_cache(path: Path) -> sqlite3.Connection:
 
 
 def _cached_scores(conn: sqlite3.Connection, scorer: Scorer, hashes: list[str]) -> dict[str, float]:
+    """Cached scores of ``hashes``; a row that is not a finite number in [-1, 1] counts as not cached.
+
+    The cache is derived data that anyone can edit: a bad row is never used,
+    it is scored again and overwritten.
+    """
     found: dict[str, float] = {}
     for start in range(0, len(hashes), _SQL_CHUNK):
         chunk = hashes[start : start + _SQL_CHUNK]
@@ -215,7 +224,8 @@ def _cached_scores(conn: sqlite3.Connection, scorer: Scorer, hashes: list[str]) 
             f"SELECT text_hash, score FROM scores WHERE scorer = ? AND version = ? AND text_hash IN ({marks})",
             [scorer.name, scorer.version, *chunk],
         )
-        found.update(rows)
+        found.update((h, float(v)) for h, v in rows
+                     if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and -1.0 <= v <= 1.0)
     return found
 
 
@@ -291,8 +301,12 @@ def score_texts(
         if todo:
             new = _score_batches([unique[h] for h in todo], scorer, progress)
             rows = [(scorer.name, scorer.version, h, s) for h, s in zip(todo, new.tolist())]
-            with conn:  # one transaction; rolled back if anything fails
-                conn.executemany("INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?)", rows)
+            try:
+                with conn:  # one transaction; rolled back if anything fails
+                    conn.executemany("INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?)", rows)
+            except sqlite3.Error as exc:  # read-only file or folder, disk full, file removed meanwhile
+                raise DataError(str(path), f"cannot write the sentiment score cache ({exc})",
+                                "make it writable, delete it, or set sentiment.cache_dir: null") from None
             known.update(zip(todo, new.tolist()))
     finally:
         conn.close()

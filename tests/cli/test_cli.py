@@ -334,7 +334,7 @@ NEWS_CASES = [
              "--set", "news.path=news.jsonl"),
          ["news.jsonl:3: invalid JSON", "one JSON object per line"]),
     Case("news-path-is-a-folder", make_dir("feed", "--set", "news.path=feed"),
-         ["feed: news file not found"]),
+         ["feed: news path is not a regular file"]),
     Case("sentiment-cache-dir-is-a-file", write_file("cachefile", "not a folder\n", "--set", "sentiment.cache_dir=cachefile"),
          ["cachefile"]),
     Case("news-path-with-brackets", args("--set", "news.path=feeds/[/old]/news.csv"),

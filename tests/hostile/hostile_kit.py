@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -28,6 +30,16 @@ from cli_contract import NEWS_CSV, assert_user_error, error_line, invoke, strip_
 __all__ = ["NEWS_CSV", "assert_user_error", "error_line", "invoke", "strip_ansi", "write_price_csvs"]
 
 RUN = "prev"
+
+
+@dataclass
+class Case:
+    """One hostile input: ``prepare(root)`` breaks the project and returns extra CLI arguments."""
+
+    id: str
+    defect: str  # the issue's defect id (D1..D26), or what else the case guards
+    prepare: Callable[[Path], list[str]]
+    expect: list[str]  # fragments of the one error line
 
 CONFIG_YAML = BASE_CONFIG.replace("  name: good\n", f"  name: {RUN}\n").replace("  source: synthetic\n", "  source: csv\n")
 
