@@ -220,7 +220,8 @@ def _fetch_round(config, store, names, count, stop, fetch_feeds, round_number) -
                 out.print(f"{prefix}{escape(outcome.feed)}: {batch.items_read} read, {batch.items_new} new, "
                           f"{batch.duplicates} duplicate(s)")
 
-        fetch_feeds(config.news, store, names, hooks=FetchHooks(finished=finished), stop=stop)
+        fetch_feeds(config.news, store, names, hooks=FetchHooks(started=lambda name: tick(label=name), finished=finished),
+                    stop=stop)
     return failed
 
 
@@ -265,9 +266,12 @@ def _stop_on_signals(stop: threading.Event, looping: bool):
 
 @contextmanager
 def _bar(description: str, total: int | None = None):
-    """A rich progress bar on stderr (terminals only); yields ``tick(done)`` (``None`` = one more)."""
+    """A rich progress bar on stderr (terminals only); yields ``tick(done, label)``.
+
+    ``done``: the count so far (``None`` = one more); ``label``: a new description (the feed being fetched).
+    """
     if not err_console.is_terminal:
-        yield lambda done=None: None
+        yield lambda done=None, label=None: None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -275,8 +279,10 @@ def _bar(description: str, total: int | None = None):
                   console=err_console, transient=True) as bars:
         task = bars.add_task(description, total=total)
 
-        def tick(done: int | None = None) -> None:
-            if done is None:
+        def tick(done: int | None = None, label: str | None = None) -> None:
+            if label is not None:
+                bars.update(task, description=f"{description} {label}")
+            elif done is None:
                 bars.advance(task)
             else:
                 bars.update(task, completed=done)
