@@ -103,8 +103,12 @@ def news() -> None:
 @click.option("--language", help="ISO language of every row (default: a language/lang column, else detected from the headline).")
 @click.option("--feed", "feed_label", help="Label the batch in the store (default: import:<file name>).")
 @click.option("--skip-invalid", is_flag=True, help="Skip rows with an empty headline or unreadable time (counted) instead of refusing the file.")
+@click.option("--first-seen-column", metavar="COLUMN",
+              help="A column saying when the archive's collector first saw each row (epoch seconds or a time, e.g. RTHK's "
+                   "first_seen_utc): stored as first_seen_at, so news.timestamp=later_of replays the real crawl lag.")
 def import_(files: tuple[Path, ...], config_path: Path | None, overrides: tuple[str, ...], store_path: Path | None,
-            fmt: str, source: str | None, language: str | None, feed_label: str | None, skip_invalid: bool) -> None:
+            fmt: str, source: str | None, language: str | None, feed_label: str | None, skip_invalid: bool,
+            first_seen_column: str | None) -> None:
     """Import news archives (CSV, JSON Lines, GDELT JSON) into the store.
 
     Columns are mapped with news.columns, exactly as a run reads news.path, and
@@ -130,7 +134,8 @@ def import_(files: tuple[Path, ...], config_path: Path | None, overrides: tuple[
             with _bar(f"import {file.name}") as tick:
                 try:
                     result = import_file(store, file, config.news, fmt=fmt, source=source, language=language,
-                                         feed=feed_label, skip_invalid=skip_invalid, progress=tick)
+                                         feed=feed_label, skip_invalid=skip_invalid, first_seen_column=first_seen_column,
+                                         progress=tick)
                 except DataError as exc:
                     if exc.what == "empty headline" or exc.what.startswith("unparsable published_at"):
                         raise DataError(exc.where, exc.what, f"{exc.fix}; or pass --skip-invalid to skip such rows") from None

@@ -67,7 +67,7 @@ class FetchHooks:
 
 def import_file(store: NewsStore, path: Path, news: NewsConfig, *, fmt: str = "auto", source: str | None = None,
                 language: str | None = None, feed: str | None = None, skip_invalid: bool = False,
-                progress: Callable[[int], None] | None = None) -> ImportResult:
+                first_seen_column: str | None = None, progress: Callable[[int], None] | None = None) -> ImportResult:
     """Import one archive file into ``store`` as one batch (origin ``import``).
 
     Args:
@@ -82,6 +82,10 @@ def import_file(store: NewsStore, path: Path, news: NewsConfig, *, fmt: str = "a
         feed: the store's feed label; default ``import:<file name>``.
         skip_invalid: skip (and count) rows with an empty headline or an
             unreadable time instead of refusing the file, as a run would.
+        first_seen_column: a column recording when each row was first seen by
+            whoever collected the archive (epoch seconds or a time; e.g. RTHK's
+            ``first_seen_utc``), stored as ``first_seen_at`` instead of the
+            import time, so ``news.timestamp: later_of`` replays the real crawl lag.
         progress: called with the number of rows stored so far, now and then.
 
     Raises:
@@ -91,6 +95,9 @@ def import_file(store: NewsStore, path: Path, news: NewsConfig, *, fmt: str = "a
     kind = fmt if fmt != "auto" else ("gdelt" if path.suffix.lower() == ".json" else "auto")
     warnings: list[str] = []
     if kind == "gdelt":
+        if first_seen_column is not None:
+            raise DataError(str(path), "--first-seen-column is for CSV and JSON Lines files",
+                            "a GDELT answer's seendate is already when GDELT saw the article")
         try:
             content = path.read_bytes()
         except OSError as exc:
@@ -110,6 +117,8 @@ def import_file(store: NewsStore, path: Path, news: NewsConfig, *, fmt: str = "a
             raw, skipped = _drop_invalid(raw, columns, first_line)
             warnings += skipped
         extras = _file_extras(raw, columns, language)
+        if first_seen_column is not None:
+            extras["first_seen_at"] = parse_first_seen(raw, first_seen_column, news.timezone, str(path), first_line)
     if raw.empty:
         raise DataError(str(path), "no news items", "the file needs at least one row")
     rows, report = build_news_rows(raw, columns, news.timezone, where=str(path), first_line=first_line)
@@ -118,6 +127,26 @@ def import_file(store: NewsStore, path: Path, news: NewsConfig, *, fmt: str = "a
                       dropped_before=report.duplicates_dropped)
     warnings = report.warnings(news.timezone) + warnings
     return ImportResult(path, batch, report, tuple(warnings))
+
+
+def parse_first_seen(raw: pd.DataFrame, column: str, timezone: str, where: str, first_line: int) -> pd.Series:
+    """Pure: an archive's first-seen column as UTC times (epoch seconds, or a time; naive times in ``timezone``).
+
+    >>> parse_first_seen(pd.DataFrame({"seen": ["1739788200", "2025-02-17 18:30"]}), "seen", "Asia/Hong_Kong", "f", 2).tolist()
+    [Timestamp('2025-02-17 10:30:00+0000', tz='UTC'), Timestamp('2025-02-17 10:30:00+0000', tz='UTC')]
+    """
+    if column not in raw.columns:
+        raise DataError(where, f"no column {column!r} for --first-seen-column; columns are: {', '.join(map(str, raw.columns))}")
+    stamps = []
+    for line, value in enumerate(raw[column].astype(str).str.strip(), start=first_line):
+        try:
+            stamp = pd.Timestamp(int(value), unit="s", tz="UTC") if value.isdigit() else pd.Timestamp(value)
+        except (ValueError, TypeError, OverflowError):
+            stamp = pd.NaT
+        if pd.isna(stamp):
+            raise DataError(f"{where}:{line}", f"unreadable first-seen time {value!r}", "epoch seconds or ISO 8601")
+        stamps.append(stamp.tz_localize(timezone).tz_convert("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC"))
+    return pd.Series(stamps, index=raw.index, dtype="datetime64[ns, UTC]")
 
 
 def _drop_invalid(raw: pd.DataFrame, columns: NewsColumns, first_line: int) -> tuple[pd.DataFrame, list[str]]:
@@ -168,9 +197,10 @@ def fill_languages(declared: list[str], headlines: list[str]) -> list[str]:
 def _items(rows: pd.DataFrame, extras: pd.DataFrame, *, source_fill: str | None = None,
            progress: Callable[[int], None] | None = None) -> Iterator[dict[str, object]]:
     """Store items from loader rows (indexed by raw row label) joined with their extras."""
-    extra = extras.loc[rows.index, ["language", "published_text", "raw"]]
+    kept = [c for c in ("language", "published_text", "raw", "first_seen_at") if c in extras]
+    extra = extras.loc[rows.index, kept]
     columns = {name: rows[name].tolist() for name in ("news_id", "published_at", "headline", "body", "source", "url", "tickers")}
-    columns |= {name: extra[name].tolist() for name in ("language", "published_text", "raw")}
+    columns |= {name: extra[name].tolist() for name in kept}
     columns["language"] = fill_languages(columns["language"], columns["headline"])
     for count, values in enumerate(zip(*columns.values()), start=1):
         item = dict(zip(columns, values))

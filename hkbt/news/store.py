@@ -393,7 +393,9 @@ class NewsStore:
             items: mappings with ``news_id``, ``published_at`` (tz-aware),
                 ``headline`` and optionally ``body``, ``source``, ``url``,
                 ``tickers`` (list), ``language``, ``published_text``, ``raw``
-                (dict or JSON text). Consumed inside the transaction.
+                (dict or JSON text) and ``first_seen_at`` (an archive's own
+                record of when it was first seen; default ``now``). Consumed
+                inside the transaction.
             feed: feed name, or ``import:<file name>``.
             origin: ``fetch`` or ``import`` (decides the default timestamp rule).
             state: conditional-GET validators to keep for the feed, saved in the
@@ -465,7 +467,8 @@ class NewsStore:
             "INSERT INTO news (news_id, source, feed, origin, url, headline, headline_key, body, language, published_at,"
             " published_text, first_seen_at, tickers, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (news_id, source, feed, origin, url, headline, key, str(item.get("body") or ""), str(item.get("language") or ""),
-             format_time(published), str(item.get("published_text") or ""), seen,
+             format_time(published), str(item.get("published_text") or ""),
+             format_time(item["first_seen_at"]) if item.get("first_seen_at") is not None else seen,
              ";".join(tickers) if not isinstance(tickers, str) else tickers,
              raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False, default=str, sort_keys=True)),
         )

@@ -114,6 +114,25 @@ def test_gdelt_files_import_with_a_documented_mapping(store) -> None:
     assert byd.published_text == "20250210T120500Z"
 
 
+def test_an_archives_own_first_seen_column_is_kept_for_point_in_time_runs(tmp_path, store) -> None:
+    archive = tmp_path / "crawled.csv"
+    archive.write_text("published,title,first_seen_utc\n"
+                       "2025-02-17T14:35:00+08:00,Xi meets founders of private tech firms,1739858700\n"   # seen 18 Feb 14:05 HKT
+                       "2025-02-17T16:40:00+08:00,Hang Seng ends higher,2025-02-17T16:45:00+08:00\n", encoding="utf-8")
+    args = ["news", "import", str(archive), "--store", str(store), "--config", str(REPO_ROOT / "config.yaml"),
+            "--set", "news.columns.published_at=published", "--set", "news.columns.headline=title"]
+    result = run_cli(*args, "--first-seen-column", "first_seen_utc")
+    assert result.exit_code == 0, result.output
+    with NewsStore.open(store) as opened:
+        seen = dict(zip(opened.read().headline, opened.read().first_seen_at))
+    assert seen == {"Xi meets founders of private tech firms": pd.Timestamp("2025-02-18T06:05:00Z"),
+                    "Hang Seng ends higher": pd.Timestamp("2025-02-17T08:45:00Z")}
+    line = one_error_line(run_cli(*args, "--first-seen-column", "crawled_at"))
+    assert "no column 'crawled_at' for --first-seen-column" in line
+    archive.write_text("published,title,first_seen_utc\n2025-02-17T14:35:00+08:00,A,yesterday\n", encoding="utf-8")
+    assert "crawled.csv:2: unreadable first-seen time 'yesterday'" in one_error_line(run_cli(*args, "--first-seen-column", "first_seen_utc"))
+
+
 # ----------------------------------------------------------------------------- fetch, in real processes
 
 
