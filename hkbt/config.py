@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, Strict, ValidationError, ValidationInfo, field_validator, model_validator
 
 from hkbt.errors import ConfigError, StrategyError
-from hkbt.news.taxonomy import default_taxonomy
+from hkbt.news.taxonomy import default_scope_words, default_taxonomy, default_themes
 from hkbt.regex_risk import check_patterns
 from hkbt.yaml_input import YAMLSyntaxError, load_yaml_file, parse_yaml
 
@@ -45,30 +45,25 @@ DEFAULT_LOT_SIZES = {
 DEFAULT_ALIASES = {
     # company names (English, simplified and traditional Chinese), US listings, founders and executives, products
     "9988.HK": ["Alibaba", "阿里巴巴", "BABA", "NYSE:BABA", "Ant Group", "Alibaba Cloud", "阿里云", "阿里雲",
-                "Jack Ma", "马云", "馬雲", "Joe Tsai", "蔡崇信", "Eddie Wu", "吴泳铭", "吳泳銘",
-                "Qwen", "Tongyi", "通义千问", "通義千問", "Taobao", "淘宝", "淘寶", "Tmall", "天猫", "天貓"],
+                "阿里", "Alipay", "Jack Ma", "Ma Yun", "马云", "馬雲", "Joe Tsai", "蔡崇信", "Eddie Wu", "吴泳铭", "吳泳銘",
+                "Qwen", "Tongyi", "通义千问", "通義千問", "Taobao", "淘宝", "淘寶", "Tmall", "天猫", "天貓",
+                "Amap", "高德地图", "高德地圖", "Cainiao", "菜鸟", "菜鳥"],
     "0700.HK": ["Tencent", "腾讯", "騰訊", "TCEHY", "Pony Ma", "Ma Huateng", "马化腾", "馬化騰", "Martin Lau",
                 "刘炽平", "劉熾平", "WeChat", "微信", "Hunyuan", "混元", "Yuanbao", "腾讯元宝", "騰訊元寶",
-                "Honor of Kings", "王者荣耀", "王者榮耀"],
+                "Honor of Kings", "王者荣耀", "王者榮耀", "Riot Games"],
     "1810.HK": ["Xiaomi", "小米", "XIACY", "Lei Jun", "雷军", "雷軍", "Lu Weibing", "卢伟冰", "盧偉冰",
-                "SU7", "YU7", "HyperOS", "Redmi"],
+                "SU7", "YU7", "HyperOS", "Xring", "Redmi"],
     "9888.HK": ["Baidu", "百度", "BIDU", "NASDAQ:BIDU", "Robin Li", "Li Yanhong", "李彦宏", "李彥宏",
-                "Ernie", "文心一言", "Apollo Go", "萝卜快跑", "蘿蔔快跑"],
-    "9999.HK": ["NetEase", "网易", "網易", "NTES", "NASDAQ:NTES", "William Ding", "丁磊"],
+                "Ernie", "文心一言", "Apollo Go", "萝卜快跑", "蘿蔔快跑", "Kunlunxin", "昆仑芯", "崑崙芯"],
+    "9999.HK": ["NetEase", "网易", "網易", "NTES", "NASDAQ:NTES", "William Ding", "Ding Lei", "丁磊", "Youdao",
+                "Marvel Rivals", "Eggy Party", "蛋仔派对", "蛋仔派對"],
     "9618.HK": ["JD.com", "JD", "京东", "京東", "NASDAQ:JD", "Richard Liu", "Liu Qiangdong", "刘强东", "劉強東",
                 "Sandy Xu"],
     "1211.HK": ["BYD", "比亚迪", "比亞迪", "BYDDY", "Wang Chuanfu", "王传福", "王傳福", "Denza", "腾势", "騰勢",
                 "Fangchengbao", "方程豹"],
     "0175.HK": ["Geely", "吉利", "Zeekr", "极氪", "極氪", "Lynk & Co", "领克", "領克", "Li Shufu", "李书福", "李書福"],
-    "3690.HK": ["Meituan", "美团", "美團", "Keeta", "Dianping", "大众点评", "大眾點評", "Wang Xing", "王兴", "王興"],
+    "3690.HK": ["Meituan", "美团", "美團", "Keeta", "Dianping", "大众点评", "大眾點評", "Wang Xing", "王兴", "王興", "LongCat"],
 }
-DEFAULT_FALSE_FRIENDS = [
-    # phrases that contain an alias but name someone else; blanked out before aliases are searched
-    "JD Sports", "JD Wetherspoon", "JD Vance",   # a UK retailer, a UK pub chain, the US vice president
-    "京东方",                                     # BOE Technology, a display maker
-    "王兴兴", "王興興",                            # Wang Xingxing, Unitree's founder (Wang Xing is Meituan's)
-    "不吉利", "大吉大利",                          # 'unlucky', 'good luck': everyday words around 吉利 (Geely)
-]
 DEFAULT_FEEDS = [
     {"name": "rthk_en_finance", "kind": "rss", "url": "https://rthk.hk/rthk/news/rss/e_expressnews_efinance.xml",
      "language": "en", "source": "RTHK"},
@@ -163,8 +158,6 @@ class UniverseConfig(_Model):
     aliases: dict[str, list[str]] = Field(
         default_factory=lambda: {t: list(a) for t, a in DEFAULT_ALIASES.items()},
         description="how a company is recognised in text when the news row names no ticker")
-    false_friends: list[str] = Field(default_factory=lambda: list(DEFAULT_FALSE_FRIENDS),
-                                     description="phrases containing an alias that name someone else; blanked out before aliases are searched")
 
     @field_validator("tickers")
     @classmethod
@@ -362,12 +355,61 @@ class SentimentConfig(_Model):
         return self
 
 
+class ThemeConfig(_Model):
+    """One theme: the words that name it and the tickers its news reaches, with what weight."""
+
+    keywords: list[str] = Field(default_factory=list, description="regexes that name the theme on their own")
+    with_china: list[str] = Field(default_factory=list, description="regexes that name it beside a scopes.china word")
+    tickers: list[str] | Literal["universe"] = Field(description="the tickers its news reaches (a list, or universe)")
+    weight: float | None = Field(None, ge=0, le=1, description="how much its news counts (null = signals.scope_weights.theme)")
+
+    @field_validator("keywords", "with_china")
+    @classmethod
+    def _compile(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        check_patterns(value, info.field_name)  # valid, and no catastrophic backtracking (hkbt.regex_risk)
+        return value
+
+    @field_validator("tickers")
+    @classmethod
+    def _tickers(cls, value: list[str] | str) -> list[str] | str:
+        if isinstance(value, list):
+            for ticker in value:
+                _check_ticker(ticker)
+        return value
+
+
+class ScopeWeights(_Model):
+    """How much an item counts for a ticker it reaches, by the item's scope (0 = ignored)."""
+
+    company: float = Field(1.0, ge=0, le=1, description="names the company")
+    theme: float = Field(0.6, ge=0, le=1, description="about a theme the ticker belongs to (a theme's own weight: wins)")
+    market: float = Field(0.4, ge=0, le=1, description="China / HK economy and policy (reaches every ticker)")
+    other: float = Field(0.0, ge=0, le=1, description="foreign markets, foreign firms, the rest")
+
+
+class NoveltyConfig(_Model):
+    """When a near-duplicate headline counts once (see hkbt.news.novelty)."""
+
+    window_hours: float = Field(12.0, ge=0, le=24 * 14, description="... when published at most this long after the first (0 = off)")
+    similarity: float = Field(0.6, gt=0, le=1, description="... and sharing at least this share of their headline words (Jaccard)")
+
+
 class SignalsConfig(_Model):
-    """How scored news become per-session trading signals."""
+    """How scored news become per-session trading signals (see hkbt.news.signals)."""
 
     cutoff_before_open_minutes: int = Field(
         30, ge=0, le=600, description="news must be published before open - this (09:00 HKT) to trade at that open")
-    market_wide_policy: Annotated[bool, Strict()] = Field(True, description="policy news naming no company applies to every ticker in the universe")
+    market_wide_policy: Annotated[bool, Strict()] = Field(
+        True, description="market news (and other news, if its weight is above 0) tagged policy reaches every ticker")
+    aggregate: Literal["mean", "sum", "max_abs", "decay"] = Field(
+        "decay", description="mean | sum | max_abs | decay (a mean over this and recent sessions, older items weigh less)")
+    half_life_sessions: float = Field(
+        1.0, gt=0, le=60, description="decay: an item's weight halves every this many sessions; it counts for 4 half-lives")
+    scope_weights: ScopeWeights = Field(default_factory=ScopeWeights, description="how much an item counts for a ticker it reaches, by scope (0 = ignored)")
+    min_abs_score: float = Field(
+        0.05, ge=0, lt=1, description="items scoring closer to 0 than this do not count (a neutral item does not dilute)")
+    novelty: NoveltyConfig = Field(
+        default_factory=NoveltyConfig, description="a near-duplicate headline (several sources, one story) counts once, and is still cited")
 
 
 class PricesConfig(_Model):
@@ -529,6 +571,14 @@ class Config(_Model):
     topics: dict[str, list[str]] = Field(
         default_factory=default_taxonomy,
         description="topic -> regexes, merged onto the built-in taxonomy (hkbt/news/taxonomy.yaml) by name; [] switches one off")
+    scopes: dict[str, list[str]] = Field(
+        default_factory=default_scope_words,
+        description="each item's scope, the first that holds: company > theme > market > other. Word lists (false_friends, "
+                    "china, market, market_with_china) replace the built-in ones (hkbt/news/scopes.yaml) by name")
+    themes: dict[str, ThemeConfig] = Field(
+        default_factory=lambda: {name: ThemeConfig(**theme) for name, theme in default_themes().items()},
+        description="theme -> keywords, with_china words, tickers, weight; merged onto the built-in themes "
+                    "(hkbt/news/scopes.yaml) by name and key; null switches one off")
     signals: SignalsConfig = Field(default_factory=SignalsConfig)
     prices: PricesConfig = Field(default_factory=PricesConfig)
     strategy: StrategyConfig = Field(default_factory=StrategyConfig)
@@ -551,6 +601,49 @@ class Config(_Model):
             if not TOPIC_NAME_RE.fullmatch(topic):
                 raise ValueError(f"topic name {topic!r} must be lower_snake_case")
             check_patterns(patterns, f"topic {topic}")  # valid, and no catastrophic backtracking (hkbt.regex_risk)
+        return value
+
+    @field_validator("scopes", mode="before")
+    @classmethod
+    def _onto_the_builtin_scope_words(cls, value: Any) -> Any:
+        """A config's scope word lists replace the built-in lists of the same name; the others stay."""
+        return {**default_scope_words(), **value} if isinstance(value, dict) else value
+
+    @field_validator("scopes")
+    @classmethod
+    def _scope_lists(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        known = list(default_scope_words())
+        for name, patterns in value.items():
+            if name not in known:
+                close = difflib.get_close_matches(name, known, n=1)
+                raise ValueError(f"no scope word list {name!r}" + (f" (did you mean {close[0]}?)" if close else f" (known: {', '.join(known)})"))
+            if name != "false_friends":  # literal phrases, matched like aliases
+                check_patterns(patterns, f"scopes.{name}")  # valid, and no catastrophic backtracking
+        return value
+
+    @field_validator("themes", mode="before")
+    @classmethod
+    def _onto_the_builtin_themes(cls, value: Any) -> Any:
+        """A config's themes are merged onto the built-in ones by name, key by key.
+
+        ``china_ai: {weight: 0.8}`` changes one key of the built-in theme, a new
+        name adds a theme (it needs its ``tickers``), ``hk_tech: null`` switches
+        one off.
+        """
+        if not isinstance(value, dict):
+            return value
+        builtin = default_themes()
+        merged = {**builtin}
+        for name, theme in value.items():
+            merged[name] = {**builtin[name], **theme} if name in builtin and isinstance(theme, dict) else theme
+        return {name: theme for name, theme in merged.items() if theme is not None}
+
+    @field_validator("themes")
+    @classmethod
+    def _theme_names(cls, value: dict[str, ThemeConfig]) -> dict[str, ThemeConfig]:
+        for name in value:
+            if not re.match(r"^[a-z][a-z0-9_]*$", name):
+                raise ValueError(f"theme name {name!r} must be lower_snake_case")
         return value
 
     @model_validator(mode="after")
@@ -655,6 +748,8 @@ def apply_override(raw: dict[str, Any], item: str) -> tuple[str, ...]:
     Inside a mapping setting (``universe.lot_sizes``, ``universe.aliases``,
     ``topics``) the rest of the path is one key, since tickers contain dots:
     ``--set universe.lot_sizes.2800.HK=500`` adds one entry to the defaults.
+    In a mapping of sections (``themes``) the next part names an entry and the
+    rest are its keys: ``--set themes.china_ai.weight=0.8``.
     """
     key, sep, value = item.partition("=")
     key = key.strip()
@@ -676,14 +771,25 @@ def apply_override(raw: dict[str, Any], item: str) -> tuple[str, ...]:
         annotation = field.annotation if field else None
         child = node.get(part)
         if child is None and get_origin(annotation) is dict:
-            child = field.get_default(call_default_factory=True)  # extend the defaults, not replace them
+            child = {  # extend the defaults, not replace them
+                name: entry.model_dump() if isinstance(entry, BaseModel) else entry
+                for name, entry in field.get_default(call_default_factory=True).items()
+            }
         if child is None:
             child = {}
         if not isinstance(child, dict):
             raise ConfigError(f"--set {key}", f"{part} is not a section")
         node[part] = child
         node = child
-        if get_origin(annotation) is dict:
+        entries = get_args(annotation)[1] if get_origin(annotation) is dict else None
+        if isinstance(entries, type) and issubclass(entries, BaseModel) and len(parts) > 1:
+            entry = parts.pop(0)
+            path.append(entry)
+            child = node.setdefault(entry, {})
+            if not isinstance(child, dict):
+                raise ConfigError(f"--set {key}", f"{entry} is not a section")
+            node, model = child, entries
+        elif entries is not None:
             parts = [".".join(parts)]
             model = None
         else:
@@ -693,8 +799,13 @@ def apply_override(raw: dict[str, Any], item: str) -> tuple[str, ...]:
 
 
 def _place(loc: tuple[str, ...], where: str, lines: dict[tuple[str, ...], int], overridden: list[tuple[str, ...]]) -> str:
-    """``file:line`` of the deepest part of ``loc`` found in the file, or ``--set`` if an override set it."""
-    if any(loc[: len(path)] == path for path in overridden):
+    """``file:line`` of the deepest part of ``loc`` found in the file, or ``--set`` if an override set it.
+
+    A key missing from a section that only ``--set`` created (``--set themes.mine.keywords=[x]`` without
+    ``themes.mine.tickers``) is blamed on ``--set`` too.
+    """
+    added_by_set = len(loc) > 1 and loc[:-1] not in lines and any(path[: len(loc) - 1] == loc[:-1] for path in overridden)
+    if added_by_set or any(loc[: len(path)] == path for path in overridden):
         return "--set"
     line = next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines), None)
     return f"{where}:{line}" if line else where

@@ -11,9 +11,10 @@ use::
 
 Each setting is one line, ``key: value  # description``; mappings of data
 (lot sizes, aliases, strategy params) get a line per entry, and lists of
-records (``news.feeds``) a flow mapping per entry. ``topics:`` shows
-only the topics that differ from the built-in taxonomy (they are merged onto
-it by name).
+records (``news.feeds``) a flow mapping per entry. ``topics:``, ``scopes:``
+and ``themes:`` show only what differs from the built-in word lists
+(hkbt/news/taxonomy.yaml, hkbt/news/scopes.yaml), which they are merged onto
+by name.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import yaml
 from pydantic import BaseModel
 
 from hkbt.config import Config
-from hkbt.news.taxonomy import default_taxonomy
+from hkbt.news.taxonomy import default_scope_words, default_taxonomy, default_themes
 
 HEADER = """\
 # hkbt experiment: every key is optional (defaults shown) and checked on load.
@@ -84,7 +85,25 @@ def render_config(config: Config | None = None) -> str:
     for name, field in Config.model_fields.items():
         value = getattr(config, name)
         out.append("")
-        if isinstance(value, BaseModel):
+        if name == "scopes":
+            builtin = default_scope_words()
+            changed = {key: words for key, words in value.items() if builtin.get(key) != words}
+            out.append(line(0, name, "" if changed else "{}", field.description))
+            out.extend(text for key, words in changed.items() for text in wrapped(2, key, words, None))
+        elif name == "themes":
+            builtin = default_themes()
+            changed = {  # a built-in theme shows only the keys that differ (themes merge key by key)
+                t: {k: v for k, v in theme.model_dump().items() if t not in builtin or builtin[t].get(k) != v}
+                for t, theme in value.items() if builtin.get(t) != theme.model_dump()
+            }
+            off = [t for t in builtin if t not in value]
+            out.append(line(0, name, "" if changed or off else "{}", field.description))
+            for theme, settings in changed.items():
+                out.append(line(2, theme, "", None))
+                out.extend(text for key, item in settings.items()
+                           for text in (wrapped(4, key, item, None) if isinstance(item, list) else [line(4, key, scalar(item), None)]))
+            out.extend(line(2, theme, "null", None) for theme in off)
+        elif isinstance(value, BaseModel):
             out.append(line(0, name, "", field.description))
             out.extend(_section(value, 2, config))
         elif name == "topics":

@@ -2,8 +2,8 @@
 
 The stages, in the order data flows::
 
-    load_news -> detect_languages/filter_languages -> link_entities -> compute_sentiment -> tag_topics
-      -> assign_tradable_session -> build_signals
+    load_news -> detect_languages/filter_languages -> mask_false_friends -> link_entities -> compute_sentiment
+      -> tag_topics -> assign_scope -> assign_tradable_session -> build_signals
       -> prices (csv | yfinance | synthetic) -> run_backtest (Backtrader)
       -> build_trades -> benchmarks -> compute_metrics
 
@@ -43,7 +43,8 @@ from hkbt.backtest.runner import run_backtest
 from hkbt.news.language import detect_languages, filter_languages
 from hkbt.sentiment.scoring import compose_text, compute_sentiment, scorers_for
 from hkbt.news.sessions import assign_tradable_session, run_sessions
-from hkbt.news.signals import build_signals
+from hkbt.news.scopes import assign_scope, mask_false_friends, scope_rules_from_config
+from hkbt.news.signals import build_signals, signal_rules_from_config
 from hkbt.news.topics import tag_topics
 from hkbt.backtest.trades import build_trades
 
@@ -113,7 +114,9 @@ def prepare_news(config: Config, base_dir: Path, progress: Progress | None = Non
     news, dropped = filter_languages(news, config.news.languages)
     report = dataclasses.replace(report, languages_dropped=tuple(dropped.items()))
     text = compose_text(news, config.sentiment.text)
-    news = link_entities(news, config.universe.tickers, config.universe.aliases, text, config.universe.false_friends)
+    rules = scope_rules_from_config(config)
+    matched = mask_false_friends(text, rules.false_friends)  # what companies, themes and scopes are searched in
+    news = link_entities(news, config.universe.tickers, config.universe.aliases, matched)
     outside = news.unknown_tickers[news.outside_universe]
     report = dataclasses.replace(
         report, outside_universe=len(outside), outside_examples=tuple(sorted({t for ts in outside for t in ts}))[:3]
@@ -123,6 +126,7 @@ def prepare_news(config: Config, base_dir: Path, progress: Progress | None = Non
     cache = resolve_path(config.sentiment.cache_dir, base_dir) if config.sentiment.cache_dir else None
     news = compute_sentiment(news, scorers_for(config), text=config.sentiment.text, cache_dir=cache, progress=progress.scored)
     news = tag_topics(news, config.topics, text)
+    news = assign_scope(news, rules, matched)
     news = assign_tradable_session(news, config.signals.cutoff_before_open_minutes)
     return news, report
 
@@ -185,7 +189,7 @@ def package_versions() -> dict[str, str]:
 
 
 INPUT_KEYS = ("universe.tickers", "universe.benchmark", "universe.proxy", "universe.aliases", "news", "sentiment",
-              "topics", "signals", "prices", "run.start", "run.end")
+              "topics", "scopes", "themes", "signals", "prices", "run.start", "run.end")
 """The settings that shape a run's inputs (news, scores, signals, prices). Variants that agree on
 these share one :class:`SharedInputs`; everything else (strategy, costs, cash, lots) is per variant."""
 
@@ -224,7 +228,7 @@ def build_inputs(config: Config, base_dir: Path = Path("."), progress: Progress 
     """Load, score, tag and align the news, aggregate the signals and load the prices (no backtest)."""
     sessions = run_sessions(config.run.start, config.run.end)
     news, news_report = prepare_news(config, base_dir, progress)
-    signals = build_signals(news, config.universe.tickers, sessions, config.signals.market_wide_policy)
+    signals = build_signals(news, sessions, signal_rules_from_config(config))
     prices, warnings = load_prices(config, base_dir, sessions, progress)
     return SharedInputs(
         key=inputs_key(config), sessions=sessions, news=news, news_report=news_report, signals=signals, prices=prices,

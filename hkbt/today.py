@@ -35,7 +35,7 @@ from hkbt.backtest.runner import run_backtest
 from hkbt.config import Config
 from hkbt.errors import ConfigError, DataError
 from hkbt.news.sessions import HKT, run_sessions, xhkg_schedule
-from hkbt.news.signals import build_signals
+from hkbt.news.signals import build_signals, signal_rules_from_config
 from hkbt.pipeline import Progress, load_prices, prepare_news, resolve_strategy
 
 ORDER_COLUMNS = ["session", "ticker", "side", "shares", "last_close_hkd", "value_hkd", "reason", "signal_score",
@@ -92,7 +92,7 @@ def plan_next_open(config: Config, base_dir: Path = Path("."), as_of: pd.Timesta
     closed_only = config.model_copy(update={"run": config.run.model_copy(update={"end": last_close.date()})})
     sessions = run_sessions(config.run.start, session.date())
     news, report = prepare_news(replay, base_dir, progress, as_of=as_of)
-    signals = build_signals(news, config.universe.tickers, sessions, config.signals.market_wide_policy)
+    signals = build_signals(news, sessions, signal_rules_from_config(config))
     prices, warnings = load_prices(closed_only, base_dir, sessions[:-1], progress)
     traded = {t: with_placeholder(prices[t], last_close, session) for t in config.universe.tickers}
 

@@ -24,7 +24,8 @@ def bars(start: float = 100.0, step: float = 1.0, sessions: pd.DatetimeIndex = W
 
 def signal(session: str, ticker: str, score: float, topics: str = "ai", count: int = 1, market_wide: bool = False) -> dict:
     """One signals.csv row; its news id is ``<ticker>@<session>``."""
-    return {"session": pd.Timestamp(session), "ticker": ticker, "score_mean": score, "score_max": score, "score_min": score,
+    return {"session": pd.Timestamp(session), "ticker": ticker, "score": score, "score_mean": score, "score_max": score,
+            "score_min": score, "scope": "market" if market_wide else "company",
             "news_count": count, "topics": topics, "market_wide": market_wide, "news_ids": f"{ticker}@{session}",
             "first_published_at": pd.Timestamp(session, tz="UTC"), "last_published_at": pd.Timestamp(session, tz="UTC")}
 

@@ -104,7 +104,7 @@ def test_config_yaml_has_no_keys_outside_the_schema():
     """Redundant with extra="forbid", but names the stray key if a section is added by hand."""
     found = yaml_key_lines(REPO_CONFIG.read_text(encoding="utf-8"))
     keys = set(schema_keys())
-    mappings = {("universe", "lot_sizes"), ("universe", "aliases"), ("topics",), ("strategy", "params")}  # free-form keys inside
+    mappings = {("universe", "lot_sizes"), ("universe", "aliases"), ("topics",), ("themes",), ("strategy", "params")}  # free-form keys inside
     stray = [
         ".".join(key) for key in found
         if key not in keys and not any(key[: len(m)] == m for m in mappings)

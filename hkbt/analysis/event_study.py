@@ -1,10 +1,12 @@
 """Event study: does the news signal carry information about the next sessions' returns?
 
-Every *event* is one news item applied to one universe ticker (the same items,
-and the same market-wide explosion of policy news, that
+Every *event* is one news item applied to one universe ticker it reaches (the
+same pairs, with the same scope weights and novelty, that
 :func:`hkbt.news.signals.build_signals` turns into the strategy's signals, via
-:func:`hkbt.news.signals.explode_to_universe`). Its start is the **open of its
-tradable session** ``S`` -- the first session the strategy could trade it at
+:func:`hkbt.news.signals.route_news`), plus the pairs the signals ignore: items
+of scope ``other`` (weight 0) are events too, so the study can show whether
+ignoring them is right. Its start is the **open of its tradable session** ``S``
+-- the first session the strategy could trade it at
 (:func:`hkbt.news.sessions.assign_tradable_session`), never the publication date.
 
 Definitions (``k`` = horizon in sessions; default 1, 3, 5, 10)::
@@ -63,7 +65,8 @@ import pandas as pd
 
 from hkbt.config import Config, StudyConfig
 from hkbt.errors import DataError
-from hkbt.news.signals import explode_to_universe
+from hkbt.news.scopes import SCOPES
+from hkbt.news.signals import SignalRules, route_news, signal_rules_from_config
 from hkbt.news.store import describe_news_source
 
 _DEFAULTS = StudyConfig()  # the options' defaults live in the config schema (study:)
@@ -74,13 +77,14 @@ NO_TOPIC = "none"
 STUDY_FILES = ("study.csv", "study_events.csv", "study_car.csv", "study.html")
 
 EVENT_COLUMNS = [
-    "event", "news_id", "published_at", "tradable_session", "ticker", "market_wide",
-    "headline", "score", "bucket", "topics",
+    "event", "news_id", "published_at", "tradable_session", "ticker", "scope", "themes", "weight", "market_wide",
+    "duplicate_of", "headline", "score", "bucket", "topics",
 ]
 SUMMARY_COLUMNS = [
     "group_by", "group", "horizon_sessions", "events", "count", "excluded",
     "mean_ar_pct", "std_ar_pct", "t_stat", "positive_pct", "mean_return_pct", "mean_benchmark_pct",
     "beta_count", "mean_ar_beta_pct", "t_stat_beta", "sessions", "t_stat_sessions",
+    "signed_count", "mean_signed_ar_pct", "t_signed_sessions",
 ]
 CAR_COLUMNS = ["group_by", "group", "horizon_sessions", "count", "car_pct", "t_stat", "car_beta_pct"]
 
@@ -111,36 +115,37 @@ def assign_bucket(scores: pd.Series, edges: Sequence[float]) -> pd.Series:
 # ------------------------------------------------------------------ events
 def build_events(
     news: pd.DataFrame,
-    universe: Sequence[str],
     sessions: pd.DatetimeIndex,
-    market_wide_policy: bool = True,
+    rules: SignalRules,
     edges: Sequence[float] = DEFAULT_BUCKET_EDGES,
 ) -> pd.DataFrame:
-    """Pure: one row per (news item, universe ticker) tradable inside ``sessions``.
+    """Pure: one row per (news item, universe ticker it reaches) tradable inside ``sessions``.
 
     Args:
-        news: scored, tagged, aligned news (``news_id``, ``published_at``,
-            ``headline``, ``score``, ``topics`` list, ``tickers`` list,
-            ``tradable_session``), as :func:`hkbt.pipeline.prepare_news` returns.
-        universe, sessions, market_wide_policy: as for
-            :func:`hkbt.news.signals.build_signals` (same items, same explosion).
+        news: scored, tagged, scoped, aligned news as :func:`hkbt.pipeline.prepare_news`
+            returns it.
+        sessions, rules: as for :func:`hkbt.news.signals.build_signals` (same
+            pairs, same weights), pairs of weight 0 included.
         edges: score bucket edges.
 
     Returns:
-        :data:`EVENT_COLUMNS` (``topics`` stays a list), sorted by session,
-        ticker, publication time and news_id; ``event`` numbers the rows 0..n-1
-        and is also the index.
+        :data:`EVENT_COLUMNS` (``topics`` and ``themes`` stay lists), sorted by
+        session, ticker, publication time and news_id; ``event`` numbers the
+        rows 0..n-1 and is also the index. ``weight`` is the pair's weight in
+        the signals (0 for scope ``other`` by default, and for echoes, whose
+        ``duplicate_of`` names the first item).
 
     Warning -- look-ahead: the event's start is ``tradable_session``; the
     publication date of after-close news is a session the news could not affect.
     """
-    exploded = explode_to_universe(news, universe, sessions, market_wide_policy)
+    exploded = route_news(news, sessions, rules, keep_zero_weight=True)
     exploded = exploded.sort_values(["tradable_session", "ticker", "published_at", "news_id"], kind="stable")
     events = exploded.reset_index(drop=True)
     events["market_wide"] = events.market_wide.astype(bool)
     events["event"] = np.arange(len(events))
     events["bucket"] = assign_bucket(events.score.astype(float), edges) if len(events) else pd.Series(dtype=object)
     events["topics"] = [list(t) for t in events.topics] if len(events) else pd.Series(dtype=object)
+    events["themes"] = [list(t) for t in events.themes] if len(events) else pd.Series(dtype=object)
     events = events[EVENT_COLUMNS]
     events.index = pd.RangeIndex(len(events), name="event")
     return events
@@ -263,23 +268,37 @@ def summarise(values: pd.Series) -> dict[str, float]:
     return {"count": count, "mean": mean, "std": std, "t_stat": t_stat, "positive_pct": positive}
 
 
-def event_groups(events: pd.DataFrame, topics: Sequence[str], edges: Sequence[float]) -> list[tuple[str, str, pd.Index]]:
-    """Pure: ``(group_by, group, event ids)`` for ``all``, every topic (plus ``none``) and every bucket.
+def event_groups(
+    events: pd.DataFrame, topics: Sequence[str], edges: Sequence[float], themes: Sequence[str] = ()
+) -> list[tuple[str, str, pd.Index]]:
+    """Pure: ``(group_by, group, event ids)`` for ``all``, topics, buckets, scopes and themes.
 
-    An event with two topics belongs to both topic groups.
+    ``all``, the topic groups (every topic plus ``none``) and the score buckets
+    hold the events the signals use (weight above 0). The scope groups
+    (company, theme, market, other) hold every event but echoes, so ``other``
+    shows what the signals ignore; a theme group holds the events whose item
+    is about that theme, whatever its scope. An event with two topics (or
+    themes) belongs to both groups.
     """
-    groups = [("all", "all", events.index)]
+    used = events.index[(events.weight > 0).to_numpy()]
+    original = events.index[(events.duplicate_of == "").to_numpy()]
+    groups = [("all", "all", used)]
     for topic in [*topics, NO_TOPIC]:
         member = [(not t) if topic == NO_TOPIC else (topic in t) for t in events.topics]
-        groups.append(("topic", topic, events.index[np.asarray(member, dtype=bool)]))
+        groups.append(("topic", topic, used.intersection(events.index[np.asarray(member, dtype=bool)])))
     for label in bucket_labels(edges):
-        groups.append(("bucket", label, events.index[(events.bucket == label).to_numpy()]))
+        groups.append(("bucket", label, used.intersection(events.index[(events.bucket == label).to_numpy()])))
+    for scope in SCOPES:
+        groups.append(("scope", scope, original.intersection(events.index[(events.scope == scope).to_numpy()])))
+    for theme in themes:
+        member = np.asarray([theme in t for t in events.themes], dtype=bool)
+        groups.append(("theme", theme, original.intersection(events.index[member])))
     return groups
 
 
 def compute_study(
     events: pd.DataFrame, returns: pd.DataFrame, horizons: Sequence[int], topics: Sequence[str],
-    edges: Sequence[float] = DEFAULT_BUCKET_EDGES,
+    edges: Sequence[float] = DEFAULT_BUCKET_EDGES, themes: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Pure: :data:`SUMMARY_COLUMNS`, one row per (group, horizon); groups as :func:`event_groups`.
 
@@ -290,16 +309,28 @@ def compute_study(
     the distinct tradable sessions behind ``count`` and ``t_stat_sessions`` is
     the t-statistic of the per-session mean ARs: events of one session (e.g. a
     market-wide item applied to every ticker) count once, a more honest t.
+
+    The ``signed`` columns ask whether the score's *direction* was right:
+    each AR times the sign of its event's score (events scoring exactly 0
+    left out, ``signed_count``), averaged, with the same per-session t. A
+    group whose good news rises and bad news falls has a positive signed AR
+    even when its plain mean AR is 0.
     """
     rows = []
+    sign = np.sign(events.score.astype(float))
     by_horizon = {k: returns[returns.horizon_sessions == k].set_index("event") for k in horizons}
-    for group_by, group, members in event_groups(events, topics, edges):
+    for group_by, group, members in event_groups(events, topics, edges, themes):
         for k in horizons:
             sample = by_horizon[k].reindex(members)
             ar = summarise(sample.ar_pct) if len(sample) else summarise(pd.Series(dtype=float))
             beta = summarise(sample.ar_beta_pct) if "ar_beta_pct" in sample and len(sample) else summarise(pd.Series(dtype=float))
             per_session = sample.ar_pct.groupby(events.tradable_session.reindex(sample.index).to_numpy()).mean() if len(sample) else sample.ar_pct
             clustered = summarise(per_session)
+            signed_ar = (sample.ar_pct * sign.reindex(sample.index)).where(sign.reindex(sample.index) != 0)
+            signed = summarise(signed_ar)
+            per_session_signed = summarise(
+                signed_ar.groupby(events.tradable_session.reindex(sample.index).to_numpy()).mean() if len(sample) else signed_ar
+            )
             rows.append({
                 "group_by": group_by, "group": group, "horizon_sessions": k, "events": len(members),
                 "count": ar["count"], "excluded": len(members) - ar["count"],
@@ -308,13 +339,15 @@ def compute_study(
                 "mean_benchmark_pct": float(sample.benchmark_pct.mean()) if ar["count"] else math.nan,
                 "beta_count": beta["count"], "mean_ar_beta_pct": beta["mean"], "t_stat_beta": beta["t_stat"],
                 "sessions": clustered["count"], "t_stat_sessions": clustered["t_stat"],
+                "signed_count": signed["count"], "mean_signed_ar_pct": signed["mean"],
+                "t_signed_sessions": per_session_signed["t_stat"],
             })
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
 def compute_car(
     events: pd.DataFrame, returns: pd.DataFrame, max_horizon: int, topics: Sequence[str],
-    edges: Sequence[float] = DEFAULT_BUCKET_EDGES,
+    edges: Sequence[float] = DEFAULT_BUCKET_EDGES, themes: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Pure: :data:`CAR_COLUMNS`, the mean cumulative abnormal return at 1..``max_horizon`` per group.
 
@@ -328,7 +361,7 @@ def compute_car(
         if "ar_beta_pct" in returns and len(returns) else None
     )
     rows = []
-    for group_by, group, members in event_groups(events, topics, edges):
+    for group_by, group, members in event_groups(events, topics, edges, themes):
         sample = members.intersection(complete)
         for k in range(1, max_horizon + 1):
             stats = summarise(wide.loc[sample, k]) if len(sample) else summarise(pd.Series(dtype=float))
@@ -341,12 +374,12 @@ def compute_car(
 def build_event_table(events: pd.DataFrame, returns: pd.DataFrame, horizons: Sequence[int]) -> pd.DataFrame:
     """Pure: one row per event with its returns at ``horizons`` (the ``study_events.csv`` layout).
 
-    Columns: :data:`EVENT_COLUMNS` (topics ";"-joined), ``status`` at the longest
+    Columns: :data:`EVENT_COLUMNS` (topics, themes ";"-joined), ``status`` at the longest
     horizon, ``entry_open``, ``benchmark_entry_open``, ``beta`` and for each
     horizon ``k``: ``h<k>_exit_session``, ``h<k>_return_pct``, ``h<k>_benchmark_pct``,
     ``h<k>_ar_pct``, ``h<k>_ar_beta_pct``.
     """
-    table = events.assign(topics=events.topics.map(";".join)).copy()
+    table = events.assign(topics=events.topics.map(";".join), themes=events.themes.map(";".join)).copy()
     first = returns[returns.horizon_sessions == 1].set_index("event")
     last = returns[returns.horizon_sessions == max(horizons)].set_index("event")
     table["status"] = last.status.reindex(table.index)
@@ -411,14 +444,14 @@ def run_study(config: Config, base_dir: Path = Path("."), progress=None) -> Stud
     universe = config.universe
     sessions = run_sessions(config.run.start, config.run.end)
     news, news_report = prepare_news(config, base_dir, progress)
-    events = build_events(news, universe.tickers, sessions, config.signals.market_wide_policy, edges)
+    events = build_events(news, sessions, signal_rules_from_config(config), edges)
     early = config.model_copy(update={"run": config.run.model_copy(update={"start": config.run.start - timedelta(days=beta_warmup_days(beta_window))})})
     prices, warnings = load_prices(early, base_dir, sessions, progress)
     benchmark = prices[universe.benchmark]
     returns = compute_forward_returns(events, prices, benchmark, max(horizons))
     returns = add_beta_adjusted(returns, compute_betas(events, prices, benchmark, beta_window))
-    summary = compute_study(events, returns, horizons, list(config.topics), edges)
-    car = compute_car(events, returns, max(horizons), list(config.topics), edges)
+    summary = compute_study(events, returns, horizons, list(config.topics), edges, list(config.themes))
+    car = compute_car(events, returns, max(horizons), list(config.topics), edges, list(config.themes))
     table = build_event_table(events, returns, horizons)
     if events.empty:
         warnings.append("no tradable news event in the run window for the universe: the study is empty")
@@ -437,6 +470,7 @@ def run_study(config: Config, base_dir: Path = Path("."), progress=None) -> Stud
         "news_events": int(events.news_id.nunique()),
         "events": int(len(events)),
         "market_wide_events": int(events.market_wide.sum()),
+        "scope_events": {scope: int((events.scope == scope).sum()) for scope in SCOPES},
         "scorer": config.sentiment.scorer,
         "horizons": list(horizons),
         "bucket_edges": list(edges),

@@ -33,7 +33,7 @@ from hkbt.backtest.costs import FeeSchedule
 from hkbt.backtest.runner import BacktestResult, run_backtest
 from hkbt.config import Config
 from hkbt.news.sessions import assign_tradable_session
-from hkbt.news.signals import build_signals
+from hkbt.news.signals import build_signals, signal_rules_from_config
 
 DEFAULT_CUTS = 20
 DEFAULT_MOVES = 10
@@ -149,7 +149,7 @@ def replay(config: Config, news: pd.DataFrame, prices: dict[str, pd.DataFrame], 
            strategy: type, settings: Any) -> tuple[pd.DataFrame, BacktestResult]:
     """Signals and backtest from aligned, scored news and bars, as :func:`hkbt.pipeline.run_variant` does."""
     universe = config.universe
-    signals = build_signals(news, universe.tickers, sessions, config.signals.market_wide_policy)
+    signals = build_signals(news, sessions, signal_rules_from_config(config))
     traded = {t: prices[t].loc[: sessions[-1]] for t in universe.tickers}
     result = run_backtest(
         traded, signals, strategy=strategy, settings=settings, lot_sizes=universe.lot_sizes,

@@ -46,7 +46,7 @@ from hkbt.pipeline import RunArtifacts
 
 NEWS_OUTPUT_COLUMNS = [
     "news_id", "published_at", "first_seen_at", "available_at", "tradable_session", "headline", "source", "url",
-    "tickers", "linked_by", "topics", "language", "score",
+    "tickers", "linked_by", "scope", "themes", "topics", "language", "score",
 ]
 
 
@@ -321,7 +321,8 @@ def _write_files(artifacts: RunArtifacts, folder: Path) -> None:
     artifacts.signals.to_csv(folder / "signals.csv", index=False, date_format="%Y-%m-%d")
     artifacts.skipped.to_csv(folder / "skipped.csv", index=False, date_format="%Y-%m-%d")
     news = artifacts.news.assign(
-        tickers=artifacts.news.tickers.map(";".join), topics=artifacts.news.topics.map(";".join)
+        tickers=artifacts.news.tickers.map(";".join), topics=artifacts.news.topics.map(";".join),
+        themes=artifacts.news.themes.map(";".join),
     )[NEWS_OUTPUT_COLUMNS]
     news.to_csv(folder / "news.csv", index=False)
     resolved = artifacts.config.resolved()

@@ -96,10 +96,10 @@ class Signal(Mapping[str, Any]):
     also available by key or as an attribute, so columns added to the
     frame later (``scope``, ``themes``, ...) reach strategies unchanged:
 
-    >>> s = Signal({"session": pd.Timestamp("2025-02-18"), "ticker": "9988.HK", "score_mean": 0.8,
+    >>> s = Signal({"session": pd.Timestamp("2025-02-18"), "ticker": "9988.HK", "score": 0.7, "score_mean": 0.8,
     ...             "news_count": 2, "topics": "ai;policy", "news_ids": "a1;b2", "scope": "company"}, row=0)
     >>> s.score, s.count, sorted(s.topics), s.news_ids, s.scope, s["score_mean"]
-    (0.8, 2, ['ai', 'policy'], ('a1', 'b2'), 'company', 0.8)
+    (0.7, 2, ['ai', 'policy'], ('a1', 'b2'), 'company', 0.8)
     >>> s.tags("topics") == s.topics
     True
     """
@@ -122,8 +122,9 @@ class Signal(Mapping[str, Any]):
 
     @property
     def score(self) -> float:
-        """Mean sentiment of the session's items for the name, in [-1, 1]."""
-        return float(self._fields["score_mean"])
+        """The news signal for the name, in [-1, 1]: its items' scores weighted by scope and combined
+        as ``signals.aggregate`` says (see :mod:`hkbt.news.signals`)."""
+        return float(self._fields["score"])
 
     @property
     def count(self) -> int:
@@ -398,7 +399,7 @@ class Strategy(bt.Strategy):
         return pd.DataFrame({
             "session": picked.session.to_numpy(), "ticker": picked.ticker.to_numpy(),
             "reason": [r["reason"] for r in reasons], "detail": [r["detail"] for r in reasons],
-            "score": picked.score_mean.to_numpy(dtype=float), "news_count": picked.news_count.to_numpy(dtype=int),
+            "score": picked.score.to_numpy(dtype=float), "news_count": picked.news_count.to_numpy(dtype=int),
             "news_ids": picked.news_ids.to_numpy(),
         }, columns=SKIPPED_COLUMNS)
 

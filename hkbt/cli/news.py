@@ -319,6 +319,7 @@ def _select(config, path: Path, since, until, sources, feeds, tickers, topics, l
 def _about(items, config, tickers: tuple[str, ...], topics: tuple[str, ...]):
     """Items linked to any of ``tickers`` and tagged with any of ``topics`` (the run's linking and tagging)."""
     from hkbt.news.entities import link_entities
+    from hkbt.news.scopes import mask_false_friends, scope_rules_from_config
     from hkbt.news.topics import tag_topics
     from hkbt.sentiment.scoring import compose_text
 
@@ -326,8 +327,9 @@ def _about(items, config, tickers: tuple[str, ...], topics: tuple[str, ...]):
     if unknown:
         raise ConfigError(f"--topic {unknown[0]}", "not a topic in the config", f"topics: {', '.join(config.topics)}")
     text = compose_text(items, config.sentiment.text)
+    matched = mask_false_friends(text, scope_rules_from_config(config).false_friends)  # as a run links them
     linked = link_entities(items, list(dict.fromkeys(list(config.universe.tickers) + list(tickers))),
-                           config.universe.aliases, text)
+                           config.universe.aliases, matched)
     keep = linked.tickers.map(lambda found: not tickers or bool(set(found) & set(tickers)))
     if topics:
         tagged = tag_topics(items, config.topics, text)

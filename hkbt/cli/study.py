@@ -92,10 +92,10 @@ def _run_settings_hash(folder: Path) -> str | None:
 
 
 def show_study(artifacts) -> None:
-    """Print mean abnormal return (t-statistic) per group and horizon on stdout."""
+    """Print mean abnormal return (t per session) per group and horizon on stdout, then why that t."""
     meta, summary = artifacts.meta, artifacts.summary
     table = Table(title=escape(f"event study {meta['name']}: {meta['start']} → {meta['end']}, {meta['events']} events\n"
-                               f"mean abnormal return vs {meta['benchmark']}, % (t)"), box=box.SIMPLE_HEAD)
+                               f"mean abnormal return vs {meta['benchmark']}, % (t per session)"), box=box.SIMPLE_HEAD)
     table.add_column("group", no_wrap=True)
     table.add_column("n", justify="right", min_width=3)
     for k in artifacts.horizons:
@@ -108,9 +108,13 @@ def show_study(artifacts) -> None:
         cells = []
         for row in rows.itertuples():
             mean = "—" if math.isnan(row.mean_ar_pct) else f"{row.mean_ar_pct:+.2f}"
-            cells.append(mean + ("" if math.isnan(row.t_stat) else f" ({row.t_stat:.1f})"))
-        table.add_row(escape(group), str(rows.events.iloc[0]), *cells)
+            cells.append(mean + ("" if math.isnan(row.t_stat_sessions) else f" ({row.t_stat_sessions:.1f})"))
+        label = group if group_by in ("all", group) else f"{group_by} {group}"
+        table.add_row(escape(label), str(rows.events.iloc[0]), *cells)
     Console().print(table)
+    Console().print("t per session: the abnormal returns of one tradable session are averaged first, so a day counts once "
+                    "(a market item that reaches nine names is one observation, not nine); the event-level t "
+                    "(t_stat in study.csv) treats same-day events as independent and overstates significance.", highlight=False)
     excluded = {k: {s: n for s, n in counts.items() if s != "ok"} for k, counts in meta["statuses"].items()}
     if any(excluded.values()):
         parts = [f"+{k}: " + ", ".join(f"{n} {s}" for s, n in why.items()) for k, why in excluded.items() if why]

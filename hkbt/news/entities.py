@@ -20,11 +20,11 @@ match exactly, so "jd" inside an ordinary word or "Baba" as a name does not
 count. CJK aliases match anywhere, because Chinese text has no spaces between
 words.
 
-False friends (``universe.false_friends``) are phrases that contain an alias
+False friends (``scopes.false_friends``) are phrases that contain an alias
 but mean something else -- "JD Sports" (a British retailer), 京东方 (BOE, a
-display maker, contains 京东), 王兴兴 (Unitree's founder, contains 王兴). They
-are blanked out of the text before aliases are searched, with the same
-matching rules as aliases.
+display maker, contains 京东), 王兴兴 (Unitree's founder, contains 王兴). The
+pipeline blanks them out of the text (:func:`hkbt.news.scopes.mask_false_friends`,
+same matching rules as aliases) before this stage searches it.
 
 Output: ``tickers`` (list[str], possibly empty), ``linked_by`` ("column",
 "alias" or ""), ``unknown_tickers`` (list[str]) and ``outside_universe`` (bool).
@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -53,24 +54,47 @@ def ticker_forms(ticker: str) -> list[str]:
     return [form for c in codes for form in (f"{c}.HK", f"HK:{c}", f"{c} HK")]
 
 
-def compile_aliases(tickers: Sequence[str], aliases: Mapping[str, Sequence[str]]) -> dict[str, re.Pattern[str]]:
-    """One regex per ticker that matches any of its aliases (longest first)."""
-    patterns = {}
-    for ticker in tickers:
-        names = sorted(set(ticker_forms(ticker)) | set(aliases.get(ticker, ())), key=len, reverse=True)
-        patterns[ticker] = re.compile("|".join(_alias_regex(name) for name in names))
-    return patterns
+@dataclass(frozen=True)
+class AliasMatcher:
+    """Finds one set of literal names in text on the rules above.
+
+    ``needles`` are the names lower-cased: a text that contains none of them
+    as a plain substring cannot match, so the regex runs only on the few texts
+    that do (searching every headline with an alternation of a few dozen names
+    is what made linking slow).
+    """
+
+    pattern: re.Pattern[str]
+    needles: tuple[str, ...]
+
+    def search(self, text: str, lowered: str) -> bool:
+        """Whether ``text`` (and its lower-cased copy ``lowered``) names one of the names."""
+        return any(n in lowered for n in self.needles) and self.pattern.search(text) is not None
+
+    def blank(self, text: str) -> str:
+        """``text`` with every match replaced by a space."""
+        lowered = text.lower()
+        return self.pattern.sub(" ", text) if any(n in lowered for n in self.needles) else text
 
 
-def compile_false_friends(phrases: Sequence[str]) -> re.Pattern[str] | None:
-    """One regex for all false friends (same matching rules as aliases), or None when there are none.
+def alias_matcher(names: Sequence[str]) -> AliasMatcher:
+    """An :class:`AliasMatcher` for literal names (longest first, so 'JD.com' wins over 'JD')."""
+    ordered = sorted(set(names), key=len, reverse=True)
+    return AliasMatcher(re.compile("|".join(_alias_regex(name) for name in ordered)), tuple(n.lower() for n in ordered))
 
-    >>> compile_false_friends(["JD Sports"]).sub(" ", "JD Sports and JD.com")
+
+def compile_aliases(tickers: Sequence[str], aliases: Mapping[str, Sequence[str]]) -> dict[str, AliasMatcher]:
+    """One matcher per ticker for its configured aliases and its own spellings (:func:`ticker_forms`)."""
+    return {ticker: alias_matcher([*ticker_forms(ticker), *aliases.get(ticker, ())]) for ticker in tickers}
+
+
+def compile_false_friends(phrases: Sequence[str]) -> AliasMatcher | None:
+    """One matcher for all false friends (same matching rules as aliases), or None when there are none.
+
+    >>> compile_false_friends(["JD Sports"]).blank("JD Sports and JD.com")
     '  and JD.com'
     """
-    if not phrases:
-        return None
-    return re.compile("|".join(_alias_regex(p) for p in sorted(set(phrases), key=len, reverse=True)))
+    return alias_matcher(phrases) if phrases else None
 
 
 def _alias_regex(name: str) -> str:
@@ -80,41 +104,31 @@ def _alias_regex(name: str) -> str:
     return bounded if name.upper() == name else f"(?i:{bounded})"
 
 
-def link_entities(
-    news: pd.DataFrame,
-    tickers: Sequence[str],
-    aliases: Mapping[str, Sequence[str]],
-    text: Sequence[str],
-    false_friends: Sequence[str] = (),
-) -> pd.DataFrame:
+def link_entities(news: pd.DataFrame, tickers: Sequence[str], aliases: Mapping[str, Sequence[str]], text: Sequence[str]) -> pd.DataFrame:
     """Pure: return a copy of ``news`` with ``tickers`` resolved, ``linked_by``, ``unknown_tickers``, ``outside_universe``.
 
     Args:
         news: output of :func:`hkbt.news.load.build_news`.
         tickers: the universe.
         aliases: ``universe.aliases``.
-        text: the text to search, one per row of ``news``
-            (see :func:`hkbt.sentiment.scoring.compose_text`).
-        false_friends: ``universe.false_friends``, blanked out before searching.
+        text: the text to search, one per row of ``news`` (see
+            :func:`hkbt.sentiment.scoring.compose_text`), false friends blanked.
 
-    >>> news = pd.DataFrame({"tickers": [[], [], ["0005.HK"]]})
-    >>> out = link_entities(news, ["9618.HK", "9988.HK"], {"9618.HK": ["JD"], "9988.HK": ["Jack Ma"]},
-    ...                     ["JD Sports profit falls", "Jack Ma returns", "HSBC pays out"], ["JD Sports"])
+    >>> news = pd.DataFrame({"tickers": [[], ["0005.HK"]]})
+    >>> out = link_entities(news, ["9988.HK"], {"9988.HK": ["Jack Ma"]}, ["Jack Ma returns", "HSBC pays out"])
     >>> out.tickers.tolist(), out.outside_universe.tolist()
-    ([[], ['9988.HK'], []], [False, False, True])
+    ([['9988.HK'], []], [False, True])
     """
     universe = set(tickers)
     patterns = compile_aliases(tickers, aliases)
-    masked = compile_false_friends(false_friends)
     resolved, how = [], []
     for given, content in zip(news.tickers, text):
         if given:
             resolved.append(sorted(t for t in given if t in universe))
             how.append("column")
             continue
-        if masked is not None:
-            content = masked.sub(" ", content)
-        found = sorted(t for t, pattern in patterns.items() if pattern.search(content))
+        lowered = content.lower()
+        found = sorted(t for t, matcher in patterns.items() if matcher.search(content, lowered))
         resolved.append(found)
         how.append("alias" if found else "")
     out = news.copy()

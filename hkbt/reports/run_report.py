@@ -299,7 +299,7 @@ def build_rolling_figure(run: RunData) -> dict:
 
 
 def build_ticker_figure(run: RunData, ticker: str, entry_threshold: float | None, news_rows: dict[str, int]) -> tuple[dict, dict]:
-    """One ticker: close with entry/exit and news markers; the daily mean news score beneath.
+    """One ticker: close with entry/exit and news markers; the session's news signal beneath.
 
     Returns ``(figure, news_link)``. The news markers carry no text here: ``news_link``
     (``{"trace": i, "rows": [...]}``) points at rows of the news table, and the
@@ -344,8 +344,9 @@ def build_ticker_figure(run: RunData, ticker: str, entry_threshold: float | None
     data.append({"type": "scatter", "mode": "markers", "name": "exit", "x": date_strings(trades.exit_session), "y": json_floats(trades.exit_price, 4),
                  "marker": {"symbol": "triangle-down", "size": size, "color": COLORS["exit"], "line": {"color": "#ffffff", "width": 1}},
                  "hovertext": exit_text, "hoverinfo": "text"})
-    data.append({"type": "bar", "name": "mean news score", "x": date_strings(signals.session), "y": json_floats(signals.score_mean, 3), "yaxis": "y2",
-                 "marker": {"color": [COLORS["pos"] if s > 0 else COLORS["neg"] if s < 0 else COLORS["flat"] for s in signals.score_mean]},
+    score = signals.score if "score" in signals else signals.score_mean  # run folders from before signals.aggregate
+    data.append({"type": "bar", "name": "news signal", "x": date_strings(signals.session), "y": json_floats(score, 3), "yaxis": "y2",
+                 "marker": {"color": [COLORS["pos"] if s > 0 else COLORS["neg"] if s < 0 else COLORS["flat"] for s in score]},
                  "customdata": signals.news_count.astype(int).tolist(),
                  "hovertemplate": "score %{y:+.3f} (%{customdata} item(s))<extra>signal</extra>"})
     if entry_threshold is not None and len(sessions):

@@ -63,6 +63,7 @@ def render_study(artifacts: StudyArtifacts) -> str:
             "bench": _num(r.mean_benchmark_pct, "{:+.3f}"), "beta_count": r.beta_count,
             "beta_mean": _num(r.mean_ar_beta_pct, "{:+.3f}"), "beta_t": _num(r.t_stat_beta, "{:+.2f}"),
             "sessions": r.sessions, "sessions_t": _num(r.t_stat_sessions, "{:+.2f}"),
+            "signed": _num(r.mean_signed_ar_pct, "{:+.3f}"), "signed_t": _num(r.t_signed_sessions, "{:+.2f}"),
             "sign": "pos" if r.mean_ar_pct > 0 else ("neg" if r.mean_ar_pct < 0 else ""),
         }
         for r in artifacts.summary.itertuples()
@@ -73,15 +74,18 @@ def render_study(artifacts: StudyArtifacts) -> str:
     for label, part in (("highest", ranked.head(TOP_EVENTS)), ("lowest", ranked.tail(TOP_EVENTS).iloc[::-1])):
         extremes.append((label, [
             {"session": pd.Timestamp(e.tradable_session).date().isoformat(), "ticker": e.ticker, "headline": e.headline,
-             "score": _num(e.score, "{:+.3f}"), "bucket": e.bucket, "topics": e.topics or "—",
+             "score": _num(e.score, "{:+.3f}"), "bucket": e.bucket, "scope": e.scope, "topics": e.topics or "—",
              "ar": _num(getattr(e, f"h{focus}_ar_pct"), "{:+.2f}")}
             for e in part.itertuples()
         ]))
     bucket_chart = build_car_figure(artifacts.car, "bucket", "CAR by score bucket").to_html(full_html=False, include_plotlyjs=True)
     topic_chart = build_car_figure(artifacts.car, "topic", "CAR by topic").to_html(full_html=False, include_plotlyjs=False)
+    scope_chart = build_car_figure(artifacts.car, "scope", "CAR by scope").to_html(full_html=False, include_plotlyjs=False)
+    theme_chart = build_car_figure(artifacts.car, "theme", "CAR by theme").to_html(full_html=False, include_plotlyjs=False)
     statuses = sorted({s for counts in meta["statuses"].values() for s in counts})
     return _ENV.get_template("study.html.j2").render(
         meta=meta, banner=SIMULATED_BANNER, warnings=artifacts.warnings, summary=summary_rows,
-        group_kinds=["all", "topic", "bucket"], bucket_chart=bucket_chart, topic_chart=topic_chart,
+        group_kinds=["all", "scope", "theme", "topic", "bucket"], bucket_chart=bucket_chart, topic_chart=topic_chart,
+        scope_chart=scope_chart, theme_chart=theme_chart,
         statuses=statuses, focus=focus, extremes=extremes,
     )

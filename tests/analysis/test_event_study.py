@@ -23,7 +23,7 @@ from hkbt.errors import ConfigError
 from hkbt.pipeline import prepare_news
 from hkbt.backtest.results import MARKER_FILE, add_files
 from hkbt.news.sessions import assign_tradable_session, run_sessions
-from hkbt.news.signals import build_signals
+from hkbt.news.signals import SignalRules, build_signals
 from hkbt.analysis.event_study import (
     STUDY_FILES, assign_bucket, bucket_labels, build_events, compute_betas, compute_car, compute_forward_returns,
     compute_study,
@@ -34,6 +34,7 @@ from conftest import REPO_ROOT
 SESSIONS = run_sessions(pd.Timestamp("2025-03-03").date(), pd.Timestamp("2025-03-21").date())
 UNIVERSE = ["9988.HK", "0700.HK"]
 TOPICS = ["policy", "ai"]
+RULES = SignalRules(universe=tuple(UNIVERSE))  # every scope weight 1, no novelty: the plain rule
 
 # opens on the 15 sessions 3..7, 10..14, 17..21 March 2025
 HSI_OPENS = [1000, 1010, 1005, 1020, 1015, 1030, 1025, 1000, 995, 1000, 1010, 1000, 1005, 990, 995]
@@ -59,6 +60,8 @@ def news_frame(rows: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     frame["published_at"] = pd.to_datetime(frame.published_hkt).dt.tz_localize("Asia/Hong_Kong").dt.tz_convert("UTC")
     frame["outside_universe"] = False
+    frame["themes"] = [[] for _ in range(len(frame))]
+    frame["scope"] = ["company" if t else "market" for t in frame.tickers]
     return assign_tradable_session(frame.drop(columns="published_hkt"))
 
 
@@ -74,7 +77,7 @@ TWO_EVENTS = [
 
 @pytest.fixture
 def two_events():
-    events = build_events(news_frame(TWO_EVENTS), UNIVERSE, SESSIONS, True)
+    events = build_events(news_frame(TWO_EVENTS), SESSIONS, RULES)
     prices, hsi = hand_prices()
     returns = compute_forward_returns(events, prices, hsi, 10)
     return events, returns
@@ -132,7 +135,13 @@ def test_two_events_statistics_by_hand(two_events):
     assert study.loc[("topic", "ai", 1), "count"] == 2 and study.loc[("topic", "policy", 1), "count"] == 1
     assert study.loc[("topic", "policy", 3), "mean_ar_pct"] == pytest.approx(3.5)
     assert study.loc[("topic", "none", 1), "events"] == 0
-    assert len(study) == (1 + 3 + 4) * 4  # (all + policy/ai/none + 4 buckets) x 4 horizons
+    # signed: A (score +0.6) AR +1 and B (score -0.2) AR -2 at +1 were both called right: +1 and +2, mean 1.5,
+    # one per session, std 0.7071, t = 1.5 / (0.7071 / sqrt 2) = 3
+    assert every.loc[1, "signed_count"] == 2 and every.loc[1, "mean_signed_ar_pct"] == pytest.approx(1.5)
+    assert every.loc[1, "t_signed_sessions"] == pytest.approx(3.0)
+    # scopes: A and B name their companies
+    assert study.loc[("scope", "company", 1), "count"] == 2 and study.loc[("scope", "market", 1), "events"] == 0
+    assert len(study) == (1 + 3 + 4 + 4) * 4  # (all + policy/ai/none + 4 buckets + 4 scopes) x 4 horizons
 
 
 def test_car_uses_the_events_with_every_horizon(two_events):
@@ -172,11 +181,12 @@ def test_events_are_the_strategys_signals():
          "score": 0.7, "topics": ["ai"], "tickers": ["9988.HK"]},
     ])
     for market_wide in (True, False):
-        events = build_events(news, UNIVERSE, SESSIONS, market_wide)
-        signals = build_signals(news, UNIVERSE, SESSIONS, market_wide)
+        rules = SignalRules(universe=tuple(UNIVERSE), market_wide_policy=market_wide)
+        events = build_events(news, SESSIONS, rules)
+        signals = build_signals(news, SESSIONS, rules)
         pairs = {(s, t, i) for s, t, ids in zip(signals.session, signals.ticker, signals.news_ids) for i in ids.split(";")}
         assert set(zip(events.tradable_session, events.ticker, events.news_id)) == pairs
-    events = build_events(news, UNIVERSE, SESSIONS, True)
+    events = build_events(news, SESSIONS, RULES)
     assert sorted(events[events.news_id == "c"].ticker) == sorted(UNIVERSE)
     assert events[events.news_id == "c"].market_wide.all() and not events[events.news_id == "a"].market_wide.any()
 
@@ -188,7 +198,7 @@ def test_after_close_news_starts_at_the_next_open():
     """Published after the close of Mon 3 March: the event starts at Tue 4 March's open, never on the 3rd."""
     news = news_frame([{"news_id": "late", "published_hkt": "2025-03-03 16:10", "headline": "After the close",
                         "score": 0.9, "topics": ["ai"], "tickers": ["9988.HK"]}])
-    events = build_events(news, UNIVERSE, SESSIONS, True)
+    events = build_events(news, SESSIONS, RULES)
     assert events.tradable_session.tolist() == [pd.Timestamp("2025-03-04")]
     prices, hsi = hand_prices()
     returns = compute_forward_returns(events, prices, hsi, 3)
@@ -377,26 +387,39 @@ def test_study_on_real_prices_and_bundled_news(tmp_path: Path, shared_prices: Pa
     folder = tmp_path / "real"
     study = pd.read_csv(folder / "study.csv")
     events = pd.read_csv(folder / "study_events.csv")
-    # the event count, re-derived from the scored news by the plain rule (topics and scorer keep being tuned,
-    # so the count is derived, not frozen): linked universe tickers, else the whole universe for policy items
+    # the event count, re-derived from the scored news by the plain rule (topics, scopes and scorer keep being
+    # tuned, so the count is derived, not frozen): a company item reaches its linked universe tickers, a theme
+    # item its themes' tickers, a market or other item tagged policy the whole universe (other at weight 0)
     config = load_config(REPO_ROOT / "config.yaml", [f"sentiment.cache_dir={tmp_path / 'cache'}"])
     news, _ = prepare_news(config, REPO_ROOT)
     sessions = run_sessions(config.run.start, config.run.end)
     universe = set(config.universe.tickers)
+    theme_tickers = {n: universe if t.tickers == "universe" else set(t.tickers) & universe for n, t in config.themes.items()}
     inside = news[news.tradable_session.isin(sessions)]
-    per_item = [len(set(t) & universe) if t else (len(universe) if "policy" in topics else 0)
-                for t, topics in zip(inside.tickers, inside.topics)]
+
+    def reached(item) -> int:
+        if item.scope == "company":
+            return len(set(item.tickers) & universe)
+        if item.scope == "theme":
+            return len(set().union(*(theme_tickers[t] for t in item.themes)))
+        return len(universe) if "policy" in item.topics and not item.outside_universe else 0
+
+    per_item = [reached(item) for item in inside.itertuples()]
     assert len(events) == sum(per_item) > 200
     assert events.news_id.nunique() == sum(n > 0 for n in per_item)
-    assert events.market_wide.sum() == sum(n for t, n in zip(inside.tickers, per_item) if not t)
+    assert events.market_wide.sum() == sum(n for s, n in zip(inside.scope, per_item) if s in ("market", "other"))
+    assert (events[events.scope == "other"].weight == 0).all() and (events[events.scope == "company"].weight == 1).all()
     assert sorted(study.horizon_sessions.unique()) == [1, 3, 5, 10]
-    assert set(study.group) == {"all", "policy", "ai", "none", "<=-0.5", "(-0.5, 0)", "[0, 0.5)", ">=0.5"}
+    assert set(study.group) == {"all", "policy", "ai", "none", "<=-0.5", "(-0.5, 0)", "[0, 0.5)", ">=0.5",
+                                "company", "theme", "market", "other", "china_ai", "china_ev", "hk_tech"}
     every = study[study.group == "all"].set_index("horizon_sessions")
-    # every ticker trades on every session of this window, so only events within k sessions of the end drop out
-    position = sessions.get_indexer(pd.to_datetime(events.tradable_session))
+    # every ticker trades on every session of this window, so only events within k sessions of the end drop out;
+    # "all" holds the events the signals use (weight above 0)
+    used = events[events.weight > 0]
+    position = sessions.get_indexer(pd.to_datetime(used.tradable_session))
     for k in (1, 3, 5, 10):
         assert every.loc[k, "count"] == (position + k < len(sessions)).sum()
-    assert every.loc[1, "mean_ar_pct"] == pytest.approx(events.h1_ar_pct.mean())
+    assert every.loc[1, "mean_ar_pct"] == pytest.approx(used.h1_ar_pct.mean())
 
     # one event by hand from the raw CSV opens: Xiaomi's car launch, published Thu 28 March 2024 22:40 HKT,
     # tradable Tue 2 April (Good Friday, Easter Monday); +5 sessions skips Ching Ming (4 April) -> 10 April

@@ -54,7 +54,7 @@ def test_backtests_are_identical_with_either_feed(monkeypatch) -> None:
     prices["BBB.HK"] = prices["BBB.HK"].iloc[60:]                           # lists in spring
     prices["CCC.HK"] = prices["CCC.HK"].drop(prices["CCC.HK"].index[100:112])  # suspended for two weeks
     rng = np.random.default_rng(2)
-    rows = [{"session": s, "ticker": t, "score_mean": score, "score_max": score, "score_min": score, "news_count": 1,
+    rows = [{"session": s, "ticker": t, "score": score, "score_mean": score, "score_max": score, "score_min": score, "news_count": 1,
              "topics": "ai", "market_wide": False, "news_ids": f"{t}{i}", "first_published_at": s.tz_localize("UTC"),
              "last_published_at": s.tz_localize("UTC")}
             for i, (s, t, score) in enumerate(zip(SESSIONS[rng.integers(0, len(SESSIONS), 80)], rng.choice(tickers, 80), rng.uniform(-1, 1, 80)))]

@@ -31,8 +31,9 @@ def bars(start: float = 100.0, step: float = 1.0, sessions=WARMUP) -> pd.DataFra
 
 
 def signal(session: str, ticker: str, score: float, topics: str = "ai", count: int = 1, ids: str | None = None) -> dict:
-    return {"session": pd.Timestamp(session), "ticker": ticker, "score_mean": score, "score_max": score, "score_min": score,
-            "news_count": count, "topics": topics, "market_wide": False, "news_ids": ids or f"{ticker}-{session}",
+    return {"session": pd.Timestamp(session), "ticker": ticker, "score": score, "score_mean": score, "score_max": score,
+            "score_min": score, "news_count": count, "scope": "company", "themes": "", "topics": topics, "market_wide": False,
+            "news_ids": ids or f"{ticker}-{session}", "news_weights": "1",
             "first_published_at": pd.Timestamp(session, tz="UTC"), "last_published_at": pd.Timestamp(session, tz="UTC")}
 
 

@@ -25,7 +25,8 @@ def bars(start: float = 100.0, step: float = 1.0, sessions=WARMUP) -> pd.DataFra
 
 
 def signal(session: str, ticker: str, score: float, topics: str = "ai", **extra) -> dict:
-    return {"session": pd.Timestamp(session), "ticker": ticker, "score_mean": score, "score_max": score, "score_min": score,
+    return {"session": pd.Timestamp(session), "ticker": ticker, "score": score, "score_mean": score, "score_max": score,
+            "score_min": score, "scope": "company",
             "news_count": 1, "topics": topics, "market_wide": False, "news_ids": f"{ticker}@{session}",
             "first_published_at": pd.Timestamp(session, tz="UTC"), "last_published_at": pd.Timestamp(session, tz="UTC")} | extra
 

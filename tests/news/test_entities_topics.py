@@ -7,17 +7,22 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from hkbt.config import DEFAULT_ALIASES, DEFAULT_FALSE_FRIENDS, DEFAULT_UNIVERSE
+from hkbt.config import DEFAULT_ALIASES, DEFAULT_UNIVERSE, Config
 from hkbt.news.taxonomy import default_taxonomy
 from hkbt.news.entities import link_entities, ticker_forms
 from hkbt.news.sessions import assign_tradable_session, run_sessions
-from hkbt.news.signals import build_signals
+from hkbt.news.scopes import assign_scope, compile_scope_rules, mask_false_friends, scope_rules_from_config
+from hkbt.news.signals import SignalRules, build_signals
 from hkbt.news.topics import tag_topics
+
+
+RULES = scope_rules_from_config(Config())
 
 
 def linked(headline: str, tickers=()) -> list[str]:
     news = pd.DataFrame({"headline": [headline], "body": [""], "tickers": [list(tickers)]})
-    return link_entities(news, DEFAULT_UNIVERSE, DEFAULT_ALIASES, news.headline, DEFAULT_FALSE_FRIENDS).tickers[0]
+    text = mask_false_friends(news.headline, RULES.false_friends)
+    return link_entities(news, DEFAULT_UNIVERSE, DEFAULT_ALIASES, text).tickers[0]
 
 
 @pytest.mark.parametrize(
@@ -114,7 +119,9 @@ def test_a_row_naming_only_companies_outside_the_universe_is_not_market_news() -
     out["published_at"] = pd.to_datetime(["2025-03-03T07:00:00+08:00", "2025-03-03T07:10:00+08:00"], utc=True)
     out["score"], out["news_id"] = [0.8, 0.6], ["hsbc", "support"]
     sessions = run_sessions(date(2025, 3, 3), date(2025, 3, 7))
-    signals = build_signals(assign_tradable_session(out), DEFAULT_UNIVERSE, sessions, market_wide_policy=True)
+    out = assign_scope(out, compile_scope_rules(), out.headline)  # no market words: both scope other (weight 1 here)
+    rules = SignalRules(universe=tuple(DEFAULT_UNIVERSE), market_wide_policy=True)
+    signals = build_signals(assign_tradable_session(out), sessions, rules)
     # ... but only the one that names no company reaches the universe
     assert sorted(signals.ticker) == sorted(DEFAULT_UNIVERSE)
     assert set(signals.news_ids) == {"support"}
@@ -155,7 +162,6 @@ def test_user_topics_extend_the_taxonomy() -> None:
 
 
 def test_rows_outside_the_universe_are_counted_in_one_warning(tmp_path) -> None:
-    from hkbt.config import Config
     from hkbt.pipeline import prepare_news
 
     (tmp_path / "news.csv").write_text(

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from hkbt.news.sessions import assign_tradable_session, run_sessions, xhkg_schedule
-from hkbt.news.signals import build_signals
+from hkbt.news.signals import SignalRules, build_signals
 
 
 def tradable(stamp_hkt: str, cutoff: int = 30) -> str:
@@ -75,6 +75,9 @@ def _news(rows):
     frame = pd.DataFrame(rows, columns=["news_id", "published_at", "tickers", "topics", "score"])
     frame["published_at"] = pd.to_datetime(frame.published_at, utc=True)
     frame["outside_universe"] = False
+    frame["themes"] = [[] for _ in range(len(frame))]
+    frame["scope"] = ["company" if t else "market" for t in frame.tickers]
+    frame["headline"] = frame.news_id
     return assign_tradable_session(frame)
 
 
@@ -88,7 +91,7 @@ def test_build_signals_aggregates_per_session_and_ticker() -> None:
         ]
     )
     sessions = run_sessions(pd.Timestamp("2025-03-01").date(), pd.Timestamp("2025-03-10").date())
-    signals = build_signals(news, ["9988.HK", "0700.HK"], sessions).set_index(["session", "ticker"])
+    signals = build_signals(news, sessions, SignalRules(universe=("9988.HK", "0700.HK"))).set_index(["session", "ticker"])
     alibaba = signals.loc[(pd.Timestamp("2025-03-03"), "9988.HK")]
     assert alibaba.score_mean == pytest.approx(0.6)
     assert (alibaba.score_max, alibaba.score_min, alibaba.news_count) == (0.8, 0.4, 2)
@@ -106,14 +109,14 @@ def test_market_wide_policy_applies_to_every_ticker() -> None:
         ]
     )
     sessions = run_sessions(pd.Timestamp("2025-03-01").date(), pd.Timestamp("2025-03-10").date())
-    on = build_signals(news, ["9988.HK", "0700.HK"], sessions, market_wide_policy=True)
+    on = build_signals(news, sessions, SignalRules(universe=("9988.HK", "0700.HK"), market_wide_policy=True))
     assert sorted(on.ticker) == ["0700.HK", "9988.HK"]
     assert on.market_wide.all() and (on.news_ids == "p").all()
-    off = build_signals(news, ["9988.HK", "0700.HK"], sessions, market_wide_policy=False)
+    off = build_signals(news, sessions, SignalRules(universe=("9988.HK", "0700.HK"), market_wide_policy=False))
     assert off.empty
 
 
 def test_news_tradable_outside_the_window_is_dropped() -> None:
     news = _news([("a", "2025-02-28T07:00:00+08:00", ["9988.HK"], ["ai"], 0.8)])
     sessions = run_sessions(pd.Timestamp("2025-03-01").date(), pd.Timestamp("2025-03-10").date())
-    assert build_signals(news, ["9988.HK"], sessions).empty
+    assert build_signals(news, sessions, SignalRules(universe=("9988.HK",))).empty

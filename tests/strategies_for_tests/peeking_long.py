@@ -46,5 +46,5 @@ class PeekingLong(SentimentLong):
             return
         tomorrow = later[later.session == later.session.min()]
         for row in tomorrow.itertuples():
-            if row.score_mean >= self.settings.entry_threshold and self.has_bar(row.ticker) and not self.is_held(row.ticker):
+            if row.score >= self.settings.entry_threshold and self.has_bar(row.ticker) and not self.is_held(row.ticker):
                 self.buy_weight(row.ticker, 1 / self.settings.max_positions, reason="peek")
