@@ -51,7 +51,7 @@ class Recorder(Strategy):
 def test_the_accessor_serves_each_session_its_own_signals_and_every_column():
     Recorder.seen = []
     sigs = [signal("2025-03-05", "AAA.HK", 0.7, scope="company", themes="ev;ai"), signal("2025-03-12", "AAA.HK", -0.4, scope="market", themes="")]
-    run(Recorder, {"AAA.HK": bars()}, sigs, columns=SIGNAL_COLUMNS + ["scope", "themes"])
+    run(Recorder, {"AAA.HK": bars()}, sigs, columns=SIGNAL_COLUMNS)
     days = [day for day, *_ in Recorder.seen]
     assert days == list(SESSIONS)  # every session, none of the warm-up bars
     by_day = {day: got for day, got, *_ in Recorder.seen}

@@ -15,7 +15,8 @@ PEEKING = ["--set", f"strategy.path={REPO_ROOT / 'tests' / 'strategies_for_tests
 
 
 def invoke(*args: str):
-    return CliRunner().invoke(cli, ["check-lookahead", *args], catch_exceptions=False)
+    # a wide console, so that the table's strategy names are never cut short ("sentiment_rotati…")
+    return CliRunner().invoke(cli, ["check-lookahead", *args], catch_exceptions=False, env={"COLUMNS": "200"})
 
 
 def test_the_builtins_pass():
