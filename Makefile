@@ -2,11 +2,12 @@
 #   make demo   -> creates .venv, installs hkbt, runs the offline demo into backtests/demo/
 #   make test   -> the whole test suite (what .ci/run calls)
 #   make lint   -> ruff (style, bugs, complexity <= 12) and the doctests of hkbt's modules (.ci/run calls it too)
+#   make model  -> re-train the shipped tfns_linear scorer (hkbt/sentiment/models/tfns_linear.npz)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup demo test lint clean
+.PHONY: setup demo test lint model clean
 
 setup: $(VENV)/.installed
 
@@ -25,6 +26,9 @@ test: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -p no:cacheprovider --doctest-modules hkbt
+
+model: setup
+	$(BIN)/python -m hkbt.sentiment.train_tfns
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis
