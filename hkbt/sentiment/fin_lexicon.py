@@ -156,8 +156,8 @@ class RuleWords:
 
     What :mod:`hkbt.sentiment.vader_fin`'s rules read: ``quantity`` and ``change`` (token ->
     tuple, shapes in the comments below), ``noun``, ``transition`` and ``lift_words``
-    (sets), ``state`` (token -> signed valence), ``hedge`` and ``subordinate`` (token -> factor) and
-    ``phrases`` (as in :func:`parse_lexicon`). Given ``""``, every class is empty:
+    (sets), ``state`` (token -> signed valence), ``hedge``, ``subordinate``, ``stop`` and ``status_quo``
+    (token -> factor), ``rating`` and ``carrier`` (sets) and ``phrases`` (as in :func:`parse_lexicon`). Given ``""``, every class is empty:
     the rules are switched off.
 
     Raises:
@@ -170,7 +170,7 @@ class RuleWords:
         known = {
             "more_is_better", "more_is_worse", "restriction", "up", "down", "up_before_noun",
             "down_before_noun", "better", "worse", "noun", "transition", "good_state", "bad_state", "hedge",
-            "subordinate",
+            "subordinate", "stop", "status_quo", "rating", "carrier",
         }
         unknown = set(sections) - known
         if unknown:
@@ -208,6 +208,10 @@ class RuleWords:
         self.state.update({token: -w for token, w in get("bad_state").items()})
         self.hedge = dict(get("hedge"))
         self.subordinate = dict(get("subordinate"))
+        self.stop = dict(get("stop"))
+        self.status_quo = dict(get("status_quo"))
+        self.rating = frozenset(get("rating"))
+        self.carrier = frozenset(get("carrier"))
         self.lift_words = frozenset(
             t for t in ("lift", "lifts", "lifted", "lifting", "remove", "removes", "removed") if t in self.change
         )

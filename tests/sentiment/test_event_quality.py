@@ -1,0 +1,69 @@
+"""Event sentiment on the labelled event sets (tests/data/events_*.csv, see tests/data/README_events.md).
+
+The sets were written and labelled before any event rule; the rules were written against the
+``*_tune`` files only. The ``*_heldout`` files were measured once, at the end (issue 9). The
+floors below are the figures reached then, rounded down; the issue's targets (held-out accuracy
+and macro-F1 >= 0.85 in English, >= 0.80 in Chinese) were NOT reached, and the floors say so
+rather than pretend otherwise.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hkbt.sentiment.evaluation import compute_class_metrics, to_classes
+from hkbt.sentiment.scoring import get_scorer
+
+DATA = Path(__file__).parents[1] / "data"
+
+# (file, scorer) -> (accuracy floor, macro-F1 floor): what was measured, rounded down
+FLOORS = {
+    ("events_en_tune.csv", "vader_fin"): (0.88, 0.88),  # before this issue: 0.595 / 0.595
+    ("events_en_heldout.csv", "vader_fin"): (0.65, 0.65),  # before: 0.561 / 0.556; target 0.85 not reached
+    ("events_zh_tune.csv", "zh_fin"): (0.91, 0.91),  # before (no Chinese scorer): 0.313 / 0.159
+    ("events_zh_heldout.csv", "zh_fin"): (0.70, 0.70),  # measured 0.710 / 0.710; before: 0.317 / 0.161; target 0.80 not reached
+}
+
+
+def load(name: str) -> pd.DataFrame:
+    frame = pd.read_csv(DATA / name)
+    assert list(frame.columns) == ["id", "headline", "label", "event_type", "subject", "why"], name
+    assert set(frame.label) == {"positive", "neutral", "negative"}, name
+    assert frame.headline.is_unique and frame.id.is_unique, name
+    return frame
+
+
+def metrics(name: str, scorer_name: str) -> dict:
+    frame = load(name)
+    scorer = get_scorer(scorer_name)
+    predicted = to_classes(scorer.score(frame.headline.tolist()), *scorer.class_thresholds)
+    return compute_class_metrics(np.array(frame.label.tolist(), dtype=object), predicted)
+
+
+def test_sets_are_big_mixed_and_disjoint():
+    for language, least in (("en", 400), ("zh", 250)):
+        tune, heldout = load(f"events_{language}_tune.csv"), load(f"events_{language}_heldout.csv")
+        assert len(tune) + len(heldout) >= least
+        assert 0.30 <= len(heldout) / (len(tune) + len(heldout)) <= 0.36  # one third held out
+        assert not set(tune.headline) & set(heldout.headline) and not set(tune.id) & set(heldout.id)
+        assert (pd.concat([tune, heldout]).label == "neutral").mean() >= 0.30
+        assert set(heldout.event_type) == set(tune.event_type)
+
+
+@pytest.mark.parametrize(("name", "scorer_name"), sorted(FLOORS))
+def test_event_accuracy_reached(name, scorer_name):
+    result = metrics(name, scorer_name)
+    accuracy_floor, f1_floor = FLOORS[(name, scorer_name)]
+    assert result["accuracy"] >= accuracy_floor and result["macro_f1"] >= f1_floor, (
+        f"{name} {scorer_name}: accuracy {result['accuracy']:.3f}, macro-F1 {result['macro_f1']:.3f}\n{result['per_class']}"
+    )
+
+
+def test_rules_beat_plain_vader_and_the_trained_model_on_held_out_events():
+    """Why vader_fin stays the default: on the held-out events it beats VADER, the trained model and the blend."""
+    accuracy = {name: metrics("events_en_heldout.csv", name)["accuracy"] for name in ("vader", "vader_fin", "tfns_linear", "blend")}
+    assert accuracy["vader_fin"] > max(accuracy["vader"], accuracy["tfns_linear"], accuracy["blend"]), accuracy
