@@ -28,7 +28,6 @@ the machine and its load: this is a script, never a test.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -185,10 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         report["big"] = big = big_case(root, args.repeat)
         print(f"100,000 news: no cache {big['nocache_wall']:.1f} s wall ({big['nocache_cpu']:.1f} s CPU); warm cache "
               f"{big['warm_wall']:.1f} s wall ({big['warm_cpu']:.1f} s CPU); peak {big['rss_mb']:.0f} MB  [target <= {TARGET_BIG_S:.0f} s]")
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
-    print("machine shared with other jobs; load average at start: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
-    return 0
+    return cases.finish(report, args.json)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ shortcut it).
 from __future__ import annotations
 
 import csv
+import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -118,3 +120,11 @@ def build_case(folder: Path, items: int = 20_000) -> dict[str, Path]:
     news = write_news(folder / "news.csv", items) if items <= 20_000 else write_big_news(folder / "news.csv", items)
     return {"folder": folder, "news": news, "prices": prices,
             "config": write_config(folder, news, prices), "config_nocache": write_config(folder, news, prices, cache=False)}
+
+
+def finish(report: dict, path: Path | None) -> int:
+    """Write every figure to ``path`` (when given) and say how loaded the shared machine was."""
+    if path:
+        path.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    print("machine shared with other jobs; load average now: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
+    return 0

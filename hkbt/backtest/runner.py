@@ -122,8 +122,8 @@ class _Recorder(bt.Analyzer):
     def next(self) -> None:
         strategy = self.strategy
         held = sum(1 for d in strategy.datas if strategy.getposition(d).size)
-        # the session just closed: the latest bar of any feed (a suspended feed lags behind)
-        today = max(d.datetime.datetime(0) for d in strategy.datas if len(d))
+        # the session just closed: the latest bar of any feed (a suspended feed lags behind); one date conversion
+        today = max((d for d in strategy.datas if len(d)), key=lambda d: d.datetime[0]).datetime.datetime(0)
         self.equity.append(
             {
                 "session": pd.Timestamp(today.date()),

@@ -241,7 +241,9 @@ class Strategy(bt.Strategy):
         self._session("close")
 
     def _session(self, phase: str) -> None:
-        today = pd.Timestamp(max(d.datetime.date(0) for d in self.datas if len(d)))
+        # the latest bar of any feed (one date conversion: every feed carries the same clock, see runner.ArrayFeed)
+        latest = max((d for d in self.datas if len(d)), key=lambda d: d.datetime[0])
+        today = pd.Timestamp(latest.datetime.date(0))
         if today < self.trade_from:
             return
         self.today, self._phase = today, phase
