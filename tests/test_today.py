@@ -24,10 +24,10 @@ EVENING = pd.Timestamp("2025-02-17T20:00:00+08:00")
 
 
 def real_config(*overrides: str) -> Config:
-    """config.yaml on the shared real prices; entry 0.3 until issue 8's signals make the default trade 18 Feb."""
+    """The default config.yaml on the shared real prices, replayed from December 2024."""
     prices = require_shared("prices")
     return load_config(REPO_ROOT / "config.yaml", ["prices.source=csv", f"prices.csv_dir={prices}", "sentiment.cache_dir=null",
-                                                   "strategy.params.entry_threshold=0.3", "run.start=2024-12-02", *overrides])
+                                                   "run.start=2024-12-02", *overrides])
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +114,7 @@ def test_cli_prints_and_writes_the_orders_with_escaped_news(tmp_path) -> None:
                     '"","wire","javascript:alert(1)","0700.HK"\n', encoding="utf-8")
     args = ["today", "--config", str(REPO_ROOT / "config.yaml"), "--name", "plan", "--as-of", "2025-02-17 20:00"]
     for item in ["prices.source=csv", f"prices.csv_dir={prices}", f"news.path={news}", f"run.output_dir={tmp_path}",
-                 "sentiment.cache_dir=null", "strategy.params.entry_threshold=0.3"]:
+                 "sentiment.cache_dir=null"]:
         args += ["--set", item]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
