@@ -19,7 +19,10 @@ rate. ``--detect`` also times language detection (hkbt.news.language.detect_lang
 
 Each scorer is built once (building reads its lexicon files), then ``scorer.score(texts)``
 is timed ``--repeat`` times and the best run is reported: the machine is shared, so the
-best run is the one least disturbed by other processes. Targets: the default English scorer
+best run is the one least disturbed by other processes. Each English scorer's run is paired
+with a run of plain VADER (the vaderSentiment package) on the same texts, right before it:
+``x vader`` is the median over the repeats of VADER's time / the scorer's time, a ratio that
+other load on the machine disturbs much less than a rate. Targets: the default English scorer
 (vader_fin) 20,000 headlines/s, the Chinese scorer (zh_fin) 10,000 headlines/s. This is a
 script, not a test: timings depend on the machine.
 """
@@ -27,6 +30,7 @@ script, not a test: timings depend on the machine.
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -62,14 +66,23 @@ def load_sets(limit: int) -> dict[str, list[str]]:
     return sets
 
 
-def time_scorer(scorer, texts: list[str], repeat: int) -> float:
-    """Best wall-clock seconds of ``repeat`` calls of ``scorer.score(texts)``."""
-    best = float("inf")
+def _seconds(scorer, texts: list[str]) -> float:
+    started = time.perf_counter()
+    scorer.score(texts)
+    return time.perf_counter() - started
+
+
+def time_scorer(scorer, texts: list[str], repeat: int, baseline=None) -> tuple[float, float | None]:
+    """Best wall-clock seconds of ``repeat`` calls of ``scorer.score(texts)``, and the median paired
+    ratio ``baseline seconds / scorer seconds`` (each scorer run right after a baseline run), or None."""
+    best, ratios = float("inf"), []
     for _ in range(repeat):
-        started = time.perf_counter()
-        scorer.score(texts)
-        best = min(best, time.perf_counter() - started)
-    return best
+        before = _seconds(baseline, texts) if baseline is not None else None
+        seconds = _seconds(scorer, texts)
+        best = min(best, seconds)
+        if before is not None:
+            ratios.append(before / seconds)
+    return best, (statistics.median(ratios) if ratios else None)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     sets = load_sets(args.limit)
+    vader = get_scorer("vader")
     rows = []
     for name in args.scorers:
         try:
@@ -97,9 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         for set_name, texts in sets.items():
             if (set_name == "zh") != (language == "zh"):
                 continue
-            seconds = time_scorer(scorer, texts, args.repeat)
+            baseline = vader if language == "en" and name != "vader" else None
+            seconds, ratio = time_scorer(scorer, texts, args.repeat, baseline)
             words = sum(len(t.split()) for t in texts) / len(texts)
-            rows.append((name, set_name, len(texts), words, seconds, len(texts) / seconds, build_s, load_s))
+            rows.append((name, set_name, len(texts), words, seconds, len(texts) / seconds, ratio, build_s, load_s))
     if args.detect:
         from hkbt.news.language import detect_languages
 
@@ -109,18 +124,19 @@ def main(argv: list[str] | None = None) -> int:
 
         detect_languages(["warm up", "预热"])
         for set_name, texts in sets.items():
-            seconds = time_scorer(Detector(), texts, args.repeat)
+            seconds, _ = time_scorer(Detector(), texts, args.repeat)
             words = sum(len(t.split()) for t in texts) / len(texts)
-            rows.append(("language", set_name, len(texts), words, seconds, len(texts) / seconds, 0.0, 0.0))
+            rows.append(("language", set_name, len(texts), words, seconds, len(texts) / seconds, None, 0.0, 0.0))
 
-    header = f"{'scorer':<12} {'texts':<8} {'n':>6} {'words':>6} {'best s':>8} {'texts/s':>9}  {'build s':>7}  {'load s':>6}"
+    header = f"{'scorer':<12} {'texts':<8} {'n':>6} {'words':>6} {'best s':>8} {'texts/s':>9} {'x vader':>7}  {'build s':>7}  {'load s':>6}"
     print(header)
     print("-" * len(header))
-    for name, set_name, n, words, seconds, rate, build_s, load_s in rows:
+    for name, set_name, n, words, seconds, rate, ratio, build_s, load_s in rows:
         flag = ""
         if name in TARGETS and set_name != "fpb":
             flag = "  ok" if rate >= TARGETS[name] else f"  below {TARGETS[name]:,}/s"
-        print(f"{name:<12} {set_name:<8} {n:>6} {words:>6.1f} {seconds:>8.3f} {rate:>9,.0f}  {build_s:>7.2f}  {load_s:>6.2f}{flag}")
+        paired = f"{ratio:>7.2f}" if ratio is not None else f"{'':>7}"
+        print(f"{name:<12} {set_name:<8} {n:>6} {words:>6.1f} {seconds:>8.3f} {rate:>9,.0f} {paired}  {build_s:>7.2f}  {load_s:>6.2f}{flag}")
     return 0
 
 

@@ -1,10 +1,10 @@
 """vader_fin: hkbt's finance scorer, VADER's algorithm with a finance lexicon and rules.
 
 The scorer (:class:`VaderFinScorer`, registered as ``vader_fin`` in
-:data:`hkbt.sentiment.scoring.SCORERS`) is still VADER underneath: the vaderSentiment
-package scores every text, reading hkbt's lexicon, and a subclass of its
-analyzer (:class:`_RuleAwareVader`) is handed the valence the finance rules
-give a word at a given position. What lives here:
+:data:`hkbt.sentiment.scoring.SCORERS`) is still VADER underneath: VADER's algorithm
+(:class:`hkbt.sentiment.vader_engine.VaderEngine`, a faster reimplementation tested equal to the
+vaderSentiment package) scores every text, reading hkbt's lexicon, and is handed the valence the
+finance rules give a word at a given position. What lives here:
 
 * phrase joining ("export controls" -> ``export_controls``, one token);
 * the rules: :data:`FIN_RULES` lists each with an example, and
@@ -35,9 +35,10 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer, SentiText
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from hkbt.sentiment.fin_lexicon import RuleWords, compile_phrases, parse_lexicon, read_lexicon_file
+from hkbt.sentiment.vader_engine import VaderEngine, vader_tokens
 
 __all__ = [
     "VaderFinScorer",
@@ -287,90 +288,16 @@ class Explanation(NamedTuple):
     fired: list[tuple[str, str, float]]
 
 
-_ABSENT = object()
-
-
-class _RuleAwareVader(SentimentIntensityAnalyzer):
-    """VADER's analyzer, told which words of the current text the finance rules have valued.
-
-    :meth:`polarity_scores` runs as published: VADER splits the text, gives each word
-    its valence with :meth:`sentiment_valence` (boosters, negation, ALL-CAPS, "no",
-    "least", idioms), applies "but", adds punctuation emphasis and normalises. Before
-    each text the scorer sets two things, which this class feeds into VADER's own steps:
-
-    ``valued``
-        ``{position: valence}`` for the words whose valence the rules decided, in
-        place of the lexicon's; ``None`` means "not an opinion word here" (a quantity
-        noun whose change word carries the sentiment). While VADER values such a
-        word, the lexicon holds that valence for it (or lacks the word), so VADER's
-        heuristics treat a rule valence exactly like a lexicon one. (Its look-backs
-        at neighbouring words read the lexicon as usual; they look for boosters and
-        negations, and no word of the shipped rule lists is one.)
-    ``factor``
-        per-position multipliers (hedges) applied to each word's valence before
-        "but"; ``None`` for none.
-    ``clause``
-        ``(position, factor)`` of a subordinate clause after the main one
-        (:func:`_subordinate_clause`), scaled just before scoring when its
-        sentiment pulls against the main clause's; ``None`` for none.
-
-    After :meth:`polarity_scores`, ``sentiments`` holds the per-word valences it
-    summed (after hedges and "but"). Being stateful, an instance scores one text at
-    a time.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()  # reads VADER's lexicon and emoji files
-        self.valued: dict[int, float | None] = {}
-        self.factor: list[float] | None = None
-        self.clause: tuple[int, float] | None = None
-        self.clause_applied: tuple[int, float] | None = None
-        self.sentiments: list[float] = []
-
-    def sentiment_valence(
-        self, valence: float, sentitext: SentiText, item: str, i: int, sentiments: list[float]
-    ) -> list[float]:
-        value = self.valued.get(i, _ABSENT)
-        if value is _ABSENT:
-            sentiments = super().sentiment_valence(valence, sentitext, item, i, sentiments)
-        else:
-            lexicon = self.lexicon
-            word = item.lower()
-            saved = lexicon.pop(word, _ABSENT)
-            if value is not None:
-                lexicon[word] = value
-            try:
-                sentiments = super().sentiment_valence(valence, sentitext, item, i, sentiments)
-            finally:
-                if saved is _ABSENT:
-                    lexicon.pop(word, None)
-                else:
-                    lexicon[word] = saved
-        if self.factor is not None:
-            sentiments[-1] *= self.factor[i]
-        return sentiments
-
-    def score_valence(self, sentiments: list[float], text: str) -> dict[str, float]:
-        self.clause_applied = None
-        if self.clause is not None:
-            at, scale = self.clause
-            main, rest = sum(sentiments[:at]), sum(sentiments[at:])
-            if main * rest < 0:  # the subordinate clause pulls against the main one
-                sentiments = sentiments[:at] + [s * scale for s in sentiments[at:]]
-                self.clause_applied = self.clause
-        self.sentiments = sentiments
-        return super().score_valence(sentiments, text)
-
-
 class VaderFinScorer:
     """VADER plus hkbt's finance rules and lexicon: the project's own scorer.
 
-    Still VADER underneath: every text is scored by the vaderSentiment package's
-    own ``polarity_scores`` (its tokens, boosters, negation, capitals, idioms,
-    "but", punctuation and normalisation), reading hkbt's lexicon instead of
-    VADER's; where the finance rules give a word a valence, VADER is handed that
-    valence for the word at that position (see :class:`_RuleAwareVader`), so its
-    heuristics apply to rule valences as to any lexicon word. In order:
+    Still VADER underneath: every text is scored by VADER's algorithm (its tokens,
+    boosters, negation, capitals, idioms, "but", punctuation and normalisation, in
+    :class:`~hkbt.sentiment.vader_engine.VaderEngine`, equal to the vaderSentiment
+    package's ``polarity_scores``), reading hkbt's lexicon instead of VADER's; where
+    the finance rules give a word a valence, VADER is handed that valence for the
+    word at that position, so its heuristics apply to rule valences as to any
+    lexicon word. In order:
 
     1. **lexicon** (``hkbt/sentiment/lexicons/vader_fin.txt``): finance, policy and AI words
        and phrases; phrases ("export controls", "rate cut") are first joined into
@@ -420,10 +347,10 @@ class VaderFinScorer:
         self._phrase_re = compile_phrases(self.phrases)
         # Two VADER analyzers reading one lexicon (ours): VADER as published for texts the rules
         # leave alone, and one that takes the rules' valences (it holds the current text's).
-        self._vader = SentimentIntensityAnalyzer()  # reads VADER's files
-        self._ruled = _RuleAwareVader()
-        self._vader_lexicon = self._vader.lexicon  # VADER's own, kept to rebuild ours from
-        self._emojis = {e: d for e, d in self._vader.emojis.items() if len(e) == 1}
+        vader = SentimentIntensityAnalyzer()  # reads VADER's files
+        self._vader_lexicon = vader.lexicon  # VADER's own, kept to rebuild ours from
+        self._emojis = {e: d for e, d in vader.emojis.items() if len(e) == 1}
+        self._engine = VaderEngine({})
         self._emoji_re = re.compile("[" + re.escape("".join(self._emojis)) + "]") if self._emojis else None
         self._ours = frozenset(entries)
         self._rule_words = (
@@ -461,7 +388,7 @@ class VaderFinScorer:
             else:
                 lexicon[token] = value
         self.lexicon: dict[str, float] = lexicon
-        self._vader.lexicon = self._ruled.lexicon = lexicon
+        self._engine.lexicon = lexicon
 
     # -- text to tokens --------------------------------------------------------------------
 
@@ -522,11 +449,12 @@ class VaderFinScorer:
             text = self._demojize(text).strip()
         if self._phrase_re is not None:
             text = self._phrase_re.sub(self._token_for, text)
-        words = SentiText(text).words_and_emoticons  # VADER's own tokens: rule positions are VADER's
+        words = vader_tokens(text)  # VADER's own tokens: rule positions are VADER's
         lower = [w.lower() for w in words]
+        engine = self._engine
         has_rule_words = not self._rule_words.isdisjoint(lower) or _OPENING_QUOTE.search(text) is not None
         if not has_rule_words and fired is None:
-            return self._vader.polarity_scores(text)["compound"]
+            return engine.compound(text, words, lower)
         lexicon = self.lexicon
         base: list[float | None] = [lexicon.get(w) for w in lower]
         source = ["vader" if v is not None and w not in self._ours else "lexicon" for w, v in zip(lower, base)]
@@ -536,15 +464,10 @@ class VaderFinScorer:
         valued = {i: v for i, (w, v) in enumerate(zip(lower, base)) if v != lexicon.get(w)}
         clause = _subordinate_clause(lower, self.rules.subordinate) if has_rule_words else None
         if not valued and factor is None and clause is None and fired is None:
-            return self._vader.polarity_scores(text)["compound"]  # rule words, but no rule fired
-        ruled = self._ruled
-        ruled.valued, ruled.factor, ruled.clause = valued, factor, clause
-        try:
-            score = ruled.polarity_scores(text)["compound"]
-        finally:
-            ruled.valued, ruled.factor, ruled.clause = {}, None, None
+            return engine.compound(text, words, lower)  # rule words, but no rule fired
+        score = engine.compound(text, words, lower, valued, factor, clause)
         if fired is not None:
-            sentiments = [float(v) for v in ruled.sentiments]  # VADER leaves an int 0 for plain words
+            sentiments = [float(v) for v in engine.sentiments]  # VADER leaves an int 0 for plain words
             for i, value in enumerate(sentiments):
                 if not value and i not in spans:
                     continue
@@ -560,8 +483,8 @@ class VaderFinScorer:
             if "but" in lower and any(sentiments):
                 fired.append(("but", "but (x0.5 before, x1.5 after)", 0.0))
             fired.extend((rule, span, 0.0) for rule, span in notes)
-            if ruled.clause_applied:
-                at, scale = ruled.clause_applied
+            if engine.clause_applied:
+                at, scale = engine.clause_applied
                 fired.append(("subordinate", f"{words[at]} … (x{scale:g}: pulls against the main clause)", 0.0))
         return score
 
