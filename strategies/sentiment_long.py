@@ -8,24 +8,35 @@ Rules, each session (see :mod:`hkbt.backtest.strategy` for when the hooks run):
     one whose signal today scores ``<= exit_threshold`` (that order cites
     today's news);
   - *entries*: names with a signal today scoring ``>= entry_threshold``, from
-    at least ``min_news`` items, with one of ``topics`` among them, best score
-    first (then more items, then ticker), while fewer than ``max_positions``
-    are held. Each gets ``1 / max_positions`` of equity in whole board lots.
+    at least ``min_news`` items, with one of ``topics`` among them, ranked by
+    ``rank_by`` (default: news about the company itself first, then the
+    higher score, then more items), while fewer than ``max_positions`` are
+    held. Each gets ``1 / max_positions`` of equity in whole board lots.
+    Names tied on every criterion when the free slots run out share what is
+    left (``ties: share``, each a fraction of a position) or are all skipped
+    (``ties: skip``); no ticker code breaks a tie
+    (:mod:`hkbt.backtest.selection`).
 
 * **After the close** (orders fill at the next open): ``stop_loss`` /
   ``take_profit`` against the entry price, checked on the close.
 
 Every signal it does not trade is recorded with its reason (``already_held``,
-``min_news``, ``threshold``, ``topic``, ``max_positions``, plus the sizing
-reasons of the base class).
+``min_news``, ``threshold``, ``topic``, ``max_positions``, ``tie``, plus the
+sizing reasons of the base class).
+
+Why ``ties: share`` by default: names tie when the news cannot tell them apart
+(one market-wide item gives every name the same score), and spreading the
+remaining money over them is the choice that adds no information the news did
+not have; picking some by ticker code, or buying none, would.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from hkbt.backtest.selection import DEFAULT_RANK_BY, RANK_CRITERIA, allocate_slots
 from hkbt.backtest.strategy import Signal, Strategy, TopicNames
 
 
@@ -46,12 +57,21 @@ class SentimentLong(Strategy):
         stop_loss: float | None = Field(None, gt=0, lt=1, description="e.g. 0.08: sell at the next open after a close 8 % below entry")
         take_profit: float | None = Field(None, gt=0, description="e.g. 0.15: sell at the next open after a close 15 % above entry")
         max_positions: int = Field(5, ge=1, description="names held at once; each gets 1/max_positions of equity")
+        rank_by: list[Literal[RANK_CRITERIA]] = Field(
+            default_factory=lambda: list(DEFAULT_RANK_BY), min_length=1,
+            description="order of the candidates for free slots, each better first: scope (company > theme > market), score, news_count")
+        ties: Literal["share", "skip"] = Field(
+            "share", description="names tied on every rank_by criterion that do not all fit: share the free slots, or skip them all")
 
         @model_validator(mode="after")
         def _thresholds(self):
             if self.exit_threshold is not None and self.exit_threshold >= self.entry_threshold:
                 raise ValueError(f"exit_threshold ({self.exit_threshold}) must be below entry_threshold ({self.entry_threshold})")
             return self
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.units: dict[str, float] = {}  # name -> slots its position was given (a fraction when a tie shared)
 
     def on_open(self) -> None:
         p = self.settings
@@ -60,16 +80,15 @@ class SentimentLong(Strategy):
         exits = [(name, reason) for name, reason in exits if reason]
         for name, reason in exits:
             self.sell_all(name, reason, cite=self.signal(name) if reason == "exit_signal" else ())
-        held = len(self.held()) - len(exits)
-        candidates = sorted(
-            (s for s in (self.signal(name) for name in live) if s is not None and self._wants_entry(s)),
-            key=lambda s: (-s.score, -s.count, s.ticker),
-        )
-        slots = max(p.max_positions - held, 0)
-        for signal in candidates[:slots]:
-            self.buy_weight(signal.ticker, 1 / p.max_positions, cite=signal)
-        for signal in candidates[slots:]:
-            self.skip(signal, "max_positions", f"{held} of {p.max_positions} slots held, better scores first")
+        leaving = {name for name, _ in exits}
+        self.units = {name: units for name, units in self.units.items() if self.is_held(name) and name not in leaving}
+        used = sum(self.units.get(name, 1.0) for name in self.held() if name not in leaving)
+        candidates = [s for s in (self.signal(name) for name in live) if s is not None and self._wants_entry(s)]
+        for pick in allocate_slots(candidates, max(p.max_positions - used, 0.0), p.rank_by, p.ties):
+            if pick.units <= 0:
+                self.skip(pick.candidate, pick.reason, pick.detail)
+            elif self.buy_weight(pick.candidate.ticker, pick.units / p.max_positions, cite=pick.candidate) is not None:
+                self.units[pick.candidate.ticker] = pick.units
 
     def on_close(self) -> None:
         p = self.settings
@@ -95,7 +114,9 @@ class SentimentLong(Strategy):
         elif signal.count < p.min_news:
             self.skip(signal, "min_news", f"{signal.count} < {p.min_news}")
         elif not signal.score >= p.entry_threshold:
-            self.skip(signal, "threshold", f"{signal.score:+.3f} < {p.entry_threshold:+.3f}")
+            raw = signal.get("score_mean")
+            weighted = f" (after scope weights and memory; today's raw mean {raw:+.3f})" if isinstance(raw, float) and raw != signal.score else ""
+            self.skip(signal, "threshold", f"{signal.score:+.3f}{weighted} < {p.entry_threshold:+.3f}")
         elif not signal.topics & set(p.topics):
             self.skip(signal, "topic", f"topics {';'.join(sorted(signal.topics)) or 'none'}, needs one of {';'.join(p.topics)}")
         else:

@@ -59,6 +59,7 @@ SKIP_REASONS: dict[str, str] = {
     "no_bar": "no price bar that session (suspended or a data gap), or no previous close to size on",
     "already_held": "the name was already held or had an order pending",
     "max_positions": "every position slot was taken by better signals",
+    "tie": "tied with other names on every ranking criterion for the last free slots, and ties: skip",
     "lot_too_expensive": "one board lot costs more than the position's target value",
     "no_cash": "not enough free cash left for one board lot",
     "order_refused": "the broker refused the order at the open (not enough cash)",

@@ -35,6 +35,7 @@ from hkbt.backtest.metrics import PERIODS_PER_YEAR
 
 ROLLING_WINDOW = 60  # sessions
 
+SKIPPED_FILE = "skipped.csv"
 RUN_FILES = ("metrics.json", "trades.csv", "equity.csv", "signals.csv", "news.csv", "config.resolved.yaml")
 PRICES_FILE = "prices.csv"
 RUN_INFO_FILE = "run_info.json"
@@ -56,6 +57,7 @@ class RunData:
     finished_at: datetime  # UTC; from run_info.json, else metrics.json's modification time
     warnings: list[str]  # the run's warnings (run_info.json; empty for older run folders)
     settings: Config  # config.resolved.yaml read through the config schema
+    skipped: pd.DataFrame | None = None  # skipped.csv: signals no order cited, and why (None: older run folder)
 
     @property
     def name(self) -> str:
@@ -116,7 +118,7 @@ def load_run(folder: Path) -> RunData:
             trades[column] = pd.to_datetime(trades[column])
         trades["entry_score"] = pd.to_numeric(trades["entry_score"], errors="coerce")  # blank: an entry no news caused
         equity = _read_equity(folder / "equity.csv")
-        signals = _read_csv(folder / "signals.csv", ["ticker", "topics", "news_ids"])
+        signals = _read_csv(folder / "signals.csv", ["ticker", "topics", "news_ids", "scope", "themes", "news_weights"])
         signals["session"] = pd.to_datetime(signals["session"])
         news = _read_csv(folder / "news.csv", ["news_id", "headline", "source", "url", "tickers", "linked_by", "topics"])
         news["published_at"] = pd.to_datetime(news["published_at"], utc=True, format="ISO8601")
@@ -131,12 +133,17 @@ def load_run(folder: Path) -> RunData:
         if (folder / PRICES_FILE).is_file():
             prices = _read_csv(folder / PRICES_FILE, ["ticker"])
             prices["session"] = pd.to_datetime(prices["session"])
+        skipped = None
+        if (folder / SKIPPED_FILE).is_file():
+            skipped = _read_csv(folder / SKIPPED_FILE, ["ticker", "reason", "detail", "news_ids"])
+            skipped["session"] = pd.to_datetime(skipped["session"])
     except ConfigError as exc:  # from parse_yaml
         raise DataError(str(folder), f"cannot read config.resolved.yaml ({exc.what})", "re-run it with `hkbt run`") from None
     except (ValueError, KeyError, TypeError, OSError) as exc:
         raise DataError(str(folder), f"cannot read the run folder: {exc}", "re-run it with `hkbt run`") from None
     finished_at, warnings = load_run_info(folder)
-    return RunData(folder, metrics, trades, equity, signals, news, settings.resolved(), config_text, prices, finished_at, warnings, settings)
+    return RunData(folder, metrics, trades, equity, signals, news, settings.resolved(), config_text, prices, finished_at, warnings,
+                   settings, skipped)
 
 
 def _settings(path: Path, raw: object):

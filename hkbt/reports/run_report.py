@@ -439,19 +439,25 @@ def build_metric_rows(metrics: dict) -> tuple[list[dict], bool]:
     return rows, has_proxy
 
 
-def build_trade_rows(run: RunData) -> list[dict]:
-    """Trades with the news behind each entry (headline, link, times, score).
-
-    Every text is formatted column-wise; the loop below only looks cited items up by id.
-    """
-    trades, news = run.trades, run.news
-    cited = {i for joined in trades.news_ids for i in joined.split(";") if i}
+def news_items(news: pd.DataFrame, ids: pd.Series) -> tuple[dict[str, dict], dict]:
+    """Display fields (headline, link, times, score, scope, topics) of the items cited in ``ids`` (";"-joined), by id,
+    and the fields to show for an id news.csv lacks. Formatted column-wise; callers only look items up."""
+    cited = {i for joined in ids for i in joined.split(";") if i}
     news = news[news.news_id.isin(cited)]
+    scope = news["scope"] if "scope" in news else pd.Series("", index=news.index)  # older run folders have none
     items = dict(zip(news.news_id, pd.DataFrame({
         "id": news.news_id, "headline": news.headline, "url": safe_urls(news.url), "published": hkt_texts(news.published_at),
         "tradable": day_texts(news.tradable_session), "score": news.score.map("{:+.3f}".format), "topics": news.topics.str.replace(";", ", "),
+        "scope": scope.fillna("").astype(str),
     }).to_dict("records")))
-    missing = {"headline": "(not in news.csv)", "url": "", "published": "—", "tradable": "—", "score": "—", "topics": ""}
+    missing = {"headline": "(not in news.csv)", "url": "", "published": "—", "tradable": "—", "score": "—", "topics": "", "scope": ""}
+    return items, missing
+
+
+def build_trade_rows(run: RunData) -> list[dict]:
+    """Trades with the news behind each entry, and for an ``exit_signal`` exit the news behind the exit."""
+    trades = run.trades
+    items, missing = news_items(run.news, pd.concat([trades.news_ids, trades.exit_news_ids]))
     columns = pd.DataFrame({
         "id": trades.trade_id.astype(int), "ticker": trades.ticker, "entry": day_texts(trades.entry_session),
         "exit": day_texts(trades.exit_session), "entry_price": trades.entry_price.astype(float),
@@ -460,10 +466,40 @@ def build_trade_rows(run: RunData) -> list[dict]:
         "costs": trades.costs_hkd.astype(float), "score": trades.entry_score.astype(float),
     })
     rows = columns.to_dict("records")
-    for row, joined in zip(rows, trades.news_ids):
+    for row, joined, exit_joined in zip(rows, trades.news_ids, trades.exit_news_ids):
         row["news"] = [items.get(i) or {"id": i} | missing for i in joined.split(";") if i]
+        row["exit_news"] = [items.get(i) or {"id": i} | missing for i in exit_joined.split(";") if i]
         row["score"] = None if row["score"] != row["score"] else row["score"]  # an entry no news caused has no score
     return rows
+
+
+SKIPPED_ROWS_SHOWN = 5000  # skipped.csv holds them all; the page keeps the newest this many
+
+
+def build_skipped(run: RunData) -> dict | None:
+    """The "signals not traded, and why" section: a count per reason and every signal with its news.
+
+    None for a run folder from before skipped.csv existed.
+    """
+    from hkbt.backtest.strategy import SKIP_REASONS
+
+    skipped = run.skipped
+    if skipped is None:
+        return None
+    counts = skipped.reason.value_counts()
+    summary = [{"reason": reason, "count": int(n), "share": 100.0 * n / len(skipped), "meaning": SKIP_REASONS.get(reason, "")}
+               for reason, n in counts.items()]
+    shown = skipped.sort_values(["session", "ticker"], ascending=[False, True], kind="stable").head(SKIPPED_ROWS_SHOWN)
+    scope = run.signals.set_index(["session", "ticker"])["scope"] if "scope" in run.signals else pd.Series(dtype=str)
+    items, missing = news_items(run.news, shown.news_ids)
+    rows = [
+        {"id": n, "session": day, "ticker": s.ticker, "reason": s.reason, "detail": s.detail,
+         "score": None if s.score != s.score else float(s.score), "count": int(s.news_count),
+         "scope": scope.get((s.session, s.ticker), "") if len(scope) else "",
+         "news": [items.get(i) or {"id": i} | missing for i in s.news_ids.split(";") if i]}
+        for n, (s, day) in enumerate(zip(shown.itertuples(), day_texts(shown.session)))
+    ]
+    return {"total": len(skipped), "summary": summary, "rows": rows, "shown": len(rows), "reasons": list(counts.index)}
 
 
 def build_audit(run: RunData) -> tuple[list[dict], dict]:
@@ -615,6 +651,7 @@ def render_report(run: RunData | Path, generated_at: datetime | None = None) -> 
         panels=panels,
         threshold=threshold,
         trades=build_trade_rows(run),
+        skipped=build_skipped(run),
         trade_tickers=sorted(set(run.trades.ticker)),
         audit_rows=audit_rows,
         audit=audit_summary,

@@ -94,7 +94,15 @@ def test_bundled_news_with_real_prices(tmp_path, shared_prices) -> None:
     news = pd.read_csv(folder / "news.csv").set_index("news_id")
     # the 24 Sep 2024 PBOC package (announced after the 09:00 cutoff) is bought at the 25 Sep open
     stimulus = trades[trades.entry_session == "2024-09-25"]
-    assert len(stimulus) == 5
+    # market news ties every name on scope, score and count: the five slots are shared by all nine (5/9 of a
+    # position each, about 1/9 of the equity), not handed to the first five ticker codes
+    assert len(stimulus) == 9 and stimulus.ticker.nunique() == 9
+    from hkbt.config import DEFAULT_LOT_SIZES
+
+    target = metrics["run"]["initial_cash_hkd"] / 9  # sized on the previous close, rounded down to whole lots
+    for trade in stimulus.itertuples():
+        lot_value = DEFAULT_LOT_SIZES[trade.ticker] * trade.entry_price
+        assert target - 1.1 * lot_value < trade.size * trade.entry_price < 1.05 * target, trade
     assert any("PBOC" in news.loc[i, "headline"] for i in stimulus.news_ids.iloc[0].split(";"))
     # the 17 Feb 2025 private-sector symposium (published 14:35 HKT, mid-session) is tradable only
     # at the 18 Feb open, and reaches the signal rows of the companies its headline names

@@ -44,8 +44,13 @@ from hkbt.reports.chart_data import (
     is_run_folder,
     load_run,
 )
+from click.testing import CliRunner
+from markupsafe import escape
+
+from hkbt.cli.main import cli
 from hkbt.news.sessions import xhkg_schedule
 
+from conftest import REPO_ROOT
 from report_runs import XSS_ALIAS, XSS_IMG, XSS_SCRIPT, report_runs
 
 
@@ -361,7 +366,9 @@ def test_older_run_folders_without_prices_still_render(runs, tmp_path):
 def test_news_usage_and_ticker_news(runs):
     run = load_run(runs.xss)
     used = compute_news_usage(run.trades)
-    assert sorted(len(v) for v in used.values()) == [1, 1, 1, 4]
+    # the market-wide stimulus item ties every name (same scope, score and count): the free slots are shared by
+    # the seven names not already held, so seven trades cite it
+    assert sorted(len(v) for v in used.values()) == [1, 1, 1, 7]
     market_wide = run.news[run.news.tickers == ""].news_id.tolist()
     for ticker in ("1211.HK", "9618.HK"):  # named by no item: only the market-wide policy news feeds them
         assert compute_ticker_news(run.signals, run.news, ticker).news_id.tolist() == market_wide
@@ -431,3 +438,43 @@ def test_hkbt_report_rerenders_a_copied_run_folder(runs, tmp_path):
     assert (tmp_path / "backtests" / "index.html").is_file()
     missing = CliRunner().invoke(cli, ["report", "demx", "--dir", str(tmp_path / "backtests")])
     assert missing.exit_code == 2 and "did you mean 'demo'?" in missing.output
+
+
+def test_signals_not_traded_are_listed_with_their_reasons(runs, demo_html):
+    skipped = pd.read_csv(runs.demo / "skipped.csv", keep_default_na=False)
+    assert len(skipped) > 0  # the demo has signals below the threshold at least
+    section = demo_html[demo_html.index('<section id="skipped">'):]
+    section = section[: section.index("</section>")]
+    assert f"Signals not traded, and why ({len(skipped)})" in section
+    for reason, count in skipped.reason.value_counts().items():
+        assert f"<td>{reason}</td><td class=\"num\">{count}</td>" in section
+    assert section.count('<tbody data-row="') == min(len(skipped), 5000)
+    # each row opens onto the headlines of the news behind the signal
+    news = pd.read_csv(runs.demo / "news.csv", keep_default_na=False).set_index("news_id")
+    first = skipped.sort_values(["session", "ticker"], ascending=[False, True], kind="stable").iloc[0]
+    for news_id in first.news_ids.split(";"):
+        assert str(escape(news.loc[news_id, "headline"])) in section
+
+
+def test_older_run_folders_without_skipped_csv_have_no_such_section(runs, tmp_path):
+    old = tmp_path / "old"
+    shutil.copytree(runs.demo, old)
+    (old / "skipped.csv").unlink()
+    assert '<section id="skipped">' not in render_report(old)
+
+
+def test_an_exit_on_news_shows_the_news_it_sold_on(tmp_path):
+    result = CliRunner().invoke(cli, [
+        "run", "--config", str(REPO_ROOT / "config.yaml"), "--name", "exits", "--set", f"run.output_dir={tmp_path}",
+        "--set", "prices.source=synthetic", "--set", "sentiment.cache_dir=null",
+        "--set", "strategy.params.exit_threshold=0.0", "--set", "strategy.params.hold_days=20"])
+    assert result.exit_code == 0, result.output
+    trades = pd.read_csv(tmp_path / "exits" / "trades.csv", keep_default_na=False)
+    news = pd.read_csv(tmp_path / "exits" / "news.csv", keep_default_na=False).set_index("news_id")
+    sold = trades[trades.exit_reason == "exit_signal"]
+    assert len(sold) > 0 and (sold.exit_news_ids != "").all()
+    page = (tmp_path / "exits" / "report.html").read_text(encoding="utf-8")
+    assert page.count("Sold on this news") == len(sold)
+    for ids in sold.exit_news_ids:
+        for news_id in ids.split(";"):
+            assert str(escape(news.loc[news_id, "headline"])) in page
