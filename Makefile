@@ -3,11 +3,12 @@
 #   make test   -> the whole test suite (what .ci/run calls)
 #   make lint   -> ruff (style, bugs, complexity <= 12) and the doctests of hkbt's modules (.ci/run calls it too)
 #   make model  -> re-train the shipped tfns_linear scorer (hkbt/sentiment/models/tfns_linear.npz)
+#   make docs-test -> runs every command shown in README.md (tests/test_readme_commands.py; .ci/run calls it too)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup demo test lint model clean
+.PHONY: setup demo test lint model docs-test clean
 
 setup: $(VENV)/.installed
 
@@ -29,6 +30,9 @@ lint: setup
 
 model: setup
 	$(BIN)/python -m hkbt.sentiment.train_tfns
+
+docs-test: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m readme tests/test_readme_commands.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

