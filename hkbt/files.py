@@ -6,7 +6,8 @@ and gets ordinary permissions (``tempfile`` would leave it private). Folders
 are swapped with :func:`exchange_paths` (one atomic ``renameat2`` call on
 Linux). :func:`exclusive_lock` keeps two hkbt processes from writing the same
 thing at once, and :func:`signals_deferred` keeps Ctrl-C or ``kill`` from
-landing between two steps that must happen together.
+landing between two steps that must happen together (the console script turns
+those signals into :class:`Interrupted` with :func:`raise_on_signals`).
 
 Every ``OSError`` from the disk (read-only folder, full disk, a path through a
 file, a symlink loop) becomes one :class:`~hkbt.errors.DataError` line through
@@ -67,7 +68,8 @@ def write_text_atomic(path: Path, text: str) -> Path:
     temporary = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+        with signals_deferred():  # an interruption lands before the file exists or after `temporary` names it
+            handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
             stream.write(text)
         os.chmod(temporary, default_mode())
@@ -118,23 +120,76 @@ def exchange_paths(first: Path, second: Path) -> bool:
     raise OSError(code, os.strerror(code), str(second))
 
 
+class Interrupted(KeyboardInterrupt):
+    """SIGINT, SIGTERM or SIGHUP, raised like Ctrl-C so that every clean-up handler runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+_deferring = 0  # depth of signals_deferred() blocks
+_pending: int | None = None  # a signal that arrived inside one, raised when the outermost block ends
+_raised: int | None = None  # the signal that started an orderly exit; later ones must not interrupt its clean-up
+
+
+def _on_signal(signum: int, frame) -> None:
+    global _pending, _raised
+    if _deferring or _raised:
+        _pending = _pending or signum
+        return
+    _raised = signum
+    raise Interrupted(signum)
+
+
+def interrupted_by() -> int | None:
+    """The signal whose :class:`Interrupted` is unwinding the program, if any.
+
+    Extension code that calls back into Python (a pydantic serializer, a
+    sqlite callback) may wrap the exception in one of its own; the CLI asks
+    this to recognise such an exception as the interruption it is.
+    """
+    return _raised
+
+
+def raise_on_signals() -> None:
+    """Turn SIGINT, SIGTERM and SIGHUP into :class:`Interrupted` (installed by the console script).
+
+    Without this, ``kill`` ends Python at once and leaves a half-written
+    staging folder behind; with it every ``finally`` and clean-up handler
+    runs. Only the first signal interrupts: later ones are noted and ignored,
+    so that the clean-up the first one started can finish (SIGKILL still
+    ends the process at once; the next run repairs what it leaves).
+    """
+    for signum in INTERRUPTS:
+        signal.signal(signum, _on_signal)
+
+
 @contextmanager
 def signals_deferred() -> Iterator[None]:
-    """Hold SIGINT, SIGTERM and SIGHUP until the block ends (then they are delivered).
+    """Hold SIGINT, SIGTERM and SIGHUP until the block ends (then the first is raised).
 
-    For the few lines that must run together, e.g. the two renames of a
-    fallback folder swap. SIGKILL cannot be held; what it interrupts is
-    repaired by the next run (see :func:`hkbt.backtest.results.sweep_stale`).
+    For the few lines that must run together, e.g. creating a staging folder
+    and remembering its name, or the two renames of a fallback folder swap.
+    The deferral is done in the Python-level handler (:func:`raise_on_signals`),
+    not by masking the signal, because the kernel may deliver a signal to any
+    thread (numerical libraries start their own) and Python then runs the
+    handler in the main thread whatever its mask. Without the handler
+    installed (hkbt used as a library) this is a no-op. SIGKILL cannot be held;
+    what it interrupts is repaired by the next run (see
+    :func:`hkbt.backtest.results.sweep_stale`).
     """
-    try:
-        previous = signal.pthread_sigmask(signal.SIG_BLOCK, INTERRUPTS)
-    except (AttributeError, ValueError):  # not on the main thread's platform, or no pthreads
-        yield
-        return
+    global _deferring, _pending, _raised
+    _deferring += 1
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        _deferring -= 1
+        if not _deferring and _pending is not None and signal.getsignal(_pending) is _on_signal:
+            signum, _pending = _pending, None
+            if not _raised:
+                _raised = signum
+                raise Interrupted(signum)
 
 
 # ----------------------------------------------------------------------------- locks

@@ -59,6 +59,8 @@ Only a folder carrying it (or an older hkbt run folder, see :data:`LEGACY_FILES`
 whose every entry hkbt wrote may be replaced or added to. Delete it to protect
 a folder from being overwritten by a run of the same name."""
 
+MARKER_TEMP = MARKER_FILE + ".tmp"  # the marker being written (see _write_marker)
+
 LEGACY_FILES = frozenset({
     "metrics.json", "trades.csv", "equity.csv", "signals.csv", "news.csv", "config.resolved.yaml", "prices.csv",
     "run_info.json", "report.html", "skipped.csv", "study.csv", "study_events.csv", "study_car.csv", "study.html",
@@ -140,9 +142,11 @@ def check_hkbt_folder(folder: Path) -> None:
 
 
 def _write_marker(folder: Path, names: list[str]) -> None:
+    """(Re)write ``folder``'s marker atomically, so that a kill never leaves a folder with a torn one."""
     blob = {"written_by": "hkbt", "about": "hkbt replaces this folder when a run of the same name is re-run; "
-            "delete this file to protect the folder", "files": sorted(set(names) - {MARKER_FILE})}
-    (folder / MARKER_FILE).write_text(json.dumps(blob, indent=1) + "\n", encoding="utf-8")
+            "delete this file to protect the folder", "files": sorted(set(names) - {MARKER_FILE, MARKER_TEMP})}
+    (folder / MARKER_TEMP).write_text(json.dumps(blob, indent=1) + "\n", encoding="utf-8")
+    os.replace(folder / MARKER_TEMP, folder / MARKER_FILE)
 
 
 # ----------------------------------------------------------------------------- locking and repair
@@ -181,7 +185,8 @@ def sweep_stale(folder: Path) -> list[str]:
     staging folder, or a previous run swapped out but not yet deleted) are
     removed; if a kill between the two renames of the fallback swap left the
     run folder missing, the previous run in ``.<name>.old-*`` is put back.
-    Only folders carrying hkbt's marker (or empty ones) are touched.
+    Only folders carrying hkbt's marker (or nothing but a marker being
+    written) are touched.
     """
     done = []
     try:
@@ -193,8 +198,8 @@ def sweep_stale(folder: Path) -> list[str]:
         if not match or match["name"] != folder.name or entry.is_symlink() or not entry.is_dir():
             continue
         try:
-            if not any(entry.iterdir()):
-                entry.rmdir()
+            if {p.name for p in entry.iterdir()} <= {MARKER_TEMP}:  # killed before its marker was complete
+                shutil.rmtree(entry)
             elif hkbt_files(entry) is None:
                 continue
             elif match["kind"] == "old" and not os.path.lexists(folder):
@@ -221,20 +226,21 @@ def staging_folder(folder: Path) -> Iterator[Path]:
     raises, the staging folder is removed and the error propagates; on success
     the caller moves its contents into place.
     """
+    staging = None
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
-    except OSError as exc:
-        raise disk_error(folder.parent, exc) from None
-    try:
+        with signals_deferred():  # an interruption lands before the folder exists or after `staging` names it
+            staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
         staging.chmod(default_mode(directory=True))  # mkdtemp makes it private; a run folder is an ordinary folder
         _write_marker(staging, [])
         yield staging
     except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise disk_error(folder, exc) from None
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        raise disk_error(staging or folder.parent, exc) from None
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
         raise
 
 

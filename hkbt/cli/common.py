@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import codecs
 import json
-import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -24,28 +23,6 @@ err_console = Console(stderr=True)
 _ASCII_TWINS = {"→": "->", "←": "<-", "—": "--", "–": "-", "…": "...", "·": "-", "≥": ">=", "≤": "<=", "×": "x",
                 "−": "-", "₀": "0", "₁": "1", "₂": "2", "ₙ": "n", "√": "sqrt", "β": "beta", "‘": "'", "’": "'",
                 "“": '"', "”": '"', "✓": "ok", "✗": "x", "✔": "ok"}
-
-
-class Interrupted(KeyboardInterrupt):
-    """SIGTERM or SIGHUP, raised like Ctrl-C so that every clean-up handler runs."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _raise_interrupted(signum: int, frame) -> None:
-    raise Interrupted(signum)
-
-
-def handle_termination() -> None:
-    """Treat SIGTERM and SIGHUP like SIGINT: unwind (removing staging folders, releasing locks) and exit.
-
-    Without this, ``kill`` ends Python at once and leaves a half-written
-    staging folder behind. Installed by the console script only.
-    """
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, _raise_interrupted)
 
 
 def _ascii_twin(error: UnicodeError) -> tuple[str, int]:

@@ -22,10 +22,8 @@ from rich.table import Table
 
 from hkbt import __version__
 from hkbt.cli.common import (
-    Interrupted,
     err_console,
     experiment_options,
-    handle_termination,
     make_output_safe,
     load_experiment,
     progress_bars,
@@ -41,6 +39,7 @@ from hkbt.cli.settings import list_strategies, show_config
 from hkbt.cli.study import study
 from hkbt.cli.sweep import sweep
 from hkbt.errors import HkbtError, one_line
+from hkbt.files import Interrupted, interrupted_by, raise_on_signals
 
 EXIT_USER_ERROR = 2
 
@@ -68,6 +67,8 @@ class _Group(click.Group):
         except click.ClickException as exc:
             _error(exc.format_message(), exc.exit_code)
         except click.Abort:
+            if interrupted_by() is not None:
+                _interrupted(interrupted_by())
             err_console.print("Aborted!", highlight=False)
             sys.exit(1)
         sys.exit(code or 0)
@@ -78,9 +79,17 @@ class _Group(click.Group):
         except HkbtError as exc:
             _error(str(exc))
         except Interrupted as exc:
-            name = signal.Signals(exc.signum).name
-            err_console.print(f"interrupted by {name}: a run folder is either complete or as it was before", highlight=False)
-            sys.exit(128 + exc.signum)
+            _interrupted(exc.signum)
+        except Exception:
+            if interrupted_by() is None:
+                raise  # a bug: keep its traceback
+            _interrupted(interrupted_by())  # the interruption, wrapped by extension code (e.g. pydantic's serializer)
+
+
+def _interrupted(signum: int) -> None:
+    name = signal.Signals(signum).name
+    err_console.print(f"interrupted by {name}: a run folder is either complete or as it was before", highlight=False)
+    sys.exit(128 + signum)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -312,10 +321,13 @@ def show_metrics(metrics: dict) -> None:
 
 
 def main() -> None:
-    """Console-script entry point: ASCII-safe output, SIGTERM handled like Ctrl-C."""
+    """Console-script entry point: ASCII-safe output; SIGINT, SIGTERM and SIGHUP end it cleanly."""
     make_output_safe()
-    handle_termination()
-    cli(prog_name="hkbt")
+    raise_on_signals()
+    try:
+        cli(prog_name="hkbt")
+    except Interrupted as exc:  # one that arrived outside a command (start-up, or printing the last lines)
+        _interrupted(exc.signum)
 
 
 

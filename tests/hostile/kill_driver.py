@@ -5,13 +5,13 @@ Usage: ``python kill_driver.py PROJECT SECONDS SEED`` (run by test_hostile_kill.
 The driver imports hkbt once, then for each round forks a child that runs the console script's
 ``main()`` on ``PROJECT/config.yaml`` (run name ``prev``). It watches ``out/`` for the child's staging
 folder (``.prev.tmp-*``: the write phase has begun), waits a random 0-250 ms, and sends SIGTERM or
-SIGKILL, in turn. Every third round disables ``renameat2`` so that the fallback swap (two renames with
-signals held) is exercised too, with SIGTERM only (SIGKILL cannot be held; its repair is tested
-elsewhere).
+SIGKILL, SIGTERM with ``renameat2`` disabled (the fallback swap: two renames with signals held; SIGKILL
+cannot be held, its repair is tested elsewhere), and SIGINT (Ctrl-C), in turn.
 
 After every round it checks that ``out/prev`` exists, carries hkbt's marker, holds every file the
-marker lists, and that its deterministic files equal the reference run's bytes; after a SIGTERM it
-also checks that no staging folder was left. It prints one JSON object with the counts.
+marker lists, and that its deterministic files equal the reference run's bytes; after a SIGTERM or SIGINT
+it also checks that no staging folder was left (the run's own start removed any a SIGKILL left). It
+prints one JSON object with the counts.
 """
 
 from __future__ import annotations
@@ -79,10 +79,10 @@ def main() -> None:
     out = root / "out"
     reference = {name: (out / "prev" / name).read_bytes() for name in DETERMINISTIC}
     rng = random.Random(seed)
-    stats = {"rounds": 0, "killed_in_write_phase": 0, "sigterm": 0, "sigkill": 0, "fallback_rounds": 0,
+    stats = {"rounds": 0, "killed_in_write_phase": 0, "sigterm": 0, "sigint": 0, "sigkill": 0, "fallback_rounds": 0,
              "finished_before_kill": 0, "staging_left_by_sigkill": 0, "exit_codes": {}, "problems": []}
     deadline = time.monotonic() + seconds
-    plan = [(signal.SIGTERM, False), (signal.SIGKILL, False), (signal.SIGTERM, True)]  # fallback: SIGTERM only
+    plan = [(signal.SIGTERM, False), (signal.SIGKILL, False), (signal.SIGTERM, True), (signal.SIGINT, False)]
     while time.monotonic() < deadline:
         signum, fallback = plan[stats["rounds"] % len(plan)]
         stale = {p.name for p in out.iterdir()}  # a SIGKILL's leftover is not this round's write phase
@@ -110,17 +110,17 @@ def main() -> None:
             time.sleep(0.0005)
         code = os.waitstatus_to_exitcode(status)
         stats["exit_codes"][str(code)] = stats["exit_codes"].get(str(code), 0) + 1
-        killed = killed and code in (-signal.SIGKILL, 128 + signal.SIGTERM)  # not if it had already finished
+        killed = killed and code in (-signal.SIGKILL, 128 + signal.SIGTERM, 128 + signal.SIGINT)  # not if already done
         if killed:
             stats["killed_in_write_phase"] += 1
-            stats["sigterm" if signum == signal.SIGTERM else "sigkill"] += 1
+            stats[{signal.SIGTERM: "sigterm", signal.SIGINT: "sigint"}.get(signum, "sigkill")] += 1
         else:
             stats["finished_before_kill"] += 1
         staging = [p.name for p in out.iterdir() if p.name.startswith((".prev.tmp-", ".prev.old-"))]
         if killed and signum == signal.SIGKILL and staging:
             stats["staging_left_by_sigkill"] += 1
-        if killed and signum == signal.SIGTERM and staging and code != 0:
-            stats["problems"].append(f"round {stats['rounds']}: SIGTERM left {staging}")
+        if killed and signum != signal.SIGKILL and staging:
+            stats["problems"].append(f"round {stats['rounds']}: {signum.name} left {staging}")
         stats["problems"] += [f"round {stats['rounds']} ({signum.name}, fallback={fallback}): {p}" for p in problems(out, reference)]
     # a last, undisturbed run repairs whatever SIGKILL left
     pid = os.fork()

@@ -244,7 +244,7 @@ def run_hostile_after_repair(root: Path) -> str:
 
 def test_sigterm_is_handled_like_ctrl_c(root: Path, monkeypatch):
     """An Interrupted (what SIGTERM raises) in the write phase removes the staging folder and keeps the run."""
-    from hkbt.cli.common import Interrupted
+    from hkbt.files import Interrupted
 
     before = snapshot(root / "out")
 
@@ -386,3 +386,30 @@ def test_d4_output_dir_goes_through_a_file(root: Path):
     (root / "afile").write_text("x\n", encoding="utf-8")
     line = run_hostile(root, ["--set", f"run.output_dir={root / 'afile' / 'sub'}"])
     check(line, "afile")
+
+
+def test_signals_are_held_inside_a_deferred_block_and_the_first_one_wins():
+    """In a subprocess (the handler is process-wide): a SIGTERM inside signals_deferred() is raised at its end;
+    a second signal during the clean-up the first started does not interrupt it."""
+    import subprocess
+    import sys
+
+    code = """
+import os, signal
+from hkbt.files import Interrupted, interrupted_by, raise_on_signals, signals_deferred
+raise_on_signals()
+steps = []
+try:
+    with signals_deferred():
+        os.kill(os.getpid(), signal.SIGTERM)
+        steps.append("after kill, still inside")
+    steps.append("never")
+except Interrupted as exc:
+    steps.append(f"raised {exc.signum} at the end")
+    os.kill(os.getpid(), signal.SIGINT)  # a second signal during clean-up: noted, not raised
+    steps.append("clean-up finished")
+print(steps, interrupted_by())
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['after kill, still inside', 'raised 15 at the end', 'clean-up finished'] 15"
