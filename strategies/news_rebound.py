@@ -11,9 +11,12 @@ Rules, before each session's open (orders fill at that open):
   negative), from at least ``min_news`` items, with one of ``topics``, and —
   with ``market_wide_only`` — including news that names no company (a shock
   to the whole market rather than one company's own bad news, which may be
-  information rather than overreaction). Most negative first (then more items,
-  then ticker), while fewer than ``max_positions`` are held; each gets
-  ``1 / max_positions`` of equity in whole board lots.
+  information rather than overreaction). When they do not all fit in the
+  free ``max_positions`` slots they are ranked by ``rank_by`` (default: company
+  news first, then the most negative score, then more items) and a tie that
+  does not fit shares the slots left or is skipped (``ties``), exactly as in
+  ``sentiment_long`` (:mod:`hkbt.backtest.selection`); no ticker code decides.
+  Each full slot is ``1 / max_positions`` of equity, in whole board lots.
 
 Defaults, chosen by reasoning (not by backtest P&L):
 
@@ -24,16 +27,17 @@ Defaults, chosen by reasoning (not by backtest P&L):
 * ``hold_days 5``: one trading week, a horizon the event study measures and
   the same as ``sentiment_long``'s, so the two differ only in their entries;
 * ``max_positions`` unset = every name in the universe: a market-wide shock
-  hits all names with the same score, so a smaller cap would pick names by
-  ticker order, not by any reason.
+  hits all names with the same score, so a smaller cap would only share the
+  slots among tied names.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hkbt.backtest.selection import DEFAULT_RANK_BY, RANK_CRITERIA, allocate_slots
 from hkbt.backtest.strategy import Signal, Strategy, TopicNames
 
 
@@ -52,6 +56,15 @@ class NewsRebound(Strategy):
         market_wide_only: bool = Field(True, description="only signals that include news naming no company (a shock to the whole market)")
         hold_days: int = Field(5, ge=1, description="sessions to hold before selling at the open")
         max_positions: int | None = Field(None, ge=1, description="names held at once, each 1/max_positions of equity (null = the whole universe)")
+        rank_by: list[Literal[RANK_CRITERIA]] = Field(
+            default_factory=lambda: list(DEFAULT_RANK_BY),
+            description="order of candidates when they do not all fit: scope (company news first), score (most negative first), news_count")
+        ties: Literal["share", "skip"] = Field(
+            "share", description="names tied on every rank_by criterion that do not all fit: share the free slots, or skip them all")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.units: dict[str, float] = {}  # name -> slots its position was given (a fraction when a tie shared)
 
     def on_open(self) -> None:
         p = self.settings
@@ -60,13 +73,15 @@ class NewsRebound(Strategy):
                  if self.has_bar(name) and self.entry(name) and not self.is_pending(name) and self.bars_held(name) >= p.hold_days]
         for name in exits:
             self.sell_all(name, "hold_days")
-        held = len(self.held()) - len(exits)
-        candidates = sorted((s for s in self.signals() if self._wants_entry(s)), key=lambda s: (s.score, -s.count, s.ticker))
-        slots = max(slots_total - held, 0)
-        for signal in candidates[:slots]:
-            self.buy_weight(signal.ticker, 1 / slots_total, cite=signal)
-        for signal in candidates[slots:]:
-            self.skip(signal, "max_positions", f"{held} of {slots_total} slots held, most negative first")
+        leaving = set(exits)
+        self.units = {name: units for name, units in self.units.items() if self.is_held(name) and name not in leaving}
+        used = sum(self.units.get(name, 1.0) for name in self.held() if name not in leaving)
+        candidates = [s for s in self.signals() if self._wants_entry(s)]
+        for pick in allocate_slots(candidates, max(slots_total - used, 0.0), p.rank_by, p.ties, low_scores_first=True):
+            if pick.units <= 0:
+                self.skip(pick.candidate, pick.reason, pick.detail)
+            elif self.buy_weight(pick.candidate.ticker, pick.units / slots_total, cite=pick.candidate) is not None:
+                self.units[pick.candidate.ticker] = pick.units
 
     def _wants_entry(self, signal: Signal) -> bool:
         """Is today's signal a strongly negative market shock? If not, record why."""

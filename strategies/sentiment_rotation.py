@@ -10,7 +10,10 @@ Every ``rebalance_every`` sessions (the first on the run's first session),
 before the open (orders fill at that open):
 
 * the **target** is the ``top_k`` names with a score ``> min_score`` from at
-  least ``min_news`` items, best score first (then more items, then ticker);
+  least ``min_news`` items, best score first, then more items; names tied on
+  both that do not all fit share the slots left (``ties: share``, each a
+  fraction of ``1 / top_k``) or are all left out (``ties: skip``), never picked
+  by ticker code (:mod:`hkbt.backtest.selection`);
 * held names not in the target are sold (``rebalance_out``); target names not
   held are bought at ``1 / top_k`` of equity in whole board lots, each order
   citing the signals in its name's window. Names kept are not resized.
@@ -33,11 +36,22 @@ backtest P&L):
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hkbt.backtest.selection import allocate_slots
 from hkbt.backtest.strategy import Signal, Strategy, TopicNames
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    """A name's decayed score in the window, in the shape :func:`allocate_slots` ranks."""
+
+    ticker: str
+    score: float
+    count: int
 
 
 class SentimentRotation(Strategy):
@@ -56,6 +70,8 @@ class SentimentRotation(Strategy):
         min_news: int = Field(1, ge=1, description="news items in the window needed to be ranked")
         topics: Annotated[list[str], TopicNames()] = Field(
             default_factory=list, description="count only signals with one of these topics ([] = all news)")
+        ties: Literal["share", "skip"] = Field(
+            "share", description="names tied on score and item count that do not all fit in top_k: share the slots left, or skip them all")
 
     def __init__(self) -> None:
         super().__init__()
@@ -96,20 +112,23 @@ class SentimentRotation(Strategy):
             elif not scored[0] > p.min_score:
                 self._skip_all(window, "threshold", f"decayed score {scored[0]:+.3f} <= {p.min_score:+.3f}")
             else:
-                ranked.append((-scored[0], -scored[1], name))
-        ranked.sort()
-        target = [name for *_, name in ranked[: p.top_k]]
-        for *_, name in ranked[p.top_k:]:
-            self._skip_all([s for _, s in self.history[name]], "max_positions", f"ranked below the top {p.top_k}")
+                ranked.append(_Ranked(name, scored[0], scored[1]))
+        target = {}
+        for pick in allocate_slots(ranked, p.top_k, ["score", "news_count"], p.ties):
+            if pick.units > 0:
+                target[pick.candidate.ticker] = pick.units
+            else:
+                detail = f"ranked below the top {p.top_k}" if pick.reason == "max_positions" else pick.detail
+                self._skip_all([s for _, s in self.history[pick.candidate.ticker]], pick.reason, detail)
         for name in self.names:
             if self.position_size(name) and name not in target and self.has_bar(name):
                 self.sell_all(name, "rebalance_out")
-        for name in target:
+        for name, units in target.items():
             window = [s for _, s in self.history[name]]
             if self.is_held(name):
                 self._skip_all(window, "already_held", "kept from the last rebalance")
             else:
-                self.buy_weight(name, 1 / p.top_k, reason="rebalance_in", cite=window)
+                self.buy_weight(name, units / p.top_k, reason="rebalance_in", cite=window)
 
     def _skip_all(self, signals: list[Signal], reason: str, detail: str) -> None:
         for signal in signals:

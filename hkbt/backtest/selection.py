@@ -38,12 +38,17 @@ TieRule = Literal["share", "skip"]
 EPSILON = 1e-9
 
 
-def rank_key(signal: Any, rank_by: Sequence[str]) -> tuple:
+def rank_key(signal: Any, rank_by: Sequence[str], low_scores_first: bool = False) -> tuple:
     """The sort key of one signal (smaller sorts first), from its ``scope``, ``score`` and ``count``.
+
+    ``low_scores_first`` ranks the most negative score first (a strategy that buys
+    after bad news, such as ``news_rebound``).
 
     >>> class S: scope, score, count = "market", 0.7, 3
     >>> rank_key(S(), ["scope", "score", "news_count"])
     (2, -0.7, -3)
+    >>> rank_key(S(), ["score"], low_scores_first=True)
+    (0.7,)
     """
     parts = []
     for criterion in rank_by:
@@ -51,7 +56,7 @@ def rank_key(signal: Any, rank_by: Sequence[str]) -> tuple:
             scope = getattr(signal, "scope", None)  # a signal frame without scopes ranks every name alike here
             parts.append(SCOPES.index(scope) if scope in SCOPES else len(SCOPES))
         elif criterion == "score":
-            parts.append(-float(signal.score))
+            parts.append(float(signal.score) if low_scores_first else -float(signal.score))
         elif criterion == "news_count":
             parts.append(-int(signal.count))
         else:
@@ -69,8 +74,13 @@ class Allocation:
     detail: str = ""
 
 
-def allocate_slots(candidates: Sequence[Any], free: float, rank_by: Sequence[str], ties: TieRule = "share") -> list[Allocation]:
+def allocate_slots(
+    candidates: Sequence[Any], free: float, rank_by: Sequence[str], ties: TieRule = "share", low_scores_first: bool = False
+) -> list[Allocation]:
     """Pure: hand ``free`` slots to ``candidates`` (signals) by ``rank_by``, with the ``ties`` rule.
+
+    Candidates need ``score`` and ``count`` (and ``scope`` when ranked by it);
+    ``low_scores_first`` is passed on to :func:`rank_key`.
 
     Returns one :class:`Allocation` per candidate, best group first (members of
     a group in the order given).
@@ -85,7 +95,7 @@ def allocate_slots(candidates: Sequence[Any], free: float, rank_by: Sequence[str
     """
     groups: dict[tuple, list[Any]] = {}
     for candidate in candidates:
-        groups.setdefault(rank_key(candidate, rank_by), []).append(candidate)
+        groups.setdefault(rank_key(candidate, rank_by, low_scores_first), []).append(candidate)
     allocations = []
     criteria = ", ".join(rank_by) or "nothing"
     full = "every slot taken by better-ranked signals"

@@ -63,3 +63,16 @@ def test_no_bar_on_the_shock_session_means_no_trade():
     assert list(result.fills[result.fills.side == "buy"].ticker) == ["BBB.HK", "CCC.HK"]
     assert reasons(result) == {("2025-03-10", "AAA.HK"): "no_bar"}
     assert SESSIONS[0] == pd.Timestamp("2025-03-03")
+
+
+def test_a_tie_that_does_not_fit_shares_the_slots_or_is_skipped_never_picked_by_ticker_code():
+    """A market-wide shock gives every name the same signal: two slots for three tied names."""
+    prices = {t: bars() for t in NAMES}
+    shared = run_strategy("news_rebound", prices, shock("2025-03-10"), max_positions=2, hold_days=10)
+    buys = shared.fills[shared.fills.side == "buy"]
+    assert list(buys.ticker) == NAMES  # all three, each 2/3 of a slot (1/3 of equity), in whole lots
+    previous = prices["AAA.HK"].close.loc["2025-03-07"] * 1.02
+    assert set(buys["size"]) == {(1_000_000 / 3 // (previous * 100)) * 100}
+    skipped = run_strategy("news_rebound", prices, shock("2025-03-10"), max_positions=2, ties="skip")
+    assert skipped.fills.empty
+    assert set(reasons(skipped).values()) == {"tie"}

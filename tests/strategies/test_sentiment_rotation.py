@@ -63,3 +63,18 @@ def test_topics_filter_which_news_counts(topics):
     if topics:
         assert reasons(result) == {("2025-03-03", "AAA.HK"): "topic"}
     assert len(SESSIONS) > 20
+
+
+def test_names_tied_for_the_last_places_share_them_or_are_skipped_never_picked_by_ticker_code():
+    prices = {t: bars() for t in NAMES}
+    sigs = [signal("2025-03-03", "AAA.HK", 0.9)] + [signal("2025-03-03", t, 0.5) for t in NAMES[1:]]
+    shared = run_strategy("sentiment_rotation", prices, sigs, top_k=2, rebalance_every=20)
+    buys = shared.fills[shared.fills.side == "buy"]
+    assert list(buys.ticker) == NAMES  # AAA a full half of equity; BBB, CCC and DDD a third of the other half each
+    sizes = dict(zip(buys.ticker, buys["size"]))
+    previous = prices["AAA.HK"].close.loc["2025-02-28"] * 1.02
+    assert sizes["AAA.HK"] == (1_000_000 / 2 // (previous * 100)) * 100
+    assert {sizes[t] for t in NAMES[1:]} == {(1_000_000 / 6 // (previous * 100)) * 100}
+    skipped = run_strategy("sentiment_rotation", prices, sigs, top_k=2, rebalance_every=20, ties="skip")
+    assert list(skipped.fills[skipped.fills.side == "buy"].ticker) == ["AAA.HK"]
+    assert {reasons(skipped)[("2025-03-03", t)] for t in NAMES[1:]} == {"tie"}
