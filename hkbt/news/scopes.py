@@ -47,6 +47,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from hkbt.news.entities import AliasMatcher, compile_false_friends
+from hkbt.news.prefilter import Hits, Prefilter, word_regex
 
 SCOPES = ("company", "theme", "market", "other")
 """Scope names in precedence order: an item gets the first one whose rule holds."""
@@ -58,9 +59,7 @@ def compile_words(patterns: Sequence[str]) -> re.Pattern[str] | None:
     >>> compile_words(["ai", "恒指"]).search("周二恒指收涨") is not None, compile_words(["ai"]).search("he said") is None
     (True, True)
     """
-    if not patterns:
-        return None
-    return re.compile(r"(?<![A-Za-z0-9_])(?:" + "|".join(f"(?:{p})" for p in patterns) + r")(?![A-Za-z0-9_])", re.IGNORECASE)
+    return word_regex(patterns) if patterns else None
 
 
 @dataclass(frozen=True)
@@ -115,12 +114,20 @@ def mask_false_friends(text: Sequence[str], false_friends: AliasMatcher | None) 
     return [false_friends.blank(t) for t in text]
 
 
-def _has(pattern: re.Pattern[str] | None, text: str) -> bool:
+def _has(pattern: re.Pattern[str] | None, text: str | Hits) -> bool:
+    if isinstance(text, Hits):
+        return text.has(pattern)
     return pattern is not None and pattern.search(text) is not None
 
 
-def match_themes(rules: ScopeRules, text: str, names_company: bool = False) -> list[str]:
-    """The themes one (already masked) text is about, in config order.
+def rules_prefilter(rules: ScopeRules) -> Prefilter:
+    """One automaton over every word list of ``rules``, so a text is read once for all of them (:mod:`hkbt.news.prefilter`)."""
+    themes = [p for rule in rules.themes.values() for p in (rule.keywords, rule.with_china)]
+    return Prefilter([rules.china, rules.market, rules.market_with_china, *themes])
+
+
+def match_themes(rules: ScopeRules, text: str | Hits, names_company: bool = False) -> list[str]:
+    """The themes one (already masked) text is about, in config order (the text, or its :class:`~hkbt.news.prefilter.Hits`).
 
     ``names_company``: the text names a universe company, which counts as a
     China word (every universe company is Chinese): "Xiaomi raises funds for
@@ -144,7 +151,7 @@ def match_themes(rules: ScopeRules, text: str, names_company: bool = False) -> l
     return found
 
 
-def is_market(rules: ScopeRules, text: str) -> bool:
+def is_market(rules: ScopeRules, text: str | Hits) -> bool:
     """Whether one (already masked) text is China / Hong Kong market news."""
     if _has(rules.market, text):
         return True
@@ -168,9 +175,11 @@ def assign_scope(news: pd.DataFrame, rules: ScopeRules, text: Sequence[str]) -> 
     >>> out.scope.tolist(), out.themes.tolist()
     (['company', 'theme', 'market', 'other', 'other'], [['china_ai'], ['china_ai'], [], [], []])
     """
-    themes = [sorted(match_themes(rules, t, bool(tickers))) for t, tickers in zip(text, news.tickers)]
+    prefilter = rules_prefilter(rules)
+    hits = [prefilter.hits(t) for t in text]
+    themes = [sorted(match_themes(rules, found, bool(tickers))) for found, tickers in zip(hits, news.tickers)]
     scopes = []
-    for tickers, outside, found, content in zip(news.tickers, news.outside_universe, themes, text):
+    for tickers, outside, found, content in zip(news.tickers, news.outside_universe, themes, hits):
         if tickers:
             scopes.append("company")
         elif outside:

@@ -23,16 +23,12 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from hkbt.news.language import to_simplified
+from hkbt.news.prefilter import Prefilter, word_regex
 
 
 def compile_taxonomy(taxonomy: Mapping[str, Sequence[str]]) -> dict[str, re.Pattern[str]]:
     """One case-insensitive, word-bounded regex per topic."""
-    return {
-        topic: re.compile(r"(?<![A-Za-z0-9_])(?:" + "|".join(f"(?:{p})" for p in patterns) + r")(?![A-Za-z0-9_])",
-                          re.IGNORECASE)
-        for topic, patterns in taxonomy.items()
-        if patterns
-    }
+    return {topic: word_regex(patterns) for topic, patterns in taxonomy.items() if patterns}
 
 
 def tag_topics(news: pd.DataFrame, taxonomy: Mapping[str, Sequence[str]], text: Sequence[str]) -> pd.DataFrame:
@@ -45,7 +41,8 @@ def tag_topics(news: pd.DataFrame, taxonomy: Mapping[str, Sequence[str]], text: 
     [['policy']]
     """
     patterns = compile_taxonomy(taxonomy)
+    prefilter = Prefilter(patterns.values())  # every topic's words in one pass per text (hkbt.news.prefilter)
     out = news.copy()
-    text = [to_simplified(content) for content in text]
-    out["topics"] = [sorted(t for t, pattern in patterns.items() if pattern.search(content)) for content in text]
+    hits = [prefilter.hits(to_simplified(content)) for content in text]
+    out["topics"] = [sorted(t for t, pattern in patterns.items() if found.has(pattern)) for found in hits]
     return out
