@@ -10,6 +10,11 @@ The finance scorer (:mod:`hkbt.sentiment.vader_fin`) is set up by two text files
   change words, hedges, ...), grouped under ``@section`` lines; :class:`RuleWords`
   turns it into lookups.
 
+A word ending in ``+`` stands for the regular forms of a verb (:func:`verb_forms`):
+``surpass+`` is "surpass, surpasses, surpassed, surpassing", ``fight+ off`` is "fight off, fights off,
+fighted off, fighting off" -- so irregular verbs ("fought off") and doubled consonants ("slipped")
+are written out instead.
+
 A term of several words ("export controls", "record-high") is a *phrase*. VADER
 looks words up one at a time, so the scorer rewrites each phrase found in a text
 into one token (``export_controls``) before scoring; :func:`compile_phrases`
@@ -37,7 +42,7 @@ import importlib.resources
 import re
 from collections.abc import Sequence
 
-__all__ = ["parse_lexicon", "parse_sections", "compile_phrases", "read_lexicon_file", "RuleWords"]
+__all__ = ["parse_lexicon", "parse_sections", "compile_phrases", "read_lexicon_file", "verb_forms", "expand_term", "RuleWords"]
 
 
 # --- the file format and phrases --------------------------------------------------------
@@ -45,6 +50,56 @@ __all__ = ["parse_lexicon", "parse_sections", "compile_phrases", "read_lexicon_f
 
 def _phrase_token(words: Sequence[str]) -> str:
     return "_".join(words)
+
+
+_VOWELS = frozenset("aeiou")
+
+
+def verb_forms(base: str) -> list[str]:
+    """The regular forms of an English verb: base, third person, past, -ing.
+
+    >>> verb_forms("surpass")
+    ['surpass', 'surpasses', 'surpassed', 'surpassing']
+    >>> verb_forms("ease"), verb_forms("ally")
+    (['ease', 'eases', 'eased', 'easing'], ['ally', 'allies', 'allied', 'allying'])
+    """
+    if base.endswith(("s", "x", "z", "ch", "sh", "o")):
+        third = base + "es"
+    elif base.endswith("y") and base[-2:-1] not in _VOWELS:
+        third = base[:-1] + "ies"
+    else:
+        third = base + "s"
+    if base.endswith("e"):
+        past = base + "d"
+    elif base.endswith("y") and base[-2:-1] not in _VOWELS:
+        past = base[:-1] + "ied"
+    else:
+        past = base + "ed"
+    if base.endswith("ie"):
+        gerund = base[:-2] + "ying"
+    elif base.endswith("e") and not base.endswith(("ee", "ye", "oe")):
+        gerund = base[:-1] + "ing"
+    else:
+        gerund = base + "ing"
+    return [base, third, past, gerund]
+
+
+def expand_term(term: str) -> list[str]:
+    """A term as written in a lexicon file -> the terms it stands for (``word+`` -> its verb forms).
+
+    >>> expand_term("fend+ off")
+    ['fend off', 'fends off', 'fended off', 'fending off']
+    >>> expand_term("price war")
+    ['price war']
+    """
+    words = term.split(" ")
+    marked = [k for k, word in enumerate(words) if word.endswith("+")]
+    if not marked:
+        return [term]
+    if len(marked) > 1:
+        raise ValueError(f"term {term!r}: only one word may end in '+'")
+    k = marked[0]
+    return [" ".join(words[:k] + [form] + words[k + 1 :]) for form in verb_forms(words[k][:-1])]
 
 
 def parse_lexicon(text: str, source: str = "vader_fin.txt") -> tuple[dict[str, float], dict[str, str]]:
@@ -98,17 +153,26 @@ def parse_sections(  # noqa: C901 - a small line parser, one branch per line kin
             raise ValueError(f"{where}: weight {weight} is outside VADER's range -4..4")
         if not why:
             raise ValueError(f"{where}: the 'why' column is empty")
-        for term in (t.strip() for t in terms.split(",")):
-            if not term or term != term.lower():
-                raise ValueError(f"{where}: term {term!r} must be non-empty lower case")
-            words = re.split(r"[\s-]+", term)
-            token = _phrase_token(words) if len(words) > 1 else term
-            if token in entries:
-                raise ValueError(f"{where}: term {term!r} is listed twice")
-            entries[token] = weight
-            if len(words) > 1:
-                phrases[" ".join(words)] = token
+        for written in (t.strip() for t in terms.split(",")):
+            if not written or written != written.lower() or written.startswith("+"):
+                raise ValueError(f"{where}: term {written!r} must be non-empty lower case")
+            try:
+                expanded = expand_term(written)
+            except ValueError as exc:
+                raise ValueError(f"{where}: {exc}") from None
+            for term in expanded:
+                _add_term(entries, phrases, term, weight, where)
     return out
+
+
+def _add_term(entries: dict[str, float], phrases: dict[str, str], term: str, weight: float, where: str) -> None:
+    words = re.split(r"[\s-]+", term)
+    token = _phrase_token(words) if len(words) > 1 else term
+    if token in entries:
+        raise ValueError(f"{where}: term {term!r} is listed twice")
+    entries[token] = weight
+    if len(words) > 1:
+        phrases[" ".join(words)] = token
 
 
 def compile_phrases(phrases: dict[str, str]) -> re.Pattern[str] | None:
@@ -154,11 +218,14 @@ def read_lexicon_file(name: str = "vader_fin.txt") -> str:
 class RuleWords:
     """The word classes of ``vader_fin_rules.txt``, as lookups.
 
-    What :mod:`hkbt.sentiment.vader_fin`'s rules read: ``quantity`` and ``change`` (token ->
-    tuple, shapes in the comments below), ``noun``, ``transition`` and ``lift_words``
-    (sets), ``state`` (token -> signed valence), ``hedge``, ``subordinate``, ``stop`` and ``status_quo``
-    (token -> factor), ``rating`` and ``carrier`` (sets) and ``phrases`` (as in :func:`parse_lexicon`). Given ``""``, every class is empty:
-    the rules are switched off.
+    What :mod:`hkbt.sentiment.fin_rules` reads: ``quantity`` and ``change`` (token -> tuple, shapes in
+    the comments below); sets of words (``noun``, ``object_only``, ``transition``, ``lift_words``, ``end``,
+    ``stop_after``, ``verdict_after``, ``meets``, ``expectation``, ``rating_move``, ``carrier``,
+    ``milestone``, ``finish``, ``relief_head``, ``genre``, ``media``, ``verb_only``, ``intransitive``); ``state`` (token -> signed valence),
+    ``rating`` (token -> the rating's own sign); factors (token -> factor: ``hedge``, ``subordinate``,
+    ``consequence``, ``stop``, ``fail``, ``status_quo``) and ``phrases`` (as in :func:`parse_lexicon`). Each
+    section is documented where it is defined, in ``vader_fin_rules.txt``. Given ``""``, every class is
+    empty: the rules are switched off.
 
     Raises:
         ValueError: a malformed line (as :func:`parse_lexicon`), an unknown
@@ -169,8 +236,10 @@ class RuleWords:
         sections = parse_sections(text, "vader_fin_rules.txt")
         known = {
             "more_is_better", "more_is_worse", "restriction", "up", "down", "up_before_noun",
-            "down_before_noun", "better", "worse", "noun", "transition", "good_state", "bad_state", "hedge",
-            "subordinate", "stop", "status_quo", "rating", "carrier",
+            "down_before_noun", "up_object", "down_object", "better", "worse", "noun", "transition", "good_state",
+            "bad_state", "hedge", "subordinate", "consequence", "stop", "end", "stop_after", "verdict_after", "fail",
+            "status_quo", "meets", "expectation", "rating", "rating_move", "carrier", "milestone", "finish",
+            "relief_head", "genre", "media", "verb_only", "intransitive",
         }
         unknown = set(sections) - known
         if unknown:
@@ -189,11 +258,15 @@ class RuleWords:
             self.quantity[token] = (-1, weight, True)
         # change token -> (direction +1/-1, strength, fixed sign or 0, comes before its noun)
         change: dict[str, list[float]] = {}
-        for name, direction in (("up", 1), ("down", -1), ("up_before_noun", 1), ("down_before_noun", -1)):
+        for name, direction in (
+            ("up", 1), ("down", -1), ("up_before_noun", 1), ("down_before_noun", -1), ("up_object", 1), ("down_object", -1)
+        ):
             for token, strength in get(name).items():
                 change.setdefault(token, [direction, strength, 0, False])
                 if name.endswith("before_noun"):
                     change[token][3] = True
+        # change words that only ever take an object on their right: "takes a stake", never "stake takes"
+        self.object_only = frozenset(get("up_object")) | frozenset(get("down_object"))
         for name, sign in (("better", 1), ("worse", -1)):
             for token, strength in get(name).items():
                 entry = change.setdefault(token, [sign, strength, 0, False])
@@ -208,10 +281,27 @@ class RuleWords:
         self.state.update({token: -w for token, w in get("bad_state").items()})
         self.hedge = dict(get("hedge"))
         self.subordinate = dict(get("subordinate"))
-        self.stop = dict(get("stop"))
+        self.consequence = dict(get("consequence"))
+        # stop words turn a bad thing round; end words (also stop words) turn a good thing round too
+        self.stop = {**get("end"), **get("stop")}
+        self.end = frozenset(get("end"))
+        self.stop_after = frozenset(get("stop_after"))
+        self.verdict_after = frozenset(get("verdict_after"))
+        self.fail = dict(get("fail"))
         self.status_quo = dict(get("status_quo"))
-        self.rating = frozenset(get("rating"))
+        self.meets = frozenset(get("meets"))
+        self.meets_factor = min(get("meets").values(), default=1.0)
+        self.expectation = frozenset(get("expectation"))
+        self.rating = {token: int(sign) for token, sign in get("rating").items()}  # a rating's own sign
+        self.rating_move = frozenset(get("rating_move"))
         self.carrier = frozenset(get("carrier"))
+        self.milestone = frozenset(get("milestone"))
+        self.finish = frozenset(get("finish"))
+        self.relief_head = frozenset(get("relief_head"))
+        self.genre = frozenset(get("genre"))
+        self.media = frozenset(get("media"))
+        self.verb_only = frozenset(get("verb_only"))
+        self.intransitive = frozenset(get("intransitive"))
         self.lift_words = frozenset(
             t for t in ("lift", "lifts", "lifted", "lifting", "remove", "removes", "removed") if t in self.change
         )

@@ -27,8 +27,8 @@ every branch.
 hkbt's rules talk to the engine through three optional inputs to :meth:`VaderEngine.compound`:
 ``valued`` (position -> valence, or None for "not an opinion here") replaces the lexicon's valence
 of a word at one position, exactly as if the lexicon held that valence while VADER valued that
-word; ``factor`` scales each word's valence (hedges) before "but"; ``clause`` scales a subordinate
-clause that pulls against the main one.
+word; ``factor`` scales each word's valence (hedges) before "but"; ``clause`` scales the two parts
+of a text split at one word when they pull against each other.
 
 Example::
 
@@ -91,7 +91,7 @@ class VaderEngine:
         self.lexicon = lexicon
         self.sentiments: list[float] = []
         """The per-word valences summed for the last text (after hedges and "but"), for explanations."""
-        self.clause_applied: tuple[int, float] | None = None
+        self.clause_applied: tuple[int, float, float] | None = None
         """The ``clause`` of the last text when it was applied (it pulled against the main clause)."""
 
     def compound(  # noqa: C901 - VADER's per-word heuristics, kept in the package's order
@@ -101,7 +101,7 @@ class VaderEngine:
         lower: list[str],
         valued: dict[int, float | None] | None = None,
         factor: list[float] | None = None,
-        clause: tuple[int, float] | None = None,
+        clause: tuple[int, float, float] | None = None,
     ) -> float:
         """VADER's compound score of ``text`` (already stripped, emojis already described).
 
@@ -110,8 +110,8 @@ class VaderEngine:
             words, lower: its VADER tokens (:func:`vader_tokens`) and their lower-case forms.
             valued: position -> valence replacing the lexicon's at that position (None: no valence).
             factor: per-position multipliers applied to each word's valence before "but".
-            clause: ``(position, factor)``: when the words from ``position`` on pull against those
-                before it, they are scaled by ``factor`` (hkbt's subordinate-clause rule).
+            clause: ``(position, before, after)``: when the words from ``position`` on pull against
+                those before it, the two parts are scaled by these factors (hkbt's clause rules).
         """
         lexicon = self.lexicon
         n = len(lower)
@@ -181,10 +181,10 @@ class VaderEngine:
             sentiments = self._but(lower.index("but"), sentiments)
         self.clause_applied = None
         if clause is not None:
-            at, scale = clause
+            at, before, after = clause
             main, rest = sum(sentiments[:at]), sum(sentiments[at:])
             if main * rest < 0:
-                sentiments = sentiments[:at] + [s * scale for s in sentiments[at:]]
+                sentiments = [s * before for s in sentiments[:at]] + [s * after for s in sentiments[at:]]
                 self.clause_applied = clause
         self.sentiments = sentiments
         return self._normalised(sentiments, text)

@@ -53,10 +53,10 @@ class PackageWithValences(SentimentIntensityAnalyzer):
 
     def score_valence(self, sentiments, text):
         if self.clause is not None:
-            at, scale = self.clause
+            at, before, after = self.clause
             main, rest = sum(sentiments[:at]), sum(sentiments[at:])
             if main * rest < 0:
-                sentiments = sentiments[:at] + [s * scale for s in sentiments[at:]]
+                sentiments = [s * before for s in sentiments[:at]] + [s * after for s in sentiments[at:]]
         return super().score_valence(sentiments, text)
 
 

@@ -189,16 +189,73 @@ RULE_CASES = [
     ("Nomura cuts JD.com to neutral", -1, "rating"),
     ("Brokerage upgrades the carmaker to neutral from sell", +1, "lexicon"),
     ("Regulator launches a probe into the ride-hailing app", -1, "carrier"),
-    ("Tencent unveils a breakthrough reasoning model", +1, "carrier"),
-    ("'Happy Farm' maker's profit rose", +1, "title"),
-    ("'Killer Instinct' maker's profit fell", -1, "title"),
+    ("Tencent wins a lukewarm welcome for its new model", -1, "carrier"),
+    ("'Happy Farm' maker's profit rose", +1, "quoted"),
+    ("'Killer Instinct' maker's profit fell", -1, "quoted"),
     ("Walmart sells its entire JD.com stake", -1, "direction"),
     ("Founders buy nearly $200 million of Alibaba stock", +1, "direction"),
     ("Meituan pauses its buyback", -1, "direction"),
     ("HKMA lowers its base rate", +1, "direction"),
     ("Hong Kong raises stamp duty on share trading", -1, "direction"),
     ("China trims its one-year loan prime rate to a record low", +1, "direction"),
+    # issue 9, round 2: general rules by verb and object class
+    ("Profit rises 5%, disappointing investors", -1, "consequence"),
+    ("Oil prices slump, boosting airline stocks", +1, "consequence"),
+    ("Property measures fail to halt the slide in home sales", -1, "fail"),
+    ("China rules out new curbs on online games", +1, "fail"),
+    ("Carmaker's horror game tops the sales chart", +1, "genre"),
+    ("Killer whale documentary studio posts a wider loss", -1, "genre"),
+    ("US and China extend their tariff truce", +1, "relief"),
+    ("The tariff truce expires", -1, "relief"),
+    ("Robotaxi service passes 10 million rides", +1, "milestone"),
+    ("Beijing's stimulus briefing falls short", -1, "verdict"),
+    ("The tech crackdown is over", +1, "stop"),
+    ("The chipmaker's winning streak ends", -1, "stop"),
+    ("Regulator delays the launch of the new game", -1, "stop"),
+    ("Alibaba won't be added to the entity list", +1, "negation"),
+    ("Goldman turns overweight on Chinese stocks", +1, "rating"),
+    ("Broker goes underweight on the carmaker", -1, "rating"),
+    ("Credit outlook revised to stable from negative", +1, "rating"),
+    ("Tencent's 'great' game pipeline fails to lift revenue", -1, "quoted"),
+    ("Xiaomi's EV unit posts its first quarterly operating profit", +1, "transition"),
+    ("Shanghai Composite adds 1.3%", +1, "direction"),
+    ("Hang Seng sheds 2.1%", -1, "direction"),
 ]
+
+
+def test_carrier_agreeing_object_keeps_both(fin):
+    """A launch of something good is better news than the launch alone; the carrier rule leaves it."""
+    assert one(fin, "Tencent unveils a breakthrough reasoning model") > one(fin, "Tencent unveils a reasoning model") > 0
+
+
+def test_milestone_of_a_bad_quantity_is_not_one(fin):
+    assert "milestone" not in {r for r, _, _ in fin.explain("Losses pass $1 billion").fired}
+    assert one(fin, "Losses pass $1 billion") < 0
+    assert "milestone" not in {r for r, _, _ in fin.explain("Hang Seng hits 3-month low").fired}  # a period, not a figure
+
+
+def test_verdict_after_a_bad_thing_changes_nothing(fin):
+    explanation = fin.explain("The antitrust probe falls short")
+    assert "verdict" not in {r for r, _, _ in explanation.fired} and explanation.score < one(fin, "falls short") < 0
+
+
+@pytest.mark.parametrize(
+    ("text", "sign"),
+    [
+        ("Italy's privacy watchdog blocks DeepSeek over data concerns", -1),  # the concerns are the reason, not the object
+        ("Tencent no longer faces a licence freeze", +1),  # the phrase's head (freeze) decides
+        ("Nvidia no longer expects any H20 sales in China", -1),  # a good quantity named alone is the object
+        ("Commerce Department drops rule that would have capped AI chip exports", +1),  # a relative clause
+        ("Beijing steps in to halt stock rout", +1),  # 'stock rout' is a rout, not stocks
+        ("NetEase revenue growth stalls", -1),
+        ("Carmaker delays its IPO", -1),
+        ("Stimulus package fails to stop stocks from sliding", -1),
+        ("BYD fends off rivals to keep its crown", +1),
+        ("Hong Kong's benchmark index ends at its highest since 2021", +1),  # 'ends at' says where it finished
+    ],
+)
+def test_stop_end_and_fail_read_the_object(fin, text, sign):
+    assert np.sign(one(fin, text)) == sign, fin.explain(text)
 
 
 def test_stop_keeps_the_verbs_sign_without_a_bad_thing(fin):
@@ -255,7 +312,10 @@ class TestVaderFinRules:
         assert set(FIN_RULES) <= set(signs), set(FIN_RULES) - set(signs)
         # removing a restriction is always good news; its other side is test_lift_means_removed_only_for_restrictions
         # stopping a bad thing is good news; its other side is test_stop_keeps_the_verbs_sign_without_a_bad_thing
-        one_sided = {"restriction_lifted", "stop"}
+        # the carrier rule only ever takes a good verb's sign away; its other side is test_carrier_agreeing_object_keeps_both;
+        # a milestone is always good news (test_milestone_of_a_bad_quantity_is_not_one); a verdict only ever removes a
+        # good word (test_verdict_after_a_bad_thing_changes_nothing)
+        one_sided = {"restriction_lifted", "carrier", "milestone", "verdict"}
         assert all(found == {-1, +1} for rule, found in signs.items() if rule not in one_sided), signs
 
     def test_lift_means_removed_only_for_restrictions(self, fin):

@@ -1,0 +1,911 @@
+"""fin_rules: vader_fin's rules, from a headline's tokens to the valence of each word.
+
+:func:`apply_rules` is the rule engine of :mod:`hkbt.sentiment.vader_fin`. It gets one text as
+VADER's tokens (``words``, ``lower``) and its whitespace tokens (``raw``, which keep punctuation:
+a comma ends a clause, "5 %" is a figure), plus each word's valence from the lexicon (``base``),
+and returns what VADER's algorithm then scores (:class:`RuledText`): changed valences, per-word
+hedge factors, and a clause to scale. Each rule is a function of the :class:`RuledText` and the
+word classes of ``hkbt/sentiment/lexicons/vader_fin_rules.txt`` (:class:`~hkbt.sentiment.fin_lexicon.RuleWords`);
+:data:`hkbt.sentiment.vader_fin.FIN_RULES` says what each does, with examples.
+
+The rules read *classes* of words, never phrases of a particular headline: "a verb that ends
+something, then the thing it ends", "a change word, then a quantity", "a negation, then the rest
+of its clause". Order matters and is fixed in :func:`apply_rules`: words that are names or genres
+are set aside first; then quantities get their direction; then the verbs that stop, end, fail or
+negate act on the valences found so far; quoting, hedges and the clause structure come last.
+
+Example::
+
+    >>> from hkbt.sentiment.fin_lexicon import RuleWords, read_lexicon_file
+    >>> rules = RuleWords(read_lexicon_file("vader_fin_rules.txt"))
+    >>> text = "Beijing says the crackdown is_over"
+    >>> lower = text.lower().split()
+    >>> ruled = apply_rules(rules, text.split(), text.split(), lower, [None, None, None, -2.3, None], ["lexicon"] * 5)
+    >>> ruled.base[3], ruled.spans[3]
+    (2.3, 'crackdown … is_over')
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass, field
+
+from hkbt.sentiment.fin_lexicon import RuleWords
+
+__all__ = ["RULE_VALENCE", "N_SCALAR", "LONG_NEGATIONS", "OPENING_QUOTE", "RuledText", "apply_rules"]
+
+RULE_VALENCE = 2.0
+"""VADER valence of a plain ordinary change of a financial quantity ("sales rose"): about
+VADER's "gain" (2.4) or "strong" (2.3) less a little, so one such clause alone scores ±0.46."""
+
+N_SCALAR = -0.74
+"""VADER's negation factor; the longer-reaching negations here use it too."""
+
+_PUNCT = string.punctuation
+
+# Words that end the search for a change word's subject on its left: a new clause starts.
+# Verbs after which "to <change word>" still has the subject on the left: "profit is expected to rise".
+_RAISING = frozenset(
+    "expected set likely unlikely forecast seen poised projected estimated continue continues continued is are was "
+    "were tipped bound due expect expects going about begin begins began start starts started seems appears "
+    "predicted".split()
+)
+_CLAUSE_WORDS = frozenset(
+    "while whereas but although though however after as because since when following thanks due "
+    "despite and which that who amid whilst before once unless if".split()
+)
+_UNITS = {
+    "k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "mln": 1e6, "million": 1e6, "millions": 1e6,
+    "b": 1e9, "bn": 1e9, "billion": 1e9, "billions": 1e9, "tn": 1e12, "trillion": 1e12,
+}
+_NUMBER_RE = re.compile(r"^\(?[A-Za-z$€£¥]{0,4}\$?(\d[\d,]*(?:\.\d+)?|\.\d+)([A-Za-z%]{0,8})\)?$")
+_COMPARE_CUES = frozenset({"from", "compared", "versus", "vs", "vs.", "against"})
+_RESULT_WORDS = frozenset(
+    "profit profits net_profit operating_profit pretax_profit pre_tax_profit loss losses net_loss operating_loss "
+    "pretax_loss pre_tax_loss earnings result results ebit".split()
+)
+_STATE_FILLERS = frozenset(
+    "a an the its their net operating pre-tax pretax quarterly annual full-year half-year first second third small "
+    "slight modest narrow deep large big ever".split()
+)
+_FIRSTS = frozenset({"first", "first-ever", "maiden"})  # "first quarterly profit": a state reached for the first time
+
+_QUOTES = "'\"‘’“”"
+OPENING_QUOTE = re.compile("(?:^|\\s)['\"‘“]")
+"""A token that opens a quotation: the quoted-words rule only runs when the text has one."""
+# Record levels that a bound change word reaches ("cut ... to a record low"): part of the change.
+_LEVELS = frozenset(
+    "record_high record_highs record_low record_lows all_time_high all_time_highs all_time_low all_time_lows "
+    "multi_year_high multi_year_low year_high year_low".split()
+)
+# Words that may stand between a verb and its object without counting towards the reach:
+# "sells its entire stake", "buys more of the shares".
+_OBJECT_FILLERS = frozenset("its their his her the a an more entire nearly almost about some all of".split())
+# After a verb that reports where a price finished ("ends", "closes"), these say it is a level, not a stop.
+_FINISH_NEXT = frozenset(
+    "at higher lower up down flat little slightly near above below barely unchanged mixed in on with "
+    "sharply modestly firmly".split()
+)
+_PERIODS = frozenset("day week month year session quarter morning afternoon half".split())
+# Negations whose reach the rules extend beyond VADER's three words (to the end of the clause, up to six).
+LONG_NEGATIONS = frozenset(
+    "not no never won't wont cannot can't isn't aren't wasn't weren't doesn't don't didn't hasn't haven't "
+    "hadn't shouldn't wouldn't couldn't nor".split()
+)
+_LONG_NEGATION_REACH = 6
+# Words before a noun: after them a verb-only word ("rivals", "tops") is the noun ("its rivals", "the tops").
+_NOUN_MARKERS = frozenset(
+    "its their his her our your the a an to from with and of over against than all other for by on in at "
+    "two three several many some local foreign domestic chinese us major key main bigger larger smaller".split()
+)
+# Prepositions that start an adjunct: a verb's object ends before them ("blocks DeepSeek over data concerns").
+_ADJUNCTS = frozenset("over for citing amid after due because despite under via through across".split())
+# Prepositions: a change word's direct object comes before any of them ("raises HK$40 billion in a placement").
+_PREPOSITIONS = _ADJUNCTS | frozenset("on at by in with into".split())
+# Before a verb, words that make it no finite verb after a subject: "to end", "will end", "could fade".
+_NOT_FINITE = frozenset("to will would could may might can should must".split())
+_STOP_FLOOR = 0.75 * 2.0  # a turned-round valence is at least this strong (3/4 of RULE_VALENCE)
+_SCARE_QUOTE_WORDS = 3  # at most this many words in quotes before a noun: someone's word, not the news
+
+_PARTICLE_VERBS = frozenset(
+    "set sets setting shut shuts shutting step steps stepped stepping wind winds wound back backs backed "
+    "turn turns turned break breaks broke make makes made end ends ended take takes took taken sign signs "
+    "signed team teams teamed line lines lined open opens opened follow follows followed write writes wrote "
+    "written put puts lay lays laid cut cuts slow slows slowed tie ties tied hold holds held play plays "
+    "played back-up pay pays paid paying".split()
+)
+_BE = frozenset("was were is are be been being".split())
+_AS_COMPOUND_BEFORE = frozenset({"such", "so", "as", "well", "just", "twice", "same"})
+_AS_COMPOUND_AFTER = frozenset({"well", "much", "many", "long", "soon", "expected", "part", "if", "though", "of", "to"})
+
+_CURRENCY_RE = re.compile(r"^\(?([A-Za-z]{0,3}[$€£¥]|[A-Z]{3}|[€£¥$])")
+_CURRENCY_WORDS = {
+    "eur": "EUR", "euro": "EUR", "euros": "EUR", "usd": "USD", "$": "USD", "us$": "USD", "dollar": "USD",
+    "dollars": "USD", "hk$": "HKD", "hkd": "HKD", "yuan": "CNY", "rmb": "CNY", "cny": "CNY", "€": "EUR",
+    "£": "GBP", "gbp": "GBP", "pounds": "GBP", "¥": "JPY", "yen": "JPY", "jpy": "JPY", "sek": "SEK",
+    "cad": "CAD", "mln": "", "mn": "", "m": "", "million": "", "bn": "", "billion": "",
+}
+
+
+# --- one text through the rules -----------------------------------------------------------
+
+
+@dataclass
+class RuledText:
+    """One text as the rules see it, and what they decided.
+
+    ``base`` is each word's valence (None: no opinion here) and ``source`` the rule that set it
+    (``"lexicon"``, ``"vader"`` or a rule name); ``spans`` names the words a rule paired, ``notes``
+    the rules that only took a valence away. ``factor`` (per-word multipliers: hedges, nothing
+    moved) and ``clause`` (``(position, before, after)``: scale the words before / from
+    ``position`` when the two parts pull against each other) go to
+    :meth:`hkbt.sentiment.vader_engine.VaderEngine.compound`.
+    """
+
+    raw: list[str]
+    words: list[str]
+    lower: list[str]
+    base: list[float | None]
+    source: list[str]
+    spans: dict[int, str] = field(default_factory=dict)
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    factor: list[float] | None = None
+    clause: tuple[int, float, float] | None = None
+
+    def __post_init__(self) -> None:
+        self.n = len(self.lower)
+        self.present = set(self.lower)
+        self.boundary = [
+            t.endswith((";", ":", "!", "?")) or (t.endswith(".") and len(t) > 4 and t[:-1].isalpha() and t[:-1].islower())
+            for t in self.raw
+        ]
+        self.skip: set[int] = set()  # words the later rules must leave alone (names, genres, finished prices)
+        self.bound_quantity: set[int] = set()
+        self.bound_change: dict[int, int] = {}  # change index -> quantity index
+        self.acted: set[int] = set()  # stop verbs that turned round what follows them
+
+    def clause_ends_before(self, m: int, relative: bool = False) -> bool:
+        """Whether word ``m`` starts a new clause after ``m - 1`` (a full stop, a comma, a clause word).
+
+        With ``relative``, "that" / "which" do not end it: a relative clause still describes its noun.
+        """
+        if self.boundary[m - 1] or self.raw[m - 1].endswith(","):
+            return True
+        word = self.lower[m]
+        return word in _CLAUSE_WORDS and not (relative and word in ("that", "which"))
+
+    def set(self, k: int, value: float | None, rule: str, span: str) -> None:
+        self.base[k] = value
+        self.source[k] = rule
+        self.spans[k] = span
+
+    def own_valence_off(self, k: int, result: float) -> None:
+        """Drop the lexicon valence of the verb at ``k`` when the rule's result pulls the other way."""
+        value = self.base[k]
+        if self.source[k] in ("lexicon", "vader") and value is not None and value * result < 0:
+            self.base[k] = None
+
+
+def apply_rules(
+    rules: RuleWords, raw: list[str], words: list[str], lower: list[str], base: list[float | None], source: list[str]
+) -> RuledText:
+    """Run every rule over one text (``base`` and ``source`` are changed in place) and return its state."""
+    t = RuledText(raw, words, lower, base, source)
+    _names_and_genres(t, rules)
+    _relief_compounds(t, rules)
+    _finished_prices(t, rules)
+    _transition(t, rules)
+    _direction(t, rules)
+    _comparison(t, rules)
+    _rating(t, rules)
+    _milestone(t, rules)
+    _stop(t, rules)
+    _stop_after(t, rules)
+    _verdict_after(t, rules)
+    _fail(t, rules)
+    _long_negation(t)
+    _carrier(t, rules)
+    _quoted(t)
+    _hedges_and_status(t, rules)
+    t.clause = _clause(t, rules)
+    return t
+
+
+# --- words that are not opinions here -------------------------------------------------------
+
+
+def _names_and_genres(t: RuledText, rules: RuleWords) -> None:
+    """genre: an emotion word that names a genre or kind ("horror game", "killer app") is not an opinion;
+    a word that is news only as a verb ("rivals", "tops") is none after "its", "the", "to" ("lags its rivals")."""
+    if not rules.verb_only.isdisjoint(t.present):
+        for k, w in enumerate(t.lower):
+            if w in rules.verb_only and k and t.lower[k - 1] in _NOUN_MARKERS and t.base[k] is not None:
+                t.base[k] = None
+                t.skip.add(k)
+                t.notes.append(("genre", f"{t.words[k - 1]} {t.words[k]} (a noun here)"))
+    if rules.genre.isdisjoint(t.present):
+        return
+    for k, w in enumerate(t.lower[:-1]):
+        if w in rules.genre and t.lower[k + 1] in rules.media and t.base[k] is not None and not t.raw[k].endswith(","):
+            t.base[k] = None
+            t.skip.add(k)
+            t.notes.append(("genre", f"{t.words[k]} {t.words[k + 1]} (a kind of {t.words[k + 1]}, not a feeling)"))
+
+
+def _relief_compounds(t: RuledText, rules: RuleWords) -> None:
+    """relief: in "tariff truce", "sanctions relief" the head noun is the news; the bad word only names what is eased."""
+    if rules.relief_head.isdisjoint(t.present):
+        return
+    for k, w in enumerate(t.lower[:-1]):
+        if t.lower[k + 1] not in rules.relief_head or t.raw[k].endswith(","):
+            continue
+        value = t.base[k]
+        restriction = w in rules.quantity and rules.quantity[w][0] < 0
+        if (value is not None and value < 0) or restriction:
+            t.base[k] = None
+            t.skip.add(k)
+            head = t.base[k + 1]
+            if head is None or head <= 0:  # "tariff cuts": the head eases, whatever "cuts" says alone
+                t.set(k + 1, 0.75 * RULE_VALENCE, "relief", f"{t.words[k]} {t.words[k + 1]}")
+            else:
+                t.notes.append(("relief", f"{t.words[k]} {t.words[k + 1]} (the {t.words[k + 1]} is the news)"))
+            t.skip.add(k + 1)
+
+
+def _finished_prices(t: RuledText, rules: RuleWords) -> None:
+    """'ends at its highest', 'closes the week flat': a verb saying where a price finished is no stop."""
+    if rules.finish.isdisjoint(t.present):
+        return
+    for k, w in enumerate(t.lower[:-1]):
+        following = t.lower[k + 1]
+        period = following == "the" and k + 2 < t.n and t.lower[k + 2] in _PERIODS  # "ends the week flat"
+        if w in rules.finish and (following in _FINISH_NEXT or period):
+            t.skip.add(k)
+            if t.source[k] in ("lexicon", "vader"):
+                t.base[k] = None
+
+
+# --- quantities and their direction ----------------------------------------------------------
+
+
+def _is_direction_particle(lower: list[str], i: int) -> bool:
+    """Whether "up"/"down" at ``i`` says a rise or fall.
+
+    Not after a phrasal verb ("set up", "shut down", "step down") unless a figure
+    follows ("closed down 0.9 %" is a fall), and "up to" is a ceiling ("up to 200
+    jobs") unless it follows "was"/"were"/a comma ("sales were up to EUR 5 mn").
+    """
+    following = lower[i + 1] if i + 1 < len(lower) else ""
+    previous = lower[i - 1] if i > 0 else ""
+    figure = bool(following) and following[0].isdigit()
+    if previous in _PARTICLE_VERBS and not figure:
+        return False
+    if lower[i] == "up" and following == "to" and previous not in _BE and previous != ",":
+        return False
+    return True
+
+
+def _currency(raw: list[str], k: int) -> str:
+    """The currency of the figure at ``raw[k]``: attached ("EUR9.4", "$5"), just before, or after its unit."""
+    if k >= len(raw):
+        return ""
+    token = raw[k].lstrip("(")
+    match = _CURRENCY_RE.match(token)
+    if match and not token[0].isdigit():
+        code = match.group(1)
+        return _CURRENCY_WORDS.get(code.lower(), code.upper())
+    if k > 0:
+        previous = raw[k - 1].lower().lstrip("(")
+        if _CURRENCY_WORDS.get(previous):
+            return _CURRENCY_WORDS[previous]
+    for m in (k + 1, k + 2):
+        if m < len(raw):
+            word = raw[m].lower().strip(_PUNCT) or raw[m].lower()
+            if _CURRENCY_WORDS.get(word):
+                return _CURRENCY_WORDS[word]
+            if word not in _UNITS:
+                break
+    return ""
+
+
+def _raised_to(lower: list[str], raw: list[str], k: int) -> bool:
+    """Whether "to <figure>" follows within a few words of ``k``: "lifting tariffs on US goods to 125 %"."""
+    for m in range(k + 1, min(len(lower) - 1, k + 6)):
+        if lower[m] == "to" and _number(raw[m + 1], None) is not None:
+            return True
+    return False
+
+
+def _is_filler(raw: list[str], lower: list[str], k: int) -> bool:
+    """Words that may stand between "swung to" / "from" and the state: "a 1.1 mln euro net"."""
+    word = lower[k]
+    return (
+        word in _STATE_FILLERS or word in _UNITS or bool(_CURRENCY_WORDS.get(word))
+        or _number(raw[k], None) is not None or word in ("(", ")", "of", "some", "about", "around", "to", "with")
+    )
+
+
+def _number(token: str, following: str | None) -> float | None:
+    """The value of a number token like ``9.4``, ``EUR9.4``, ``1,200``, ``5bn``, times a unit word after it.
+
+    >>> _number("5bn", None), _number("1,200", "million"), _number("2024", None), _number("16-year", None)
+    (5000000000.0, 1200000000.0, None, None)
+    """
+    match = _NUMBER_RE.match(token)
+    if match is None:
+        return None
+    digits, unit = match.groups()
+    try:
+        value = float(digits.replace(",", ""))
+    except ValueError:
+        return None
+    if not unit and len(digits) == 4 and digits.isdigit() and 1950 <= value <= 2100 and token.isdigit():
+        return None  # a year, not a figure
+    scale = _UNITS.get(unit.lower())
+    if scale is None and following is not None:
+        scale = _UNITS.get(following.lower().strip(_PUNCT))
+    return value * (scale or 1.0)
+
+
+def _percent_after(t: RuledText, i: int) -> float | None:
+    """The percentage right after a change word ("adds 1.3%", "rose by 5 %", "up 0.1 pct"), else None."""
+    k = i + 1 + (i + 1 < t.n and t.lower[i + 1] == "by")
+    if k >= t.n:
+        return None
+    token = t.raw[k].rstrip(",;.")
+    following = t.lower[k + 1] if k + 1 < t.n else ""
+    if token.endswith("%") or following in ("%", "pct", "percent", "per_cent"):
+        match = _NUMBER_RE.match(token)
+        if match:
+            try:
+                return float(match.group(1).replace(",", ""))
+            except ValueError:
+                return None
+    return None
+
+
+def _transition(t: RuledText, rules: RuleWords) -> None:
+    """transition: "swung to a loss", "returned to profit"; and a state reached for the first time ("first quarterly profit")."""
+    if rules.transition.isdisjoint(t.present) and _FIRSTS.isdisjoint(t.present):
+        return
+    lower, n = t.lower, t.n
+    for i, w in enumerate(lower):
+        if w in rules.transition and i + 2 < n and lower[i + 1] in ("to", "into", "back"):
+            start = i + 2
+        elif w in _FIRSTS and i + 1 < n:
+            start = i + 1
+        else:
+            continue
+        for k in range(start, min(n, i + 10)):
+            state = rules.state.get(lower[k])
+            if state is not None:
+                t.set(i, state, "transition", " ".join(t.words[i : k + 1]))
+                t.base[k] = None
+                t.skip.update((i, k))
+                t.bound_quantity.add(k)
+                break
+            if not _is_filler(t.raw, lower, k):
+                break
+
+
+def _find_left(t: RuledText, rules: RuleWords, i: int, reach: int = 12, cross_commas: bool = False) -> int | None:
+    """The quantity a change word at ``i`` says changed, before it: "costs rose", "sales were down 5 %".
+
+    An infinitive has no subject there ("tighten rules to cool speculation"), unless it follows a verb like
+    "expected" or "set" ("profit is expected to rise").
+    """
+    if i > 1 and t.lower[i - 1] == "to" and t.lower[i - 2] not in _RAISING:
+        return None
+    for k in range(i - 1, max(-1, i - 1 - reach), -1):
+        if t.boundary[k] or t.lower[k] in _CLAUSE_WORDS or (t.raw[k].endswith(",") and not cross_commas):
+            return None  # "loss widened, cuts jobs": a comma ends the subject's clause
+        if t.lower[k] in rules.quantity and k not in t.skip:
+            return k
+        if t.lower[k] in rules.change and k in t.bound_change:
+            return None  # "stocks jump ... on easing": the nearer change word has the subject
+    return None
+
+
+def _find_right(t: RuledText, rules: RuleWords, i: int, reach: int, stop_verb: bool = False) -> int | None:
+    """The quantity a change word at ``i`` acts on, after it: "cut costs", "raised its forecast".
+
+    An object comes before any preposition ("raises HK$40 billion in a share placement" has none). Of a
+    compound, the last quantity is the head ("margin lending rules" -> rules). For a verb that stops things
+    (``stop_verb``), a word with a valence after the quantity is the head, not a quantity: "halt the stock
+    rout" stops a rout (the stop rule's), it does not lower stocks.
+    """
+    lower, n = t.lower, t.n
+    counted = 0
+    for k in range(i + 1, n):
+        if lower[k] in rules.quantity and k not in t.skip:
+            if lower[k] == "number" and k + 1 < n and lower[k + 1] == "of":
+                continue
+            while k + 1 < n and lower[k + 1] in rules.quantity and k + 1 not in t.skip and not t.clause_ends_before(k + 1):
+                k += 1
+            if stop_verb and k + 1 < n and not t.clause_ends_before(k + 1) and (t.base[k + 1] or lower[k + 1] in rules.change):
+                return None
+            return k
+        if t.boundary[k] or lower[k] in _CLAUSE_WORDS or lower[k] in rules.change or t.raw[k].endswith(","):
+            return None  # an object follows its verb directly: no comma, no new clause
+        if lower[k] in _PREPOSITIONS and k > i + 1:
+            return None
+        if not (lower[k] in _OBJECT_FILLERS or _is_filler(t.raw, lower, k)):
+            counted += 1  # "bought nearly $200 million of Alibaba stock": the amount does not count
+            if counted >= reach:
+                return None
+    return None
+
+
+def _direction(t: RuledText, rules: RuleWords) -> None:  # noqa: C901 - one branch per way a change word finds its quantity
+    """direction: a change word and the quantity it changes, signed by both ("costs rose", "cut costs")."""
+    lower, n, boundary = t.lower, t.n, t.boundary
+    change, quantity = rules.change, rules.quantity
+    for i, w in enumerate(lower):
+        entry = change.get(w)
+        if entry is None or i in t.skip:
+            continue
+        direction, strength, fixed, before_noun = entry
+        if w in ("up", "down") and not _is_direction_particle(lower, i):
+            continue
+        if before_noun and i + 1 < n and lower[i + 1] in change and lower[i + 1] not in quantity:
+            continue  # "its biggest drop": the superlative sizes the change noun after it
+        j = None
+        if i + 1 < n and lower[i + 1] in ("in", "of") and not boundary[i]:
+            j = _find_right(t, rules, i + 1, 4)  # "increase in costs", "decline of sales"
+        if w in rules.noun:
+            if j is None and i > 0 and lower[i - 1] in quantity and i - 1 not in t.skip:
+                j = i - 1  # "sales growth", "cost reduction"
+            if j is None:
+                continue
+        stop_verb = w in rules.stop
+        if j is None and before_noun and not boundary[i]:
+            j = _find_right(t, rules, i, 3)  # "higher costs", "a narrower loss"
+        if j is None and w not in rules.object_only:
+            # "costs rose"; "sales totalled EUR 5 mn in 2009 , down 5 %" reaches further back
+            after_comma = w in ("up", "down") and i > 0 and lower[i - 1] == ","
+            j = _find_left(t, rules, i, 20 if after_comma else 12, cross_commas=after_comma)
+        if j is None and not boundary[i] and w not in rules.intransitive:
+            j = _find_right(t, rules, i, 5, stop_verb)  # "cut costs", "raised its forecast", "reduce a maximum of ten jobs"
+        percent = _percent_after(t, i) if not fixed else None
+        if j is None:
+            if percent is not None and w not in rules.noun:
+                # "Shanghai Composite adds 1.3%": a move by a percentage, of a price the text names
+                value = direction * RULE_VALENCE * strength * (0.25 if percent < 0.5 else 1.0)
+                t.set(i, value, "direction", f"{t.words[i]} {t.raw[i + 1]}")
+                t.bound_change[i] = i
+            continue
+        polarity, weight, is_restriction = quantity[lower[j]]
+        lifted = is_restriction and w in rules.lift_words and not _raised_to(lower, t.raw, max(i, j))
+        if lifted:
+            direction = -1  # "lifts sanctions" takes them away; "lifting tariffs to 125 %" raises them
+        sign = fixed or direction * polarity
+        small = percent is not None and percent < 0.5  # "home prices edge up 0.1%": no move worth trading
+        value = sign * RULE_VALENCE * strength * weight * (0.25 if small else 1.0)
+        span = f"{t.words[j]} … {t.words[i]}" if j < i else f"{t.words[i]} … {t.words[j]}"
+        t.set(i, value, "direction_fixed" if fixed else ("restriction_lifted" if lifted else "direction"), span)
+        t.bound_change[i] = j
+        t.bound_quantity.add(j)
+        for x in range(i + 1, j):  # "dashing rate-cut hopes": words between a verb and its object describe the object
+            if t.source[x] in ("lexicon", "vader"):
+                t.base[x] = None
+        _record_level(t, i, j)
+    for j in t.bound_change.values():
+        if j in t.bound_change and t.bound_change.get(j) != j:  # "sales growth slowed": the outer change decides
+            t.base[j] = None
+    for j in t.bound_quantity:
+        if j not in t.bound_change:
+            t.base[j] = None  # the quantity noun itself is not an opinion
+
+
+def _record_level(t: RuledText, i: int, j: int) -> None:
+    """"trims its loan prime rate to a record low": the level reached belongs to the change."""
+    lower, n = t.lower, t.n
+    for m in range(max(i, j) + 1, min(n - 1, max(i, j) + 5)):
+        if lower[m] == "to":
+            level = m + 1 + (lower[m + 1] in ("a", "an", "its", "their", "the") and m + 2 < n)
+            value = t.base[level]
+            if lower[level] in _LEVELS and value is not None and value * (t.base[i] or 0) < 0:
+                t.base[level] = None  # it says how far the change went, not a second piece of news
+                t.skip.add(level)
+            break
+
+
+def _comparison(t: RuledText, rules: RuleWords) -> None:
+    """comparison: a quantity with no change word, reported against an earlier figure."""
+    compared = not _COMPARE_CUES.isdisjoint(t.present) or any(x.startswith("(") for x in t.raw)
+    if not compared:
+        return
+    lower, raw = t.lower, t.raw
+    # "from a loss", "compared with a profit of ...": the earlier state is not news
+    for k, w in enumerate(lower):
+        if (w in _RESULT_WORDS or w == "negative") and k not in t.bound_change and k not in t.skip:
+            m = k - 1
+            while m >= 0 and k - m <= 8 and _is_filler(raw, lower, m):
+                m -= 1
+            if m >= 0 and lower[m] in _COMPARE_CUES:
+                t.base[k] = None
+                t.skip.add(k)
+    for j, w in enumerate(lower):
+        if w not in rules.quantity or j in t.bound_quantity or j in t.skip:
+            continue
+        value = _compare(t, rules, j)
+        if value is None:
+            continue
+        polarity, weight, _ = rules.quantity[w]
+        now, before = value
+        direction = (now > before) - (now < before)
+        if not direction:
+            continue
+        sign = direction if w in _RESULT_WORDS else direction * polarity
+        t.set(j, sign * RULE_VALENCE * weight, "comparison", f"{t.words[j]} (now vs before)")
+        t.bound_quantity.add(j)
+
+
+def _compare(t: RuledText, rules: RuleWords, j: int) -> tuple[float, float] | None:  # noqa: C901 - a small figure parser
+    """``(now, before)`` for a quantity at ``j`` reported against an earlier figure, else None.
+
+    Losses count as negative amounts: "profit of 2 compared with a loss of 1" is (2, -1).
+    """
+    raw, lower, boundary, n = t.raw, t.lower, t.boundary, t.n
+    loss_words = ("loss", "losses", "net_loss", "operating_loss", "negative")
+    sign_now = -1.0 if lower[j] in loss_words else 1.0
+    now = None
+    now_currency = ""
+    percent = False
+    for k in range(j + 1, min(n, j + 20)):
+        if boundary[k - 1] and k > j + 1:
+            return None
+        token = raw[k]
+        if now is None:
+            if lower[k] in rules.quantity and lower[k] != lower[j]:
+                return None  # another quantity comes first; its figure is not ours
+            value = _number(token, raw[k + 1] if k + 1 < n else None)
+            if value is not None:
+                now = sign_now * value
+                now_currency = _currency(raw, k)
+                percent = token.endswith("%") or (k + 1 < n and lower[k + 1] in ("%", "pct", "percent"))
+            continue
+        bracket = token.startswith("(")
+        cue = lower[k] in _COMPARE_CUES or bracket
+        if not cue:
+            if _number(token, None) is not None:
+                return None  # a second figure with no cue: a breakdown, not a comparison
+            continue
+        if bracket and _currency(raw, k + (token == "(")) != now_currency:
+            return None  # "EUR 5 mn ( $ 6.5 mn )" converts a currency; it is not last year's figure
+        sign_before = sign_now
+        for m in range(k, min(n, k + 7)):
+            if lower[m] in loss_words:
+                sign_before = -1.0
+            elif lower[m] in ("profit", "profits", "net_profit", "operating_profit"):
+                sign_before = 1.0
+            value = _number(raw[m].lstrip("("), raw[m + 1] if m + 1 < n else None)
+            if value is not None:
+                before_percent = raw[m].endswith("%") or (m + 1 < n and lower[m + 1] in ("%", "pct", "percent"))
+                if before_percent != percent:
+                    return None  # a share against an amount: not the same measure
+                return now, sign_before * value
+        return None
+    return None
+
+
+# --- broker ratings and milestones ------------------------------------------------------------
+
+
+def _rating(t: RuledText, rules: RuleWords) -> None:  # noqa: C901 - the three ways a rating is named
+    """rating: 'raises Meituan to buy' (the move decides), 'turns overweight on', 'starts at sell' (the rating
+    does), 'to stable from negative' (the two ratings do)."""
+    if rules.rating.keys().isdisjoint(t.present):
+        return
+    lower, change, n = t.lower, rules.change, t.n
+    for p, w in enumerate(lower):
+        sign = rules.rating.get(w)
+        if sign is None or p == 0 or p in t.bound_change:
+            continue
+        if not (lower[p - 1] in ("to", "at", "with") or lower[p - 1] in rules.rating_move):
+            continue
+        if p + 1 < n and lower[p + 1] in _OBJECT_FILLERS and not t.clause_ends_before(p + 1):
+            continue  # "to sell its browser": a verb with an object, not a rating
+        earlier = _rating_from(t, rules, p)
+        if earlier is not None:
+            move = (sign > rules.rating[lower[earlier]]) - (sign < rules.rating[lower[earlier]])
+            if move:
+                t.set(p, move * RULE_VALENCE, "rating", f"to {t.words[p]} from {t.words[earlier]}")
+                t.base[earlier] = None
+                continue
+        for k in range(p - 1, max(-1, p - 8), -1):
+            if t.boundary[k] or (lower[k] in _CLAUSE_WORDS and k < p - 1):
+                break
+            entry = change.get(lower[k])
+            if lower[p - 1] == "to" and entry is not None and not entry[2] and k < p - 1:
+                t.set(p, entry[0] * RULE_VALENCE, "rating", f"{t.words[k]} … to {t.words[p]}")
+                t.base[k] = None
+                break
+            if lower[k] in rules.rating_move and sign:
+                t.set(p, sign * RULE_VALENCE, "rating", f"{t.words[k]} … {t.words[p]}")
+                if t.source[k] in ("lexicon", "vader"):
+                    t.base[k] = None
+                break
+
+
+def _rating_from(t: RuledText, rules: RuleWords, p: int) -> int | None:
+    """The earlier rating in "to <rating> from <earlier rating>", or None."""
+    if t.lower[p - 1] != "to":
+        return None
+    for m in range(p + 1, min(t.n - 1, p + 3)):
+        if t.lower[m] == "from" and t.lower[m + 1] in rules.rating:
+            return m + 1
+    return None
+
+
+def _milestone(t: RuledText, rules: RuleWords) -> None:
+    """milestone: passing a figure ('passes 10 million users', 'tops $1 trillion') is good news, unless the
+    thing counted is bad ('losses top $1 billion' is the direction rule's)."""
+    if rules.milestone.isdisjoint(t.present):
+        return
+    for k, w in enumerate(t.lower):
+        if w not in rules.milestone or k in t.bound_change or k in t.skip:
+            continue
+        figure = None
+        for m in range(k + 1, min(t.n, k + 4)):
+            if _number(t.raw[m].rstrip(",;."), None) is not None:
+                figure = m
+                break
+            if t.lower[m] not in ("the", "a", "an", "its", "their", "over", "above", "past"):
+                break
+        if figure is None or t.raw[figure].rstrip(",;.").endswith("%"):
+            continue
+        subject = _find_left(t, rules, k, 6)
+        if subject is not None and rules.quantity[t.lower[subject]][0] < 0:
+            continue
+        t.set(k, RULE_VALENCE * 0.8, "milestone", f"{t.words[k]} {t.raw[figure]}")
+
+
+# --- verbs that stop, end, fail or negate what is around them -----------------------------------
+
+
+def _stop(t: RuledText, rules: RuleWords) -> None:  # noqa: C901 - one loop, the object search and its two outcomes
+    """stop: a word that stops something takes the sign off what follows it in its clause.
+
+    Words of ``@stop`` turn a bad thing into good news ("stems the rout", "blocks the ban"); words of
+    ``@end`` also turn a good thing into bad news ("scraps its buyback", "delays the launch", "skips
+    approvals"). The object is the first noun phrase with a valence within seven words, up to a
+    preposition that starts an adjunct ("blocks DeepSeek over data concerns": the concerns are the
+    reason, not the object); a relative clause still belongs to it ("drops a rule that would have
+    capped exports"). The phrase's head, its last word with a valence, decides: "no longer faces a
+    licence freeze" ends a freeze.
+    """
+    if rules.stop.keys().isdisjoint(t.present):
+        return
+    lower, base, n = t.lower, t.base, t.n
+    change_of = {q: c for c, q in t.bound_change.items() if c != q}  # a bound quantity's valence is on its change word
+    for k, w in enumerate(lower):
+        scale = rules.stop.get(w)
+        if scale is None or k in t.skip or k in t.bound_change:
+            continue  # "halts production", "scraps its dividend": the direction rule has the object
+        ends_good = w in rules.end
+        for m in range(k + 1, min(n, k + 8)):
+            if t.clause_ends_before(m, relative=True) or lower[m] in _ADJUNCTS:
+                break
+            if m in change_of:
+                head = change_of[m]  # "stop stocks from sliding": the change word carries the object's valence
+            elif base[m] or (lower[m] in rules.quantity and m not in t.skip):
+                head = _phrase_head(t, rules, m)
+            else:
+                continue
+            if head is None:  # a good quantity named alone: "no longer expects any sales", "delays its IPO"
+                last = _phrase_end(t, rules, m) - 1
+                entry = rules.quantity.get(lower[last])
+                if not ends_good or entry is None or entry[0] < 0 or last in t.bound_quantity:
+                    break
+                head = last
+                base[head] = RULE_VALENCE * entry[1] * 0.75
+            value = base[head]
+            if value < 0 or ends_good:
+                for x in range(m, head):
+                    if base[x] and x not in t.bound_change:
+                        base[x] = None  # a modifier of the head: "licence" in "licence freeze"
+                t.set(head, _turned(value, scale), "stop", f"{t.words[k]} … {t.words[head]}")
+                t.acted.add(k)
+                t.own_valence_off(k, -value)
+            break
+
+
+def _phrase_end(t: RuledText, rules: RuleWords, m: int) -> int:
+    """One past the last word of the noun phrase starting at ``m``: words with a valence or quantities, adjacent."""
+    e = m + 1
+    while e < t.n and not t.clause_ends_before(e) and t.lower[e] not in _ADJUNCTS and (
+        t.base[e] or t.lower[e] in rules.quantity
+    ):
+        e += 1
+    return e
+
+
+def _phrase_head(t: RuledText, rules: RuleWords, m: int) -> int | None:
+    """The last word with a valence in the noun phrase starting at ``m`` ("antitrust probe" -> probe), or None."""
+    heads = [x for x in range(m, _phrase_end(t, rules, m)) if t.base[x]]
+    return heads[-1] if heads else None
+
+
+def _turned(value: float, scale: float) -> float:
+    """A valence turned round by a stop verb: at least as strong as a rule's (stopping a fear is real news).
+
+    >>> _turned(-0.56, 1.0), _turned(-2.3, 1.0), _turned(1.3, 1.0)
+    (1.5, 2.3, -1.5)
+    """
+    magnitude = max(abs(value), _STOP_FLOOR) * scale
+    return magnitude if value < 0 else -magnitude
+
+
+def _stop_after(t: RuledText, rules: RuleWords) -> None:
+    """stop_after: a verb after the thing it ends ('the crackdown is over', 'the rally fades', 'talks stall')."""
+    if rules.stop_after.isdisjoint(t.present):
+        return
+    lower, base = t.lower, t.base
+    for k, w in enumerate(lower):
+        if w not in rules.stop_after or k in t.bound_change or k in t.skip or k in t.acted:
+            continue
+        if w.endswith("ing") or (k and lower[k - 1] in _NOT_FINITE):
+            continue  # "fading game momentum", "pledge to end": not a verb after its subject
+        for m in range(k - 1, max(-1, k - 6), -1):
+            if t.clause_ends_before(m + 1):
+                break
+            value = base[m]
+            if value and m not in t.bound_quantity and t.source[m] in ("lexicon", "vader"):
+                t.set(m, _turned(value, 1.0), "stop", f"{t.words[m]} … {t.words[k]}")
+                t.own_valence_off(k, -value)
+                break
+
+
+def _verdict_after(t: RuledText, rules: RuleWords) -> None:
+    """verdict: 'falls short', 'disappoints' after a good thing say it did not deliver: the good word counts for nothing."""
+    if rules.verdict_after.isdisjoint(t.present):
+        return
+    for k, w in enumerate(t.lower):
+        if w not in rules.verdict_after:
+            continue
+        for m in range(k - 1, max(-1, k - 6), -1):
+            if t.clause_ends_before(m + 1):
+                break
+            if t.base[m] and t.base[m] > 0 and t.source[m] in ("lexicon", "vader"):
+                t.base[m] = None
+                t.notes.append(("verdict", f"{t.words[m]} … {t.words[k]} (did not deliver)"))
+
+
+def _fail(t: RuledText, rules: RuleWords) -> None:
+    """fail: 'fails to', 'unable to', 'declines to', 'rules out' turn round everything after them in their clause."""
+    if rules.fail.keys().isdisjoint(t.present):
+        return
+    for k, w in enumerate(t.lower):
+        scale = rules.fail.get(w)
+        if scale is None:
+            continue
+        for m in range(k - 1, -1, -1):  # "stimulus package fails to stop the slide": the good subject did not deliver
+            if t.clause_ends_before(m + 1):
+                break
+            if t.base[m] and t.base[m] > 0 and t.source[m] in ("lexicon", "vader"):
+                t.base[m] = None
+                t.notes.append(("fail", f"{t.words[m]} … {t.words[k]} (did not deliver)"))
+        turned = 0.0
+        for m in range(k + 1, t.n):
+            if t.clause_ends_before(m, relative=True):
+                break
+            if t.base[m]:
+                t.set(m, t.base[m] * scale, "fail", f"{t.words[k]} … {t.words[m]}")
+                turned += t.base[m]
+        if turned and t.source[k] in ("lexicon", "vader"):
+            t.base[k] = None  # the turned words carry the news; alone, 'fails to' keeps its own sign
+
+
+def _long_negation(t: RuledText) -> None:
+    """negation: 'won't be added to the entity list': a negation reaches past VADER's three words to the first
+    valence in its clause (up to six words)."""
+    if LONG_NEGATIONS.isdisjoint(t.present):
+        return
+    for k, w in enumerate(t.lower):
+        if w not in LONG_NEGATIONS:
+            continue
+        for m in range(k + 1, min(t.n, k + 1 + _LONG_NEGATION_REACH)):
+            if t.clause_ends_before(m):
+                break
+            if t.base[m]:
+                if m - k > 3:  # within three words VADER negates it itself
+                    t.set(m, t.base[m] * N_SCALAR, "negation", f"{t.words[k]} … {t.words[m]}")
+                break
+
+
+def _carrier(t: RuledText, rules: RuleWords) -> None:
+    """carrier: 'launches a probe': the object is the news; the verb's own sign counts only when they agree."""
+    if rules.carrier.isdisjoint(t.present):
+        return
+    for k, w in enumerate(t.lower):
+        value = t.base[k]
+        if w not in rules.carrier or value is None or t.source[k] not in ("lexicon", "vader"):
+            continue
+        for m in range(k + 1, min(t.n, k + 5)):
+            if t.clause_ends_before(m):
+                break
+            if t.base[m]:
+                if t.base[m] * value < 0:
+                    t.base[k] = None
+                    t.notes.append(("carrier", f"{t.words[k]} → {t.words[m]} (the object carries the news)"))
+                break
+
+
+def _quoted(t: RuledText) -> None:
+    """quoted: a quoted name in capitals ("'Doom Fighters'") is a name; a word or two in quotes before a noun
+    ("its 'great' game pipeline") is someone else's word, not the news. Neither is an opinion."""
+    raw, n = t.raw, t.n
+    if not OPENING_QUOTE.search(" ".join(raw)):
+        return
+    for k, token in enumerate(raw):
+        if token[:1] not in _QUOTES or k >= n:
+            continue
+        end = next((e for e in range(k, min(n, k + 6)) if raw[e][-1:] in _QUOTES and (e > k or len(token) > 1)), None)
+        if end is None:
+            continue
+        title = all(x.strip(_QUOTES)[:1].isupper() for x in raw[k : end + 1])
+        before_noun = end + 1 < n and end - k < _SCARE_QUOTE_WORDS and raw[end][-1:] in _QUOTES and t.lower[end + 1].isalpha()
+        if not (title or before_noun):
+            continue
+        for e in range(k, end + 1):
+            if t.source[e] in ("vader", "lexicon"):
+                t.base[e] = None
+        t.notes.append(("quoted", f"{' '.join(t.words[k : end + 1])} ({'a name' if title else 'someone else’s word'})"))
+
+
+# --- hedges, nothing moved, clauses ---------------------------------------------------------------
+
+
+def _hedges_and_status(t: RuledText, rules: RuleWords) -> None:
+    """hedge: 'may', 'reportedly' scale what follows in their clause; status_quo: 'in line with estimates' scales all."""
+    lower, n = t.lower, t.n
+    factor: list[float] | None = None
+    if not rules.hedge.keys().isdisjoint(t.present):
+        for h, w in enumerate(lower):
+            scale = rules.hedge.get(w)
+            if scale is None:
+                continue
+            if factor is None:
+                factor = [1.0] * n
+            for k in range(h + 1, n):
+                if t.boundary[k - 1] or lower[k] in ("but", "while", "whereas", "although"):
+                    break
+                factor[k] *= scale
+    quiet = [rules.status_quo[w] for w in t.present & rules.status_quo.keys()]
+    if not rules.meets.isdisjoint(t.present):
+        for k, w in enumerate(lower):
+            if w in rules.meets and any(x in rules.expectation for x in lower[k + 1 : k + 4]):
+                quiet.append(rules.meets_factor)
+                t.notes.append(("status_quo", f"{t.words[k]} … (as expected: nothing moved)"))
+                break
+    if quiet:
+        factor = [f * min(quiet) for f in (factor or [1.0] * n)]
+    t.factor = factor
+
+
+def _clause(t: RuledText, rules: RuleWords) -> tuple[int, float, float] | None:
+    """The clause structure: ``(position, before, after)`` factors when two parts pull against each other.
+
+    consequence: after a comma, 'weighing on', 'sending', 'lifting' start the verdict: the part before counts
+    half. subordinate: 'as', 'amid', 'after' start the context of a main clause: the part after counts half;
+    so does 'on' after a change word ('operating profit jumps on weak yen').
+    At least two words must come first. "as" counts only as a conjunction: not in "such as", "as well as".
+    """
+    lower, raw = t.lower, t.raw
+    for h in range(2, t.n):
+        scale = rules.consequence.get(lower[h])
+        if scale is not None and raw[h - 1].endswith(","):
+            return h, scale, 1.0
+    for h in range(2, t.n):
+        scale = rules.subordinate.get(lower[h])
+        if lower[h] == "on" and lower[h - 1] in rules.change:  # "profit jumps on weak yen": the cause
+            scale = rules.subordinate.get("as")
+        if scale is None:
+            continue
+        following = lower[h + 1] if h + 1 < t.n else ""
+        if lower[h] == "as" and (lower[h - 1] in _AS_COMPOUND_BEFORE or following in _AS_COMPOUND_AFTER):
+            continue
+        return h, 1.0, scale
+    return None
