@@ -19,9 +19,12 @@ from __future__ import annotations
 import ctypes
 import errno
 import fcntl
+import glob
 import os
 import signal
+import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +32,7 @@ from pathlib import Path
 from hkbt.errors import DataError
 
 TEMP_SUFFIX = ".tmp"
+STALE_SECONDS = 600  # a temporary file this old belongs to a write that was killed (writes take milliseconds)
 INTERRUPTS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
@@ -62,12 +66,14 @@ def write_text_atomic(path: Path, text: str) -> Path:
 
     The temporary file is ``.<name>.<random>.tmp`` beside the target; any
     ``OSError`` becomes a :class:`~hkbt.errors.DataError` and leaves the target
-    as it was.
+    as it was. Temporary files of the same target that a killed process left
+    (older than :data:`STALE_SECONDS`) are removed first.
     """
     path = Path(path)
     temporary = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temporaries(path)
         with signals_deferred():  # an interruption lands before the file exists or after `temporary` names it
             handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
@@ -80,6 +86,17 @@ def write_text_atomic(path: Path, text: str) -> Path:
         if temporary is not None and os.path.lexists(temporary):
             Path(temporary).unlink(missing_ok=True)
     return path
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    now = time.time()
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*{TEMP_SUFFIX}"):
+        try:
+            info = stale.lstat()
+            if stat.S_ISREG(info.st_mode) and now - info.st_mtime > STALE_SECONDS:
+                stale.unlink()
+        except OSError:
+            continue
 
 
 # ----------------------------------------------------------------------------- atomic folder swap

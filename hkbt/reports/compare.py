@@ -31,7 +31,6 @@ from hkbt.errors import DataError
 from hkbt.files import write_text_atomic
 from hkbt.reports.run_report import (
     COLORS,
-    GENERATOR_META,
     PLOT_CONFIG,
     TEMPLATES,
     axis,
@@ -39,9 +38,11 @@ from hkbt.reports.run_report import (
     date_strings,
     format_value,
     hover_text,
+    is_hkbt_page,
     json_floats,
     json_for_html,
     plotly_js,
+    write_page,
 )
 from hkbt.reports.chart_data import (
     RunData,
@@ -319,7 +320,7 @@ def write_compare(folders: list[Path], output_dir: Path, slug: str | None = None
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,120}", slug):
         raise DataError("--out", f"{slug!r} is not a plain file name", "use letters, digits, _ . - only")
     page = page_dir / f"{slug}.html"
-    return write_text_atomic(page, render_compare(runs, page_dir))
+    return write_page(page, render_compare(runs, page_dir))
 
 
 # ----------------------------------------------------------------------------- index page
@@ -435,7 +436,7 @@ def write_index(output_dir: Path, warnings: list[str] | None = None) -> Path | N
     returned when nothing was written).
     """
     page = Path(output_dir) / INDEX_FILE
-    if os.path.lexists(page) and not _is_our_page(page):
+    if os.path.lexists(page) and not is_hkbt_page(page):
         if warnings is not None:
             warnings.append(f"{page} was not written by hkbt; left alone (the list of runs was not updated)")
         return None
@@ -445,18 +446,6 @@ def write_index(output_dir: Path, warnings: list[str] | None = None) -> Path | N
         if warnings is not None:
             warnings.append(f"the list of runs was not updated: {exc}")
         return None
-
-
-def _is_our_page(page: Path) -> bool:
-    """An existing regular file whose head says hkbt wrote it."""
-    if page.is_symlink() or not page.is_file():
-        return False
-    try:
-        with page.open(encoding="utf-8", errors="replace") as stream:
-            head = stream.read(4000)
-    except OSError:
-        return False
-    return GENERATOR_META in head or "<title>hkbt · all runs</title>" in head
 
 
 __all__ = [

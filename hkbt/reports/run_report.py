@@ -24,6 +24,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import os
 import re
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -34,6 +35,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from hkbt.errors import DataError
 from hkbt.files import write_text_atomic
 from hkbt.news.sessions import HKT
 from hkbt.news.store import describe_news_source
@@ -666,5 +668,37 @@ def render_report(run: RunData | Path, generated_at: datetime | None = None) -> 
 
 
 def write_report(folder: Path) -> Path:
-    """Re-render ``report.html`` inside an existing finished run folder."""
-    return write_text_atomic(Path(folder) / REPORT_FILE, render_report(Path(folder)))
+    """Re-render ``report.html`` inside an existing finished run folder.
+
+    The page is replaced when hkbt's marker lists it (it is the run's own
+    report, whatever it now holds) or when it is an hkbt page; a link, or a
+    file of the user's in an unmarked folder, is refused.
+    """
+    from hkbt.backtest.results import hkbt_files
+
+    folder = Path(folder)
+    page = folder / REPORT_FILE
+    if not page.is_symlink() and REPORT_FILE in (hkbt_files(folder) or set()):
+        return write_text_atomic(page, render_report(folder))
+    return write_page(page, render_report(folder))
+
+
+def is_hkbt_page(page: Path) -> bool:
+    """An existing regular file (not a link) whose head says hkbt wrote it."""
+    if page.is_symlink() or not page.is_file():
+        return False
+    try:
+        with page.open(encoding="utf-8", errors="replace") as stream:
+            head = stream.read(4000)
+    except OSError:
+        return False
+    return GENERATOR_META in head or "<title>hkbt · " in head  # (pages from before the generator tag)
+
+
+def write_page(page: Path, html: str) -> Path:
+    """Write an HTML page atomically, replacing only a page hkbt wrote (never a file or link of the user's)."""
+    if page.parent.is_symlink():
+        raise DataError(str(page.parent), "is a symbolic link; hkbt never writes through links", "remove the link")
+    if os.path.lexists(page) and not is_hkbt_page(page):
+        raise DataError(str(page), "exists and was not written by hkbt", "move it away, or choose another name")
+    return write_text_atomic(page, html)

@@ -376,6 +376,19 @@ def test_d4_lock_file_cannot_be_created(root: Path, monkeypatch):
     check(run_hostile(root, []), "cannot create the lock file (Read-only file system)")
 
 
+def test_d4_immutable_output_folder_for_real(root: Path):
+    """chattr +i stops even root; skipped where the file system or the container does not allow it."""
+    import subprocess
+
+    out = root / "out"
+    if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(out)], capture_output=True).returncode:
+        pytest.skip("chattr +i is not available here (the simulated EPERM case above still runs)")
+    try:
+        check(run_hostile(root, []), f"out/.{RUN}.lock: cannot create the lock file (Operation not permitted)")
+    finally:
+        subprocess.run(["chattr", "-i", str(out)], check=True)
+
+
 def test_d4_output_dir_is_a_symlink_loop(root: Path):
     (root / "loop").symlink_to(root / "loop")
     line = run_hostile(root, ["--set", f"run.output_dir={root / 'loop'}"])
@@ -413,3 +426,35 @@ print(steps, interrupted_by())
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "['after kill, still inside', 'raised 15 at the end', 'clean-up finished'] 15"
+
+
+def test_temporary_files_of_a_killed_page_write_are_removed_by_the_next_write(root: Path):
+    from hkbt.files import STALE_SECONDS
+    from hkbt.reports.compare import write_index
+
+    out = root / "out"
+    old, fresh = out / ".index.html.abc123.tmp", out / ".index.html.def456.tmp"
+    old.write_text("<half", encoding="utf-8")
+    fresh.write_text("<being written", encoding="utf-8")
+    long_ago = old.stat().st_mtime - STALE_SECONDS - 5
+    os.utime(old, (long_ago, long_ago))
+    assert write_index(out) == out / "index.html"
+    assert not old.exists() and fresh.exists()  # a write in progress elsewhere is left alone
+
+
+@pytest.mark.parametrize("target", ["compare-page", "report"])
+def test_d1_pages_hkbt_did_not_write_are_not_replaced(root: Path, target: str):
+    out = root / "out"
+    notes = root / "notes.html"
+    notes.write_text("<p>my notes</p>\n", encoding="utf-8")
+    if target == "report":  # the run's report.html replaced by a link to a file of the user's
+        page, args = out / RUN / "report.html", ["report", RUN, "--dir", str(out)]
+        page.unlink()
+        page.symlink_to(notes)
+    else:  # a comparison page name already taken by a file of the user's
+        shutil.copytree(out / RUN, out / "other")
+        page, args = out / "compare" / f"{RUN}_vs_other.html", ["compare", RUN, "other", "--dir", str(out)]
+        page.parent.mkdir()
+        shutil.copy(notes, page)
+    check(assert_user_error(invoke(args)), str(page), "was not written by hkbt")
+    assert notes.read_text(encoding="utf-8") == page.read_text(encoding="utf-8") == "<p>my notes</p>\n"
