@@ -221,9 +221,9 @@ class RuleWords:
     What :mod:`hkbt.sentiment.fin_rules` reads: ``quantity`` and ``change`` (token -> tuple, shapes in
     the comments below); sets of words (``noun``, ``object_only``, ``transition``, ``lift_words``, ``end``,
     ``stop_after``, ``verdict_after``, ``meets``, ``expectation``, ``rating_move``, ``carrier``,
-    ``milestone``, ``finish``, ``relief_head``, ``genre``, ``media``, ``verb_only``, ``intransitive``); ``state`` (token -> signed valence),
+    ``milestone``, ``finish``, ``relief_head``, ``genre``, ``media``, ``verb_only``, ``intransitive``, ``end_head``, ``wish``, ``no_market``, ``market``); ``state`` (token -> signed valence),
     ``rating`` (token -> the rating's own sign); factors (token -> factor: ``hedge``, ``subordinate``,
-    ``consequence``, ``stop``, ``fail``, ``status_quo``) and ``phrases`` (as in :func:`parse_lexicon`). Each
+    ``consequence``, ``stop``, ``fail``, ``status_quo``, ``unchanged``) and ``phrases`` (as in :func:`parse_lexicon`). Each
     section is documented where it is defined, in ``vader_fin_rules.txt``. Given ``""``, every class is
     empty: the rules are switched off.
 
@@ -239,7 +239,8 @@ class RuleWords:
             "down_before_noun", "up_object", "down_object", "better", "worse", "noun", "transition", "good_state",
             "bad_state", "hedge", "subordinate", "consequence", "stop", "end", "stop_after", "verdict_after", "fail",
             "status_quo", "meets", "expectation", "rating", "rating_move", "carrier", "milestone", "finish",
-            "relief_head", "genre", "media", "verb_only", "intransitive",
+            "relief_head", "end_head", "genre", "media", "verb_only", "intransitive", "wish", "unchanged",
+            "no_market", "market", "weak_anchor",
         }
         unknown = set(sections) - known
         if unknown:
@@ -302,6 +303,12 @@ class RuleWords:
         self.media = frozenset(get("media"))
         self.verb_only = frozenset(get("verb_only"))
         self.intransitive = frozenset(get("intransitive"))
+        self.end_head = frozenset(get("end_head"))
+        self.wish = frozenset(get("wish"))
+        self.unchanged = dict(get("unchanged"))
+        self.no_market = frozenset(get("no_market"))
+        # words that make a text market news: every quantity, and the @market nouns
+        self.market = frozenset(get("market")) | (frozenset(self.quantity) - frozenset(get("weak_anchor")))
         self.lift_words = frozenset(
             t for t in ("lift", "lifts", "lifted", "lifting", "remove", "removes", "removed") if t in self.change
         )

@@ -75,6 +75,8 @@ _QUOTES = "'\"‘’“”"
 OPENING_QUOTE = re.compile("(?:^|\\s)['\"‘“]")
 """A token that opens a quotation: the quoted-words rule only runs when the text has one."""
 # Record levels that a bound change word reaches ("cut ... to a record low"): part of the change.
+_PERIOD_RE = re.compile(r"^(\d+|one|two|three|four|five|six|seven|eight|nine|ten|multi)-(year|month|week|day|decade)$|^(decade|record)$")
+_PLAIN_LEVELS = frozenset("low lows high highs lowest highest".split())
 _LEVELS = frozenset(
     "record_high record_highs record_low record_lows all_time_high all_time_highs all_time_low all_time_lows "
     "multi_year_high multi_year_low year_high year_low".split()
@@ -105,13 +107,15 @@ _ADJUNCTS = frozenset("over for citing amid after due because despite under via 
 _PREPOSITIONS = _ADJUNCTS | frozenset("on at by in with into".split())
 # Before a verb, words that make it no finite verb after a subject: "to end", "will end", "could fade".
 _NOT_FINITE = frozenset("to will would could may might can should must".split())
+_FUNCTION_WORDS = _PREPOSITIONS | frozenset("to of and or but as than from is are was were be".split())
+_NO_MARKET_FACTOR = 0.25  # like 'nothing moved': a disaster, a match or a summit is no trade
 _STOP_FLOOR = 0.75 * 2.0  # a turned-round valence is at least this strong (3/4 of RULE_VALENCE)
 _SCARE_QUOTE_WORDS = 3  # at most this many words in quotes before a noun: someone's word, not the news
 
 _PARTICLE_VERBS = frozenset(
     "set sets setting shut shuts shutting step steps stepped stepping wind winds wound back backs backed "
-    "turn turns turned break breaks broke make makes made end ends ended take takes took taken sign signs "
-    "signed team teams teamed line lines lined open opens opened follow follows followed write writes wrote "
+    "turn turns turned break breaks broke make makes made take takes took taken sign signs "
+    "signed team teams teamed line lines lined follow follows followed write writes wrote "
     "written put puts lay lays laid cut cuts slow slows slowed tie ties tied hold holds held play plays "
     "played back-up pay pays paid paying".split()
 )
@@ -233,12 +237,27 @@ def _names_and_genres(t: RuledText, rules: RuleWords) -> None:
             t.notes.append(("genre", f"{t.words[k]} {t.words[k + 1]} (a kind of {t.words[k + 1]}, not a feeling)"))
 
 
-def _relief_compounds(t: RuledText, rules: RuleWords) -> None:
-    """relief: in "tariff truce", "sanctions relief" the head noun is the news; the bad word only names what is eased."""
+def _relief_compounds(t: RuledText, rules: RuleWords) -> None:  # noqa: C901 - two kinds of head, one loop each
+    """relief: in "tariff truce", "sanctions relief" the head noun is the news; the bad word only names what is eased.
+    A head that ends what it names ("licence withdrawals", "subsidy cuts", "tariff removal") turns it round."""
+    if not rules.end_head.isdisjoint(t.present):
+        for k, w in enumerate(t.lower[:-1]):
+            if t.lower[k + 1] not in rules.end_head or t.raw[k].endswith(",") or k in t.skip:
+                continue
+            entry = rules.quantity.get(w)
+            verb_like = w in rules.change or w in rules.stop or w in rules.fail or w in rules.carrier
+            if (entry is None and ("_" in w or verb_like)) or (k + 2 < t.n and t.lower[k + 2] in _OBJECT_FILLERS):
+                continue  # "fail to halt the slide", "Tencent cuts its dividend": a verb, not a compound noun
+            value = t.base[k]
+            polarity = (value > 0) - (value < 0) if value else (entry[0] if entry else 0)
+            if polarity:
+                t.base[k] = None
+                t.skip.update((k, k + 1))
+                t.set(k + 1, -polarity * 0.75 * RULE_VALENCE, "relief", f"{t.words[k]} {t.words[k + 1]} (ended)")
     if rules.relief_head.isdisjoint(t.present):
         return
     for k, w in enumerate(t.lower[:-1]):
-        if t.lower[k + 1] not in rules.relief_head or t.raw[k].endswith(","):
+        if t.lower[k + 1] not in rules.relief_head or t.raw[k].endswith(",") or k in t.skip:
             continue
         value = t.base[k]
         restriction = w in rules.quantity and rules.quantity[w][0] < 0
@@ -260,7 +279,8 @@ def _finished_prices(t: RuledText, rules: RuleWords) -> None:
     for k, w in enumerate(t.lower[:-1]):
         following = t.lower[k + 1]
         period = following == "the" and k + 2 < t.n and t.lower[k + 2] in _PERIODS  # "ends the week flat"
-        if w in rules.finish and (following in _FINISH_NEXT or period):
+        figure = _number(t.raw[k + 1].rstrip(",;."), None) is not None  # "ends 1.2% higher"
+        if w in rules.finish and (following in _FINISH_NEXT or period or figure):
             t.skip.add(k)
             if t.source[k] in ("lexicon", "vader"):
                 t.base[k] = None
@@ -349,13 +369,18 @@ def _number(token: str, following: str | None) -> float | None:
 
 
 def _percent_after(t: RuledText, i: int) -> float | None:
-    """The percentage right after a change word ("adds 1.3%", "rose by 5 %", "up 0.1 pct"), else None."""
+    """The percentage right after a change word ("adds 1.3%", "rose by 5 %", "up 0.1 pct"), else None; a move
+    in index points counts as 1 %."""
     k = i + 1 + (i + 1 < t.n and t.lower[i + 1] == "by")
     if k >= t.n:
         return None
     token = t.raw[k].rstrip(",;.")
     following = t.lower[k + 1] if k + 1 < t.n else ""
-    if token.endswith("%") or following in ("%", "pct", "percent", "per_cent"):
+    if token.lower().endswith(("pc", "pct")) and token[:1].isdigit():
+        token = token.rstrip("pctPCT") + "%"  # "adds 1pc"
+    if following in ("points", "pts", "point") and _number(token, None) is not None:
+        return 1.0  # "Hang Seng loses 300 points": an index move, large enough to count
+    if token.endswith("%") or following in ("%", "pct", "percent", "per_cent", "pc"):
         match = _NUMBER_RE.match(token)
         if match:
             try:
@@ -403,7 +428,9 @@ def _find_left(t: RuledText, rules: RuleWords, i: int, reach: int = 12, cross_co
         if t.lower[k] in rules.quantity and k not in t.skip:
             return k
         if t.lower[k] in rules.change and k in t.bound_change:
-            return None  # "stocks jump ... on easing": the nearer change word has the subject
+            # "stocks jump ... on easing": the nearer change word has the subject; across a comma a record
+            # judges that change: "GDP rises 6.5 %, slowest since 2009"
+            return t.bound_change[k] if cross_commas and t.bound_change[k] != k else None
     return None
 
 
@@ -441,10 +468,11 @@ def _direction(t: RuledText, rules: RuleWords) -> None:  # noqa: C901 - one bran
     """direction: a change word and the quantity it changes, signed by both ("costs rose", "cut costs")."""
     lower, n, boundary = t.lower, t.n, t.boundary
     change, quantity = rules.change, rules.quantity
+    wished = not rules.wish.isdisjoint(t.present)
     for i, w in enumerate(lower):
         entry = change.get(w)
-        if entry is None or i in t.skip:
-            continue
+        if entry is None or i in t.skip or (wished and _wished(t, rules, i)):
+            continue  # "urges the US to cancel tariffs": asked for, not done
         direction, strength, fixed, before_noun = entry
         if w in ("up", "down") and not _is_direction_particle(lower, i):
             continue
@@ -462,8 +490,9 @@ def _direction(t: RuledText, rules: RuleWords) -> None:  # noqa: C901 - one bran
         if j is None and before_noun and not boundary[i]:
             j = _find_right(t, rules, i, 3)  # "higher costs", "a narrower loss"
         if j is None and w not in rules.object_only:
-            # "costs rose"; "sales totalled EUR 5 mn in 2009 , down 5 %" reaches further back
-            after_comma = w in ("up", "down") and i > 0 and lower[i - 1] == ","
+            # "costs rose"; "sales totalled EUR 5 mn in 2009 , down 5 %" and "GDP rises 6.5 %, slowest since 2009"
+            # reach back across the comma
+            after_comma = i > 0 and (lower[i - 1] == "," or t.raw[i - 1].endswith(",")) and (w in ("up", "down") or before_noun)
             j = _find_left(t, rules, i, 20 if after_comma else 12, cross_commas=after_comma)
         if j is None and not boundary[i] and w not in rules.intransitive:
             j = _find_right(t, rules, i, 5, stop_verb)  # "cut costs", "raised its forecast", "reduce a maximum of ten jobs"
@@ -499,13 +528,16 @@ def _direction(t: RuledText, rules: RuleWords) -> None:  # noqa: C901 - one bran
 
 
 def _record_level(t: RuledText, i: int, j: int) -> None:
-    """"trims its loan prime rate to a record low": the level reached belongs to the change."""
+    """"trims its loan prime rate to a record low", "vacancies drop to a 6-year low": the level reached belongs
+    to the change."""
     lower, n = t.lower, t.n
     for m in range(max(i, j) + 1, min(n - 1, max(i, j) + 5)):
         if lower[m] == "to":
-            level = m + 1 + (lower[m + 1] in ("a", "an", "its", "their", "the") and m + 2 < n)
+            level = m + 1
+            while level < n - 1 and (lower[level] in ("a", "an", "its", "their", "the") or _PERIOD_RE.match(lower[level])):
+                level += 1
             value = t.base[level]
-            if lower[level] in _LEVELS and value is not None and value * (t.base[i] or 0) < 0:
+            if (lower[level] in _LEVELS or lower[level] in _PLAIN_LEVELS) and value is not None and value * (t.base[i] or 0) < 0:
                 t.base[level] = None  # it says how far the change went, not a second piece of news
                 t.skip.add(level)
             break
@@ -682,12 +714,14 @@ def _stop(t: RuledText, rules: RuleWords) -> None:  # noqa: C901 - one loop, the
     change_of = {q: c for c, q in t.bound_change.items() if c != q}  # a bound quantity's valence is on its change word
     for k, w in enumerate(lower):
         scale = rules.stop.get(w)
-        if scale is None or k in t.skip or k in t.bound_change:
+        if scale is None or k in t.skip or k in t.bound_change or _wished(t, rules, k):
             continue  # "halts production", "scraps its dividend": the direction rule has the object
         ends_good = w in rules.end
         for m in range(k + 1, min(n, k + 8)):
             if t.clause_ends_before(m, relative=True) or lower[m] in _ADJUNCTS:
                 break
+            if not base[m] and m > k + 1 and lower[m].endswith("ed") and lower[m] not in rules.quantity:
+                break  # "dismisses traders linked to a loss": the object ended before the participle
             if m in change_of:
                 head = change_of[m]  # "stop stocks from sliding": the change word carries the object's valence
             elif base[m] or (lower[m] in rules.quantity and m not in t.skip):
@@ -710,6 +744,17 @@ def _stop(t: RuledText, rules: RuleWords) -> None:  # noqa: C901 - one loop, the
                 t.acted.add(k)
                 t.own_valence_off(k, -value)
             break
+
+
+def _wished(t: RuledText, rules: RuleWords, k: int) -> bool:
+    """Whether a wish word ('urges', 'calls for', 'demands') comes before ``k`` in its clause: then what follows
+    is asked for, not done ("China urges the US to cancel new tariffs": the tariffs stand)."""
+    for m in range(k - 1, max(-1, k - 8), -1):
+        if t.lower[m] in rules.wish:
+            return True
+        if t.clause_ends_before(m + 1) and t.lower[m + 1] != "to":
+            return False
+    return False
 
 
 def _phrase_end(t: RuledText, rules: RuleWords, m: int) -> int:
@@ -823,6 +868,11 @@ def _carrier(t: RuledText, rules: RuleWords) -> None:
         value = t.base[k]
         if w not in rules.carrier or value is None or t.source[k] not in ("lexicon", "vader"):
             continue
+        before = t.base[k - 1] if k else None
+        if w.endswith("ed") and before and before * value < 0 and not t.clause_ends_before(k):
+            t.base[k] = None  # "probe launched into dairy imports": the passive's subject is the news
+            t.notes.append(("carrier", f"{t.words[k - 1]} ← {t.words[k]} (the subject carries the news)"))
+            continue
         for m in range(k + 1, min(t.n, k + 5)):
             if t.clause_ends_before(m):
                 break
@@ -846,7 +896,10 @@ def _quoted(t: RuledText) -> None:
         if end is None:
             continue
         title = all(x.strip(_QUOTES)[:1].isupper() for x in raw[k : end + 1])
-        before_noun = end + 1 < n and end - k < _SCARE_QUOTE_WORDS and raw[end][-1:] in _QUOTES and t.lower[end + 1].isalpha()
+        before_noun = (
+            end + 1 < n and end - k < _SCARE_QUOTE_WORDS and raw[end][-1:] in _QUOTES and t.lower[end + 1].isalpha()
+            and t.lower[end + 1] not in _FUNCTION_WORDS  # "'not ready' for a deal" is a quoted verdict, not a label
+        )
         if not (title or before_noun):
             continue
         for e in range(k, end + 1):
@@ -873,7 +926,20 @@ def _hedges_and_status(t: RuledText, rules: RuleWords) -> None:
                 if t.boundary[k - 1] or lower[k] in ("but", "while", "whereas", "although"):
                     break
                 factor[k] *= scale
+    if not rules.unchanged.keys().isdisjoint(t.present):
+        factor = factor or [1.0] * n
+        for k, w in enumerate(lower):
+            scale = rules.unchanged.get(w)
+            if scale is not None:  # "leaves its dividend policy unchanged": that clause moved nothing
+                start, end = _clause_span(t, k)
+                if start and k - start <= 1:
+                    start, end = 0, n  # "sets its target at 5%, unchanged from last year": said of the whole
+                for x in range(start, end):
+                    factor[x] *= scale
     quiet = [rules.status_quo[w] for w in t.present & rules.status_quo.keys()]
+    if not rules.no_market.isdisjoint(t.present) and rules.market.isdisjoint(t.present):
+        quiet.append(_NO_MARKET_FACTOR)  # "16 dead in shopping mall fire": no market reading at all
+        t.notes.append(("no_market", "no market word, but a story of another kind (x0.25)"))
     if not rules.meets.isdisjoint(t.present):
         for k, w in enumerate(lower):
             if w in rules.meets and any(x in rules.expectation for x in lower[k + 1 : k + 4]):
@@ -883,6 +949,17 @@ def _hedges_and_status(t: RuledText, rules: RuleWords) -> None:
     if quiet:
         factor = [f * min(quiet) for f in (factor or [1.0] * n)]
     t.factor = factor
+
+
+def _clause_span(t: RuledText, k: int) -> tuple[int, int]:
+    """The clause around word ``k``: from after the previous comma or full stop to the next."""
+    start = k
+    while start > 0 and not (t.boundary[start - 1] or t.raw[start - 1].endswith(",")):
+        start -= 1
+    end = k + 1
+    while end < t.n and not (t.boundary[end - 1] or t.raw[end - 1].endswith(",")):
+        end += 1
+    return start, end
 
 
 def _clause(t: RuledText, rules: RuleWords) -> tuple[int, float, float] | None:

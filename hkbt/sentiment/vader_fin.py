@@ -101,27 +101,34 @@ FIN_RULES: dict[str, str] = {
     "'drops its antitrust probe', 'kills range anxiety', 'drops a rule that would have capped exports'); a good "
     "thing after an end verb becomes bad news ('delays the launch', 'skips game approvals', 'pushes back its "
     "upgraded assistant'); a verb after the thing it ends works the same way ('the crackdown is over', 'price "
-    "fight ends', 'winning streak ends', 'the tie-up stalls'). With nothing to act on, the verb keeps its own sign",
+    "fight ends', 'winning streak ends', 'the tie-up stalls'). With nothing to act on, the verb keeps its own sign; "
+    "after a wish ('urges the US to cancel new tariffs') nothing is stopped yet",
     "fail": "'fails to', 'unable to', 'declines to', 'rules out' turn round everything after them in their "
     "clause: 'measures fail to halt the slide' and 'fails to lift revenue' are bad news, 'rules out new curbs' "
     "good news; alone ('fails to deliver') they are bad news",
     "verdict": "'falls short', 'disappoints', 'fizzles' after a good thing say it did not deliver: the good "
     "word counts for nothing ('stimulus briefing falls short' is bad news)",
-    "status_quo": "'unchanged', 'barely changed', 'as expected', 'flat', 'routine', 'previously "
-    "announced', and a word of matching ('in line with', 'matching', 'meets') followed by analysts' estimates "
-    "or forecasts say nothing moved: the whole text counts x0.25 ('revenue rises 8%, matching analysts' "
-    "estimates' is neutral)",
+    "status_quo": "'as expected', 'routine', 'previously announced', an AGM, and a word of matching ('in line "
+    "with', 'matching', 'meets') followed by analysts' estimates or forecasts say nothing moved: the whole text "
+    "counts x0.25 ('revenue rises 8%, matching analysts' estimates' is neutral); 'unchanged', 'flat', 'barely "
+    "changed' do so for their own clause ('suspends buybacks, leaves dividend policy unchanged' is bad news), or "
+    "for the whole text when they open a clause of their own ('sets its target at 5%, unchanged from last year')",
+    "no_market": "a text with a word of another kind of story (a disaster, a crime, sport, diplomacy) and no word "
+    "of business or markets counts x0.25: '16 dead in shopping mall fire', 'Verstappen wins the Grand Prix sprint "
+    "race' are no trading news",
     "carrier": "a verb whose object is the news ('launches', 'wins') counts for nothing when what follows "
     "it in its clause pulls the other way: 'launches a cybersecurity investigation' is bad news, 'wins only a "
-    "lukewarm welcome' too; alone, or with a good object, 'launches a new model' is good news",
+    "lukewarm welcome' too, and so does a passive one after its subject ('probe launched into dairy imports'); "
+    "alone, or with a good object, 'launches a new model' is good news",
     "quoted": "quoted words are not the writer's opinion: a quoted name in capitals is a name (\"'Doom "
     "Fighters' to launch next quarter\"), and a word or two in quotes before a noun is someone else's word "
     "(\"its 'great' game pipeline fails to lift revenue\" is bad news)",
     "genre": "an emotion word naming a kind of product is not a feeling: 'horror game', 'killer whales', "
     "'crisis communications firm'",
-    "relief": "in a compound whose head eases a bad thing ('tariff truce', 'sanctions relief', 'tariff "
-    "exemptions') the head is the news and the bad word only names what is eased: 'extend their tariff truce' "
-    "is good news",
+    "relief": "in a compound whose head eases a bad thing ('tariff truce', 'sanctions relief', 'debt deal') the "
+    "head is the news and the bad word only names what is eased: 'extend their tariff truce' is good news; a head "
+    "that ends what it names turns it round: 'tariff removal' is good news, 'licence withdrawals' and 'subsidy "
+    "cuts' bad",
     "rating": "a broker moving a stock 'to' a rating: the move decides, whatever the rating is called: "
     "'raises Meituan to buy' and 'upgrades to neutral' are positive, 'cuts JD to hold' negative; moving or "
     "starting without 'to', the rating does: 'turns overweight on', 'initiates at buy' are positive, 'goes "
@@ -133,8 +140,8 @@ FIN_RULES: dict[str, str] = {
     "hits Russia with new sanctions' is positive; when both agree ('cash shrinks as losses persist') "
     "nothing changes",
     "consequence": "a clause after a comma that says what the news did ('…, weighing on growth stocks', '…, "
-    "sending shares higher') is the verdict: when it pulls against the part before, that part counts half "
-    "('yields jump to 16-year highs, weighing on growth stocks' is negative)",
+    "sending shares higher') or sets a record ('…, slowest since 2009') is the verdict: when it pulls against the "
+    "part before, that part counts half ('GDP rises 6.5 percent, slowest since 2009' is negative)",
 }
 """Every vader_fin rule by name, with an example; ``VaderFinScorer.explain`` names these."""
 

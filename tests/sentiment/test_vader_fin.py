@@ -220,6 +220,11 @@ RULE_CASES = [
     ("Xiaomi's EV unit posts its first quarterly operating profit", +1, "transition"),
     ("Shanghai Composite adds 1.3%", +1, "direction"),
     ("Hang Seng sheds 2.1%", -1, "direction"),
+    ("16 dead in shopping mall fire", -1, "no_market"),
+    ("Sprinter wins gold medal in record time", +1, "no_market"),
+    ("US and EU agree on tariff removal", +1, "relief"),
+    ("Beijing slams US licence withdrawals", -1, "relief"),
+    ("Probe launched into dairy imports", -1, "carrier"),
 ]
 
 
@@ -256,6 +261,30 @@ def test_verdict_after_a_bad_thing_changes_nothing(fin):
 )
 def test_stop_end_and_fail_read_the_object(fin, text, sign):
     assert np.sign(one(fin, text)) == sign, fin.explain(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "sign"),
+    [
+        ("China urges US to immediately cancel new tariffs", -1),  # asked for, not done: the tariffs stand
+        ("McDonald's suspends buybacks, leaves dividend policy unchanged", -1),  # 'unchanged' is its own clause
+        ("China's GDP rises 6.5 percent, slowest since 2009", -1),  # the record after the comma is the verdict
+        ("Vacancies in key retail areas drop to 6-year low", +1),  # the level reached belongs to the change
+        ("HSI adds 1pc despite losses on Wall Street", +1),
+        ("Hang Seng ends 1.2% higher", +1),  # 'ends' says where it finished
+        ("Hang Seng loses 300 points", -1),
+        ("Morgan Stanley dismisses traders linked to concealment of a loss", -1),  # the object ends before 'linked'
+        ("Apple tells Congress it found no signs of hacking attack", +1),
+    ],
+)
+def test_round2_general_cases(fin, text, sign):
+    assert np.sign(one(fin, text)) == sign, fin.explain(text)
+
+
+def test_no_market_words_leave_business_news_alone(fin):
+    """A fire at a factory is business news: the no_market rule needs the absence of every market word."""
+    assert "no_market" not in {r for r, _, _ in fin.explain("Fire halts production at Xiaomi's EV factory").fired}
+    assert one(fin, "Fire halts production at Xiaomi's EV factory") < -0.3
 
 
 def test_stop_keeps_the_verbs_sign_without_a_bad_thing(fin):
