@@ -221,9 +221,10 @@ class RuleWords:
     What :mod:`hkbt.sentiment.fin_rules` reads: ``quantity`` and ``change`` (token -> tuple, shapes in
     the comments below); sets of words (``noun``, ``object_only``, ``transition``, ``lift_words``, ``end``,
     ``stop_after``, ``verdict_after``, ``meets``, ``expectation``, ``rating_move``, ``carrier``,
-    ``milestone``, ``finish``, ``relief_head``, ``genre``, ``media``, ``verb_only``, ``intransitive``, ``end_head``, ``wish``, ``no_market``, ``market``); ``state`` (token -> signed valence),
-    ``rating`` (token -> the rating's own sign); factors (token -> factor: ``hedge``, ``subordinate``,
-    ``consequence``, ``stop``, ``fail``, ``status_quo``, ``unchanged``) and ``phrases`` (as in :func:`parse_lexicon`). Each
+    ``milestone``, ``finish``, ``relief_head``, ``genre``, ``media``, ``verb_only``, ``intransitive``,
+    ``end_head``, ``wish``, ``no_market``, ``market``); ``state`` (token -> signed valence), ``rating``
+    (token -> the rating's own sign); factors (token -> factor: ``hedge``, ``subordinate``, ``consequence``,
+    ``stop``, ``fail``, ``status_quo``, ``unchanged``) and ``phrases`` (as in :func:`parse_lexicon`). Each
     section is documented where it is defined, in ``vader_fin_rules.txt``. Given ``""``, every class is
     empty: the rules are switched off.
 

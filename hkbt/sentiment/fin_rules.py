@@ -912,43 +912,55 @@ def _quoted(t: RuledText) -> None:
 
 
 def _hedges_and_status(t: RuledText, rules: RuleWords) -> None:
-    """hedge: 'may', 'reportedly' scale what follows in their clause; status_quo: 'in line with estimates' scales all."""
-    lower, n = t.lower, t.n
-    factor: list[float] | None = None
-    if not rules.hedge.keys().isdisjoint(t.present):
-        for h, w in enumerate(lower):
-            scale = rules.hedge.get(w)
-            if scale is None:
-                continue
-            if factor is None:
-                factor = [1.0] * n
-            for k in range(h + 1, n):
-                if t.boundary[k - 1] or lower[k] in ("but", "while", "whereas", "although"):
-                    break
-                factor[k] *= scale
+    """hedge: 'may', 'reportedly' scale what follows in their clause; status_quo: 'in line with estimates' scales all,
+    'unchanged' its own clause; no_market: a story of another kind scales all."""
+    factor = _hedges(t, rules)
     if not rules.unchanged.keys().isdisjoint(t.present):
-        factor = factor or [1.0] * n
-        for k, w in enumerate(lower):
+        factor = factor or [1.0] * t.n
+        for k, w in enumerate(t.lower):
             scale = rules.unchanged.get(w)
             if scale is not None:  # "leaves its dividend policy unchanged": that clause moved nothing
                 start, end = _clause_span(t, k)
                 if start and k - start <= 1:
-                    start, end = 0, n  # "sets its target at 5%, unchanged from last year": said of the whole
+                    start, end = 0, t.n  # "sets its target at 5%, unchanged from last year": said of the whole
                 for x in range(start, end):
                     factor[x] *= scale
+    quiet = _quiet(t, rules)
+    if quiet:
+        factor = [f * min(quiet) for f in (factor or [1.0] * t.n)]
+    t.factor = factor
+
+
+def _hedges(t: RuledText, rules: RuleWords) -> list[float] | None:
+    """Per-word factors of the hedges: each scales the rest of its clause."""
+    if rules.hedge.keys().isdisjoint(t.present):
+        return None
+    lower, n = t.lower, t.n
+    factor = [1.0] * n
+    for h, w in enumerate(lower):
+        scale = rules.hedge.get(w)
+        if scale is None:
+            continue
+        for k in range(h + 1, n):
+            if t.boundary[k - 1] or lower[k] in ("but", "while", "whereas", "although"):
+                break
+            factor[k] *= scale
+    return factor
+
+
+def _quiet(t: RuledText, rules: RuleWords) -> list[float]:
+    """Factors for the whole text: nothing moved (status quo, as expected), or no market reading at all."""
     quiet = [rules.status_quo[w] for w in t.present & rules.status_quo.keys()]
-    if not rules.no_market.isdisjoint(t.present) and rules.market.isdisjoint(t.present):
-        quiet.append(_NO_MARKET_FACTOR)  # "16 dead in shopping mall fire": no market reading at all
-        t.notes.append(("no_market", "no market word, but a story of another kind (x0.25)"))
     if not rules.meets.isdisjoint(t.present):
-        for k, w in enumerate(lower):
-            if w in rules.meets and any(x in rules.expectation for x in lower[k + 1 : k + 4]):
+        for k, w in enumerate(t.lower):
+            if w in rules.meets and any(x in rules.expectation for x in t.lower[k + 1 : k + 4]):
                 quiet.append(rules.meets_factor)
                 t.notes.append(("status_quo", f"{t.words[k]} … (as expected: nothing moved)"))
                 break
-    if quiet:
-        factor = [f * min(quiet) for f in (factor or [1.0] * n)]
-    t.factor = factor
+    if not rules.no_market.isdisjoint(t.present) and rules.market.isdisjoint(t.present):
+        quiet.append(_NO_MARKET_FACTOR)  # "16 dead in shopping mall fire": no market reading at all
+        t.notes.append(("no_market", "no market word, but a story of another kind (x0.25)"))
+    return quiet
 
 
 def _clause_span(t: RuledText, k: int) -> tuple[int, int]:
