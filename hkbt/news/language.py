@@ -143,22 +143,28 @@ def detect_languages(texts: Sequence[str]) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def _simplifier():
+def _simplifiers():
     import opencc
 
-    return opencc.OpenCC("tw2sp").convert
+    return opencc.OpenCC("t2s").convert, opencc.OpenCC("tw2sp").convert
 
 
 def to_simplified(text: str) -> str:
     """Chinese text in simplified characters, Taiwan and Hong Kong words included (OpenCC ``tw2sp``).
 
-    Other text comes back unchanged. Lexicons and topic patterns are written in
-    simplified Chinese; this makes them read traditional text too.
+    Other text, and text already in simplified characters, comes back unchanged: ``tw2sp`` also
+    rewrites words it takes for Taiwan usage, and in mainland text those are plain words
+    ("新增贷款" would become "添加贷款", "显著" "显着"), so it is applied only to text that has a
+    traditional character (one that plain ``t2s`` changes). Lexicons and topic patterns are
+    written in simplified Chinese; this makes them read traditional text too.
 
-    >>> to_simplified("騰訊晶片業務強勁"), to_simplified("Tencent")
-    ('腾讯芯片业务强劲', 'Tencent')
+    >>> to_simplified("騰訊晶片業務強勁"), to_simplified("Tencent"), to_simplified("新增贷款显著增长")
+    ('腾讯芯片业务强劲', 'Tencent', '新增贷款显著增长')
     """
-    return _simplifier()(text) if _HAN_OR_KANA.search(text) else text
+    if not _HAN_OR_KANA.search(text):
+        return text
+    characters, words = _simplifiers()
+    return text if characters(text) == text else words(text)
 
 
 def filter_languages(news: pd.DataFrame, languages: Sequence[str]) -> tuple[pd.DataFrame, dict[str, int]]:

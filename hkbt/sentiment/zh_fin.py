@@ -35,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import math
+import re
 import unicodedata
 from collections.abc import Sequence
 
@@ -46,7 +47,7 @@ from hkbt.sentiment.vader_fin import RULE_VALENCE, Explanation
 
 __all__ = ["ZhFinScorer", "ZH_RULES", "ENGINE_VERSION", "NORMALISE_ALPHA"]
 
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 """Bumped whenever the code below changes what a text scores (part of the cache key with the
 lexicon's hash and the jieba and OpenCC versions)."""
 
@@ -58,33 +59,51 @@ ZH_RULES: dict[str, str] = {
     "制裁 -2.0, 立案调查 -2.5, 创新高 +2.5",
     "direction": "a change word applied to a financial quantity in the same clause takes its sign "
     "from both: more of a good quantity or less of a bad one is positive (净利润增长, 亏损收窄, "
-    "取消关税), less of a good one or more of a bad one is negative (营收下滑, 成本上涨, 加征关税); "
-    "the quantity word itself then counts for nothing. The quantity is looked for up to four words "
-    "to the left, then three to the right (降低成本)",
-    "negation": "a negation up to three words before a sentiment word in the same clause flips it: "
-    "不 / 未 / 没有 / 无 x0.74 (不利好 is bad news); a word that stops a thing (遏制, 扭转, 暂停, 驳回) "
-    "x-1, up to five words before: 遏制楼市下滑 (stops the property slide) and 暂停对小米的投资禁令 are good "
-    "news; a negation before a stopping word flips again (未能扭转销售下滑 is bad news); a stopping word "
-    "after its object counts too (从黑名单中剔除, removed from the blacklist)",
-    "status_quo": "持平 / 不变 / 维持 / 符合预期 / 与去年相同 say nothing moved: the whole text counts x0.25",
-    "degree": "a degree word up to two words before a sentiment word scales it: 大幅 x1.5, 小幅 x0.5",
-    "hedge": "可能 / 或将 / 拟 / 传 make the rest of their clause count x0.6: not yet a fact",
+    "取消关税, 下调lpr, 最高股息), less of a good one or more of a bad one is negative (营收下滑, "
+    "成本上涨, 加征关税, 取消派息, 失业率创新高); the quantity word itself then counts for nothing. "
+    "A quantity right after the change word (two words) is its object (加大资本开支); otherwise the "
+    "quantity is looked for up to four words to the left, then four to the right; a quantity inside a "
+    "cause (因补贴战暂停回购) is not the one that changed",
+    "negation": "a negation before a sentiment word in the same clause flips it: 不 / 未 / 无 x0.74 up "
+    "to three words before, 没有 / 不会 / 无意 / 未能 (negations of a verb phrase) up to five "
+    "(不会将小米列入实体清单). A word that stops a thing (遏制, 扭转, 暂停, 取消, 推迟, 限制, 禁止) "
+    "x-1, up to seven words before (取消对中国电动车的额外关税): 遏制楼市下滑 and 限制做空 are good "
+    "news, 推迟发布 and 限制投资 bad; its own valence then counts once, through what it stopped, and "
+    "at least at its own weight (交付推迟). A negation before a stopping word flips again "
+    "(未能扭转销售下滑 is bad news). After its object: a word that ends a bad thing "
+    "(从黑名单中剔除, 整改完成, 就调查达成和解) or any thing (发布推迟, 连升告终, 审查结束, "
+    "刺激措施没有出台) turns it round, unless the thing is the cause (因事故暂停运营)",
+    "status_quo": "持平 / 不变 / 维持 / 符合预期 / 将于 / 任命 / 登记日 say nothing moved, or only "
+    "housekeeping: the whole text counts x0.25, unless the word is negated (没有如期降息)",
+    "degree": "a degree word up to two words before a sentiment word scales it: 大幅 / 强调 x1.5, "
+    "遭 x1.3, 小幅 x0.5",
+    "hedge": "可能 / 或将 / 传 make the rest of their clause count x0.6, 有望 x0.8: not yet a fact",
     "contrast": "after 但 / 但是 / 然而 / 不过 / 却 the sentiment counts 1.5 times, before it half "
-    "(VADER's 'but')",
+    "(VADER's 'but'); so after 后 / 之后, where what came first is backstory (连跌三日后反弹)",
 }
 """Every zh_fin rule by name, with an example; ``ZhFinScorer.explain`` names these."""
 
 _SECTIONS = frozenset(
-    "words negation stop_after degree hedge contrast status_quo more_is_better more_is_worse restriction up down".split()
+    "words negation stop_after end_after cause degree hedge contrast status_quo more_is_better more_is_worse restriction up down".split()
 )
 # Clause ends. The enumeration comma 、 is not one ("营收、利润双双下降"), nor "." (decimals: 0.5).
 _BOUNDARIES = frozenset("，。；！？：,;!?:|\n")
 _LEFT_REACH = 4
 _RIGHT_REACH = 4
-_NEGATION_REACH = 3
-_STOP_REACH = 5  # a stopping word (factor -1: 暂停, 扭转) reaches further: 暂停对小米的投资禁令
+_OBJECT_REACH = 2  # a quantity this close after a change word is its object, whatever stands before it
+_NEGATION_REACH = 3  # 不, 未, 无: a one-character negation
+_PHRASE_NEGATION_REACH = 5  # 不会, 没有, 无意: they scope over a verb phrase, 不会将小米列入实体清单
+_STOP_REACH = 7  # a stopping word (factor -1: 暂停, 取消) reaches over 对…的: 取消对中国电动车的额外关税
 _DEGREE_REACH = 2
+_EXPECTATION_HOLDER = re.compile(r"(?<=[于过及出超合胜逊])(?:市场|分析师|华尔街|外界)(?:普遍|此前|的)?(?=预期)")
 _CONTRAST_BEFORE, _CONTRAST_AFTER = 0.5, 1.5
+
+
+def _reach(word: str, factor: float) -> int:
+    """How many words after it a negation acts: stopping words furthest, one-character words least."""
+    if factor <= -1.0:
+        return _STOP_REACH
+    return _NEGATION_REACH if len(word) == 1 else _PHRASE_NEGATION_REACH
 
 
 def _version_of(package: str) -> str:
@@ -123,6 +142,8 @@ class ZhFinScorer:
         self.words = {w: v for w, v in get("words").items() if v}
         self.negation = dict(get("negation"))
         self.stop_after = dict(get("stop_after"))
+        self.end_after = dict(get("end_after"))
+        self.cause = frozenset(get("cause"))
         self.status_quo = dict(get("status_quo"))
         self.degree = dict(get("degree"))
         self.hedge = dict(get("hedge"))
@@ -160,12 +181,17 @@ class ZhFinScorer:
         self._cut = tokenizer.lcut
 
     def normalise(self, text: str) -> str:
-        """Full-width to ASCII, lower case, traditional to simplified.
+        """Full-width to ASCII, lower case, traditional to simplified; whose expectations is dropped.
+
+        "优于市场预期" and "低于分析师预期" read as "优于预期" and "低于预期", so one lexicon entry
+        covers every holder of the expectation.
 
         >>> ZhFinScorer().normalise("騰訊股價上漲５％，ＡＩ業務強勁")
         '腾讯股价上涨5%,ai业务强劲'
+        >>> ZhFinScorer().normalise("業績優於市場預期")
+        '业绩优于预期'
         """
-        return to_simplified(unicodedata.normalize("NFKC", text).lower())
+        return _EXPECTATION_HOLDER.sub("", to_simplified(unicodedata.normalize("NFKC", text).lower()))
 
     def segment(self, text: str) -> list[str]:
         """The words of ``text`` after :meth:`normalise` (jieba, without its HMM guesser; spaces dropped).
@@ -257,19 +283,23 @@ class ZhFinScorer:
         notes: list[tuple[int, str, str, float]] = []  # (position, rule, words, factor) for explain
         contrast_at = max((i for i, w in enumerate(words) if w in self.contrast), default=None)
         hedge_from = {clause[i]: (i, self.hedge[w]) for i, w in reversed(list(enumerate(words))) if w in self.hedge}
-        total = 0.0
-        shown: list[tuple[int, str, str, float]] = []
+        counted: dict[int, float] = {}  # position -> final valence of each sentiment word
+        spent: set[int] = set()  # stopping words whose own valence went into the thing they stopped
+        failed: dict[int, int] = {}  # clause -> where a stop in it is said to fail (未能遏制)
         for i, value in enumerate(valence):
-            if not value:
+            if not value or i in spent:
                 continue
-            reach, k = _NEGATION_REACH, i - 1
+            k = i - 1
             while k >= max(0, i - _STOP_REACH):  # "未能扭转销售下滑": a negation of a stopping word counts too
                 if clause[k] != clause[i]:
                     break
                 factor = self.negation.get(words[k])
-                if factor is not None and (i - k <= reach or factor <= -1.0):
+                if factor is not None and i - k <= _reach(words[k], factor):
                     value *= factor
                     notes.append((i, "negation", f"{words[k]} → {words[i]}", factor))
+                    if factor <= -1.0 and source[k] == "lexicon":  # 推迟发布: the delay counts once, through
+                        spent.add(k)  # what it delays, and at least at its own weight (交付推迟)
+                        value = math.copysign(max(abs(value), abs(valence[k] or 0.0)), value)  # 推迟发布: the delay is bad news once, through what it delays
                     reach, i_from = 2, k
                     k -= 1
                     while k >= max(0, i_from - reach) and clause[k] == clause[i] and words[k] not in self.negation:
@@ -277,14 +307,21 @@ class ZhFinScorer:
                     if k >= max(0, i_from - reach) and clause[k] == clause[i]:
                         value *= self.negation[words[k]]
                         notes.append((i, "negation", f"{words[k]} → {words[i_from]}", self.negation[words[k]]))
+                        if factor <= -1.0 < self.negation[words[k]]:
+                            failed.setdefault(clause[i], k)  # 救市措施未能遏制下跌: the rescue failed
                     break
                 k -= 1
-            for k in range(i + 1, min(len(words), i + 5)):  # "从黑名单中剔除": a stopping word after its object
+            for k in range(i + 1, min(len(words), i + 5)):  # "从黑名单中剔除", "连升告终": a stopping word after its object
                 if clause[k] != clause[i]:
                     break
-                if value < 0 and words[k] in self.stop_after:
-                    value = -value * self.stop_after[words[k]]
+                if source[k] == "direction":
+                    break  # 牌照因事故被暂停: 暂停 already has its object (牌照)
+                if self._after_cause(words, i):
+                    break  # 因事故暂停运营: the accident is why it stopped, not what stopped
+                if words[k] in self.end_after or (value < 0 and words[k] in self.stop_after):
+                    value = -math.copysign(max(abs(value), abs(valence[k] or 0.0)), value)
                     notes.append((i, "negation", f"{words[i]} ← {words[k]}", -1.0))
+                    spent.add(k)
                     break
             for k in range(i - 1, max(-1, i - 1 - _DEGREE_REACH), -1):
                 if clause[k] != clause[i]:
@@ -299,13 +336,21 @@ class ZhFinScorer:
                 value *= hedge[1]
             if contrast_at is not None:
                 value *= _CONTRAST_AFTER if i > contrast_at else _CONTRAST_BEFORE
-            total += value
-            shown.append((i, source[i], spans.get(i, words[i]), value))
-        quiet = [self.status_quo[w] for w in words if w in self.status_quo]
-        if quiet:
-            total *= min(quiet)
-            notes.extend((words.index(w), "status_quo", f"{w} (x{self.status_quo[w]:g}: nothing moved)", 0.0)
-                         for w in dict.fromkeys(w for w in words if w in self.status_quo))
+            counted[i] = value
+        for k in spent:
+            counted.pop(k, None)
+        for i, value in counted.items():
+            if value > 0 and i < failed.get(clause[i], -1):
+                counted[i] = -value  # the attempt that failed is bad news too
+                notes.append((i, "negation", f"{words[i]} … {words[failed[clause[i]]]}", -1.0))
+        quiet = 1.0  # the strongest status-quo factor in the text
+        for i, w in enumerate(words):
+            if w in self.status_quo and not (i > 0 and words[i - 1] in self.negation):  # 没有如期降息 moved
+                quiet = min(quiet, self.status_quo[w])
+                notes.append((i, "status_quo", f"{w} (x{self.status_quo[w]:g}: nothing moved)", 0.0))
+        counted = {i: value * quiet for i, value in counted.items()}
+        total = sum(counted.values())
+        shown = [(i, source[i], spans.get(i, words[i]), value) for i, value in counted.items()]
         score = total / math.sqrt(total * total + NORMALISE_ALPHA)
         score = max(-1.0, min(1.0, score))
         if fired is not None:
@@ -318,6 +363,10 @@ class ZhFinScorer:
                 fired.append((rule, span, round(value, 3) if rule in ("lexicon", "direction") else 0.0))
         return score
 
+    def _after_cause(self, words: list[str], i: int) -> bool:
+        """Is word ``i`` part of a cause (因 / 由于 up to three words before it)? 美团因补贴战暂停回购."""
+        return any(words[k] in self.cause for k in range(max(0, i - 3), i))
+
     def _direction(  # noqa: C901 - zh_fin's rule engine (issue 9); one branch per rule
         self, words: list[str], clause: list[int], valence: list[float | None], source: list[str], spans: dict[int, str]
     ) -> None:
@@ -329,10 +378,18 @@ class ZhFinScorer:
             if change is None:
                 continue
             j = None
-            for k in range(i - 1, max(-1, i - 1 - _LEFT_REACH), -1):
-                if clause[k] != clause[i]:
+            for k in range(i + 1, min(n, i + 1 + _OBJECT_REACH)):  # verb then object: 降低成本, 下调一年期lpr
+                if clause[k] != clause[i] or words[k] in self.change:
                     break
                 if words[k] in self.quantity:
+                    j = k
+                    break
+            for k in range(i - 1, max(-1, i - 1 - _LEFT_REACH), -1):
+                if j is not None:
+                    break
+                if clause[k] != clause[i]:
+                    break
+                if words[k] in self.quantity and not self._after_cause(words, k):
                     j = k
                     break
                 if k in bound:

@@ -12,7 +12,7 @@ from conftest import require_shared
 from hkbt.cli.main import cli
 from hkbt.config import load_config
 from hkbt.errors import ConfigError
-from hkbt.news.language import detect_languages, filter_languages
+from hkbt.news.language import detect_languages, filter_languages, to_simplified
 from hkbt.news.load import NewsReport
 from hkbt.pipeline import prepare_news
 
@@ -57,6 +57,14 @@ def test_real_english_headlines_stay_english():
     found = {t: c for t, c in zip(texts, detect_languages(texts)) if c != "en"}
     # the one foreign headline among these 22,000 really is Italian
     assert found == {"Volkswagen, accordo da 830 mln euro con consumatori per scandalo diesel": "it"}
+
+
+def test_to_simplified_reads_traditional_and_leaves_simplified_alone():
+    """Taiwan words become mainland ones only in traditional text: tw2sp would rewrite plain mainland
+    words too (新增 -> 添加, 显著 -> 显着, 执行 -> 运行)."""
+    assert to_simplified("騰訊晶片業務強勁，伺服器需求顯著") == "腾讯芯片业务强劲，服务器需求显著"
+    for simplified in ("6月新增人民币贷款1.1万亿元", "响应速度显著提升", "委任新独立非执行董事", "Tencent"):
+        assert to_simplified(simplified) == simplified
 
 
 def test_filter_languages_counts_what_it_drops():

@@ -24,8 +24,10 @@ DATA = Path(__file__).parents[1] / "data"
 FLOORS = {
     ("events_en_tune.csv", "vader_fin"): (0.88, 0.88),  # before this issue: 0.595 / 0.595
     ("events_en_heldout.csv", "vader_fin"): (0.65, 0.65),  # before: 0.561 / 0.556; target 0.85 not reached
-    ("events_zh_tune.csv", "zh_fin"): (0.91, 0.91),  # before (no Chinese scorer): 0.313 / 0.159
-    ("events_zh_heldout.csv", "zh_fin"): (0.70, 0.70),  # measured 0.710 / 0.710; before: 0.317 / 0.161; target 0.80 not reached
+    ("events_zh_tune.csv", "zh_fin"): (0.95, 0.95),  # round 1: 0.914 / 0.916; round 2: 0.962 / 0.963
+    # round 1, measured once: 0.710 / 0.710 (target 0.80 not reached); development data since, so round 2's
+    # 0.972 / 0.972 is not blind: events_zh_heldout2.csv is the blind set (measured once by the lead)
+    ("events_zh_heldout.csv", "zh_fin"): (0.95, 0.95),
 }
 
 
