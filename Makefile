@@ -29,6 +29,7 @@ lint: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider --doctest-modules hkbt
 
 model: setup
+	$(BIN)/python -m pip install --quiet -e ".[train]"
 	$(BIN)/python -m hkbt.sentiment.train_tfns
 
 docs-test: setup

@@ -135,10 +135,10 @@ def confusion_matrix(truth: Sequence[object], predicted: Sequence[object]) -> pd
     """
     t, p = _pair(truth, predicted)
     classes = _classes_seen(t, p)
-    table = pd.DataFrame(0, index=pd.Index(classes, name="true"), columns=pd.Index(classes, name="predicted"))
-    for a, b in zip(t, p):
-        table.loc[a, b] += 1
-    return table
+    position = {c: i for i, c in enumerate(classes)}
+    counts = np.zeros((len(classes), len(classes)), dtype=np.int64)
+    np.add.at(counts, ([position[a] for a in t], [position[b] for b in p]), 1)
+    return pd.DataFrame(counts, index=pd.Index(classes, name="true"), columns=pd.Index(classes, name="predicted"))
 
 
 def per_class(truth: Sequence[object], predicted: Sequence[object]) -> pd.DataFrame:

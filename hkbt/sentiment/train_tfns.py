@@ -13,7 +13,8 @@ the same file (the solver has no randomness; ``SEED`` is passed anyway).
 Output: ``hkbt/sentiment/models/tfns_linear.npz``: vocabularies, idf weights, coefficients,
 intercepts and a JSON ``meta`` string (data hashes, settings, validation figures). Plain
 arrays only, loaded with ``allow_pickle=False`` by :class:`hkbt.sentiment.linear_model.LinearScorer`,
-which applies the model with NumPy alone. scikit-learn is needed only here (the ``dev`` extra).
+which applies the model with NumPy alone. scikit-learn is needed only here (the ``train`` extra, which
+``make model`` installs; ``dev`` has it too so the tests compare against it).
 """
 
 from __future__ import annotations

@@ -80,7 +80,7 @@ def test_training_is_reproducible(tmp_path):
     data = require_shared("sentiment")
     sample = tmp_path / "data"
     sample.mkdir()
-    for name, rows in (("tfns_train.csv", 1500), ("tfns_valid.csv", 400)):
+    for name, rows in (("tfns_train.csv", 600), ("tfns_valid.csv", 200)):
         pd.read_csv(data / name).head(rows).to_csv(sample / name, index=False)
     outputs = []
     for run in (1, 2):
