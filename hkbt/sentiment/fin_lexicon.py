@@ -215,6 +215,14 @@ def read_lexicon_file(name: str = "vader_fin.txt") -> str:
 # --- the rules file ---------------------------------------------------------------------
 
 
+_INDEXED = (
+    "verb_only", "genre", "end_head", "relief_head", "finish", "transition", "wish", "rating", "milestone", "stop",
+    "stop_after", "verdict_after", "fail", "carrier", "unchanged", "hedge", "meets", "no_market", "market",
+    "consequence", "subordinate", "status_quo",
+)
+"""The classes whose presence in a text :meth:`RuleWords.classes_in` reports."""
+
+
 class RuleWords:
     """The word classes of ``vader_fin_rules.txt``, as lookups.
 
@@ -313,3 +321,28 @@ class RuleWords:
         self.lift_words = frozenset(
             t for t in ("lift", "lifts", "lifted", "lifting", "remove", "removes", "removed") if t in self.change
         )
+        self._classes_of = self._class_index()
+
+    def _class_index(self) -> dict[str, frozenset[str]]:
+        """token -> the names of the classes in :data:`_INDEXED` that hold it, for :meth:`classes_in`."""
+        index: dict[str, set[str]] = {}
+        for name in _INDEXED:
+            for token in getattr(self, name):
+                index.setdefault(token, set()).add(name)
+        return {token: frozenset(names) for token, names in index.items()}
+
+    def classes_in(self, words: set[str]) -> set[str]:
+        """The names of the classes in :data:`_INDEXED` that hold one of ``words``: one look-up per word tells
+        each rule whether it can fire at all ("stop" in the result: a stop verb is in the text).
+
+        >>> rules = RuleWords(read_lexicon_file("vader_fin_rules.txt"))
+        >>> sorted(rules.classes_in({"tencent", "may", "launches", "probe"}))
+        ['carrier', 'hedge']
+        """
+        found: set[str] = set()
+        classes_of = self._classes_of
+        for word in words:
+            names = classes_of.get(word)
+            if names is not None:
+                found |= names
+        return found

@@ -43,6 +43,7 @@ N_SCALAR = -0.74
 """VADER's negation factor; the longer-reaching negations here use it too."""
 
 _PUNCT = string.punctuation
+_CLAUSE_END = frozenset(";:!?.")
 
 # Words that end the search for a change word's subject on its left: a new clause starts.
 # Verbs after which "to <change word>" still has the subject on the left: "profit is expected to rise".
@@ -160,14 +161,18 @@ class RuledText:
     def __post_init__(self) -> None:
         self.n = len(self.lower)
         self.present = set(self.lower)
+        self.joined = " ".join(self.raw)
+        # A clause ends after ";", ":", "!", "?", or a full stop after a lower-case word ("fell. Shares"), not
+        # after an abbreviation ("U.S.", "Corp.")
+        ends = _CLAUSE_END
         self.boundary = [
-            t.endswith((";", ":", "!", "?")) or (t.endswith(".") and len(t) > 4 and t[:-1].isalpha() and t[:-1].islower())
-            for t in self.raw
+            t[-1] in ends and (t[-1] != "." or (len(t) > 4 and t[:-1].isalpha() and t[:-1].islower())) for t in self.raw
         ]
         self.skip: set[int] = set()  # words the later rules must leave alone (names, genres, finished prices)
         self.bound_quantity: set[int] = set()
         self.bound_change: dict[int, int] = {}  # change index -> quantity index
         self.acted: set[int] = set()  # stop verbs that turned round what follows them
+        self.has: set[str] = set()  # the word classes in the text (RuleWords.classes_in), set by apply_rules
 
     def clause_ends_before(self, m: int, relative: bool = False) -> bool:
         """Whether word ``m`` starts a new clause after ``m - 1`` (a full stop, a comma, a clause word).
@@ -196,6 +201,7 @@ def apply_rules(
 ) -> RuledText:
     """Run every rule over one text (``base`` and ``source`` are changed in place) and return its state."""
     t = RuledText(raw, words, lower, base, source)
+    t.has = rules.classes_in(t.present)
     _names_and_genres(t, rules)
     _relief_compounds(t, rules)
     _finished_prices(t, rules)
@@ -222,13 +228,13 @@ def apply_rules(
 def _names_and_genres(t: RuledText, rules: RuleWords) -> None:
     """genre: an emotion word that names a genre or kind ("horror game", "killer app") is not an opinion;
     a word that is news only as a verb ("rivals", "tops") is none after "its", "the", "to" ("lags its rivals")."""
-    if not rules.verb_only.isdisjoint(t.present):
+    if "verb_only" in t.has:
         for k, w in enumerate(t.lower):
             if w in rules.verb_only and k and t.lower[k - 1] in _NOUN_MARKERS and t.base[k] is not None:
                 t.base[k] = None
                 t.skip.add(k)
                 t.notes.append(("genre", f"{t.words[k - 1]} {t.words[k]} (a noun here)"))
-    if rules.genre.isdisjoint(t.present):
+    if "genre" not in t.has:
         return
     for k, w in enumerate(t.lower[:-1]):
         if w in rules.genre and t.lower[k + 1] in rules.media and t.base[k] is not None and not t.raw[k].endswith(","):
@@ -240,7 +246,7 @@ def _names_and_genres(t: RuledText, rules: RuleWords) -> None:
 def _relief_compounds(t: RuledText, rules: RuleWords) -> None:  # noqa: C901 - two kinds of head, one loop each
     """relief: in "tariff truce", "sanctions relief" the head noun is the news; the bad word only names what is eased.
     A head that ends what it names ("licence withdrawals", "subsidy cuts", "tariff removal") turns it round."""
-    if not rules.end_head.isdisjoint(t.present):
+    if "end_head" in t.has:
         for k, w in enumerate(t.lower[:-1]):
             if t.lower[k + 1] not in rules.end_head or t.raw[k].endswith(",") or k in t.skip:
                 continue
@@ -254,7 +260,7 @@ def _relief_compounds(t: RuledText, rules: RuleWords) -> None:  # noqa: C901 - t
                 t.base[k] = None
                 t.skip.update((k, k + 1))
                 t.set(k + 1, -polarity * 0.75 * RULE_VALENCE, "relief", f"{t.words[k]} {t.words[k + 1]} (ended)")
-    if rules.relief_head.isdisjoint(t.present):
+    if "relief_head" not in t.has:
         return
     for k, w in enumerate(t.lower[:-1]):
         if t.lower[k + 1] not in rules.relief_head or t.raw[k].endswith(",") or k in t.skip:
@@ -274,7 +280,7 @@ def _relief_compounds(t: RuledText, rules: RuleWords) -> None:  # noqa: C901 - t
 
 def _finished_prices(t: RuledText, rules: RuleWords) -> None:
     """'ends at its highest', 'closes the week flat': a verb saying where a price finished is no stop."""
-    if rules.finish.isdisjoint(t.present):
+    if "finish" not in t.has:
         return
     for k, w in enumerate(t.lower[:-1]):
         following = t.lower[k + 1]
@@ -392,7 +398,7 @@ def _percent_after(t: RuledText, i: int) -> float | None:
 
 def _transition(t: RuledText, rules: RuleWords) -> None:
     """transition: "swung to a loss", "returned to profit"; and a state reached for the first time ("first quarterly profit")."""
-    if rules.transition.isdisjoint(t.present) and _FIRSTS.isdisjoint(t.present):
+    if "transition" not in t.has and _FIRSTS.isdisjoint(t.present):
         return
     lower, n = t.lower, t.n
     for i, w in enumerate(lower):
@@ -468,7 +474,7 @@ def _direction(t: RuledText, rules: RuleWords) -> None:  # noqa: C901 - one bran
     """direction: a change word and the quantity it changes, signed by both ("costs rose", "cut costs")."""
     lower, n, boundary = t.lower, t.n, t.boundary
     change, quantity = rules.change, rules.quantity
-    wished = not rules.wish.isdisjoint(t.present)
+    wished = "wish" in t.has
     for i, w in enumerate(lower):
         entry = change.get(w)
         if entry is None or i in t.skip or (wished and _wished(t, rules, i)):
@@ -545,7 +551,7 @@ def _record_level(t: RuledText, i: int, j: int) -> None:
 
 def _comparison(t: RuledText, rules: RuleWords) -> None:
     """comparison: a quantity with no change word, reported against an earlier figure."""
-    compared = not _COMPARE_CUES.isdisjoint(t.present) or any(x.startswith("(") for x in t.raw)
+    compared = not _COMPARE_CUES.isdisjoint(t.present) or ("(" in t.joined and any(x.startswith("(") for x in t.raw))
     if not compared:
         return
     lower, raw = t.lower, t.raw
@@ -628,7 +634,7 @@ def _compare(t: RuledText, rules: RuleWords, j: int) -> tuple[float, float] | No
 def _rating(t: RuledText, rules: RuleWords) -> None:  # noqa: C901 - the three ways a rating is named
     """rating: 'raises Meituan to buy' (the move decides), 'turns overweight on', 'starts at sell' (the rating
     does), 'to stable from negative' (the two ratings do)."""
-    if rules.rating.keys().isdisjoint(t.present):
+    if "rating" not in t.has:
         return
     lower, change, n = t.lower, rules.change, t.n
     for p, w in enumerate(lower):
@@ -674,7 +680,7 @@ def _rating_from(t: RuledText, rules: RuleWords, p: int) -> int | None:
 def _milestone(t: RuledText, rules: RuleWords) -> None:
     """milestone: passing a figure ('passes 10 million users', 'tops $1 trillion') is good news, unless the
     thing counted is bad ('losses top $1 billion' is the direction rule's)."""
-    if rules.milestone.isdisjoint(t.present):
+    if "milestone" not in t.has:
         return
     for k, w in enumerate(t.lower):
         if w not in rules.milestone or k in t.bound_change or k in t.skip:
@@ -708,7 +714,7 @@ def _stop(t: RuledText, rules: RuleWords) -> None:  # noqa: C901 - one loop, the
     capped exports"). The phrase's head, its last word with a valence, decides: "no longer faces a
     licence freeze" ends a freeze.
     """
-    if rules.stop.keys().isdisjoint(t.present):
+    if "stop" not in t.has:
         return
     lower, base, n = t.lower, t.base, t.n
     change_of = {q: c for c, q in t.bound_change.items() if c != q}  # a bound quantity's valence is on its change word
@@ -785,7 +791,7 @@ def _turned(value: float, scale: float) -> float:
 
 def _stop_after(t: RuledText, rules: RuleWords) -> None:
     """stop_after: a verb after the thing it ends ('the crackdown is over', 'the rally fades', 'talks stall')."""
-    if rules.stop_after.isdisjoint(t.present):
+    if "stop_after" not in t.has:
         return
     lower, base = t.lower, t.base
     for k, w in enumerate(lower):
@@ -805,7 +811,7 @@ def _stop_after(t: RuledText, rules: RuleWords) -> None:
 
 def _verdict_after(t: RuledText, rules: RuleWords) -> None:
     """verdict: 'falls short', 'disappoints' after a good thing say it did not deliver: the good word counts for nothing."""
-    if rules.verdict_after.isdisjoint(t.present):
+    if "verdict_after" not in t.has:
         return
     for k, w in enumerate(t.lower):
         if w not in rules.verdict_after:
@@ -820,7 +826,7 @@ def _verdict_after(t: RuledText, rules: RuleWords) -> None:
 
 def _fail(t: RuledText, rules: RuleWords) -> None:
     """fail: 'fails to', 'unable to', 'declines to', 'rules out' turn round everything after them in their clause."""
-    if rules.fail.keys().isdisjoint(t.present):
+    if "fail" not in t.has:
         return
     for k, w in enumerate(t.lower):
         scale = rules.fail.get(w)
@@ -862,7 +868,7 @@ def _long_negation(t: RuledText) -> None:
 
 def _carrier(t: RuledText, rules: RuleWords) -> None:
     """carrier: 'launches a probe': the object is the news; the verb's own sign counts only when they agree."""
-    if rules.carrier.isdisjoint(t.present):
+    if "carrier" not in t.has:
         return
     for k, w in enumerate(t.lower):
         value = t.base[k]
@@ -887,7 +893,7 @@ def _quoted(t: RuledText) -> None:
     """quoted: a quoted name in capitals ("'Doom Fighters'") is a name; a word or two in quotes before a noun
     ("its 'great' game pipeline") is someone else's word, not the news. Neither is an opinion."""
     raw, n = t.raw, t.n
-    if not OPENING_QUOTE.search(" ".join(raw)):
+    if not OPENING_QUOTE.search(t.joined):
         return
     for k, token in enumerate(raw):
         if token[:1] not in _QUOTES or k >= n:
@@ -915,7 +921,7 @@ def _hedges_and_status(t: RuledText, rules: RuleWords) -> None:
     """hedge: 'may', 'reportedly' scale what follows in their clause; status_quo: 'in line with estimates' scales all,
     'unchanged' its own clause; no_market: a story of another kind scales all."""
     factor = _hedges(t, rules)
-    if not rules.unchanged.keys().isdisjoint(t.present):
+    if "unchanged" in t.has:
         factor = factor or [1.0] * t.n
         for k, w in enumerate(t.lower):
             scale = rules.unchanged.get(w)
@@ -933,7 +939,7 @@ def _hedges_and_status(t: RuledText, rules: RuleWords) -> None:
 
 def _hedges(t: RuledText, rules: RuleWords) -> list[float] | None:
     """Per-word factors of the hedges: each scales the rest of its clause."""
-    if rules.hedge.keys().isdisjoint(t.present):
+    if "hedge" not in t.has:
         return None
     lower, n = t.lower, t.n
     factor = [1.0] * n
@@ -950,14 +956,14 @@ def _hedges(t: RuledText, rules: RuleWords) -> list[float] | None:
 
 def _quiet(t: RuledText, rules: RuleWords) -> list[float]:
     """Factors for the whole text: nothing moved (status quo, as expected), or no market reading at all."""
-    quiet = [rules.status_quo[w] for w in t.present & rules.status_quo.keys()]
-    if not rules.meets.isdisjoint(t.present):
+    quiet = [rules.status_quo[w] for w in t.present & rules.status_quo.keys()] if "status_quo" in t.has else []
+    if "meets" in t.has:
         for k, w in enumerate(t.lower):
             if w in rules.meets and any(x in rules.expectation for x in t.lower[k + 1 : k + 4]):
                 quiet.append(rules.meets_factor)
                 t.notes.append(("status_quo", f"{t.words[k]} … (as expected: nothing moved)"))
                 break
-    if not rules.no_market.isdisjoint(t.present) and rules.market.isdisjoint(t.present):
+    if "no_market" in t.has and "market" not in t.has:
         quiet.append(_NO_MARKET_FACTOR)  # "16 dead in shopping mall fire": no market reading at all
         t.notes.append(("no_market", "no market word, but a story of another kind (x0.25)"))
     return quiet
@@ -982,11 +988,14 @@ def _clause(t: RuledText, rules: RuleWords) -> tuple[int, float, float] | None:
     so does 'on' after a change word ('operating profit jumps on weak yen').
     At least two words must come first. "as" counts only as a conjunction: not in "such as", "as well as".
     """
-    lower, raw = t.lower, t.raw
-    for h in range(2, t.n):
-        scale = rules.consequence.get(lower[h])
-        if scale is not None and raw[h - 1].endswith(","):
-            return h, scale, 1.0
+    lower, raw, present = t.lower, t.raw, t.present
+    if "consequence" in t.has:
+        for h in range(2, t.n):
+            scale = rules.consequence.get(lower[h])
+            if scale is not None and raw[h - 1].endswith(","):
+                return h, scale, 1.0
+    if "subordinate" not in t.has and "on" not in present:
+        return None
     for h in range(2, t.n):
         scale = rules.subordinate.get(lower[h])
         if lower[h] == "on" and lower[h - 1] in rules.change:  # "profit jumps on weak yen": the cause

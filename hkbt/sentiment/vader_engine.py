@@ -55,6 +55,9 @@ _NEGATE = frozenset(NEGATE)
 _DAMPING = (1.0, 0.95, 0.9)  # booster weight by distance (1, 2, 3 words before)
 _SO_THIS = ("so", "this")
 _BOOSTER_NGRAMS = {k: v for k, v in BOOSTER_DICT.items() if " " in k}
+# The longest word of each of VADER's idioms and multi-word boosters ("death" of "kiss of death"): a text with
+# none of them has no idiom, and skips the idiom check.
+_IDIOM_WORDS = frozenset(max(phrase.split(), key=len) for phrase in (*SPECIAL_CASES, *_BOOSTER_NGRAMS))
 
 
 def vader_tokens(text: str) -> list[str]:
@@ -117,6 +120,7 @@ class VaderEngine:
         n = len(lower)
         sentiments: list[float] = [0] * n
         cap_diff: bool | None = None
+        idioms = not _IDIOM_WORDS.isdisjoint(lower)
         for i, item in enumerate(lower):
             if valued is not None and i in valued:
                 override = valued[i]
@@ -131,11 +135,9 @@ class VaderEngine:
                 continue
             # While VADER values a word, the lexicon holds a valence for it (an override is put in for
             # that moment): a look-back at the same word elsewhere in the text finds it in the lexicon.
-            def member(j: int, item: str = item) -> bool:
-                return lower[j] == item or lower[j] in lexicon
-
+            # "member" below is that test: lower[j] == item or lower[j] in lexicon.
             valence = value
-            if item == "no" and i != n - 1 and member(i + 1):
+            if item == "no" and i != n - 1 and (lower[i + 1] == item or lower[i + 1] in lexicon):
                 valence = 0.0
             if (
                 (i > 0 and lower[i - 1] == "no")
@@ -150,8 +152,7 @@ class VaderEngine:
                     valence = valence + C_INCR if valence > 0 else valence - C_INCR
             for start_i in range(3):
                 j = i - (start_i + 1)
-                if i > start_i and not member(j):
-                    before = lower[j]
+                if i > start_i and not ((before := lower[j]) == item or before in lexicon):
                     scalar = BOOSTER_DICT.get(before)
                     if scalar is not None:
                         if valence < 0:
@@ -167,13 +168,11 @@ class VaderEngine:
                     else:
                         valence = valence + 0.0
                     valence = self._negation(valence, lower, start_i, i)
-                    if start_i == 2:
+                    if start_i == 2 and idioms:
                         valence = self._idioms(valence, lower, i)
-            if i > 1 and not member(i - 1) and lower[i - 1] == "least":
-                if lower[i - 2] != "at" and lower[i - 2] != "very":
+            if i > 0 and lower[i - 1] == "least" and item != "least" and "least" not in lexicon:
+                if i == 1 or (lower[i - 2] != "at" and lower[i - 2] != "very"):
                     valence = valence * N_SCALAR
-            elif i > 0 and not member(i - 1) and lower[i - 1] == "least":
-                valence = valence * N_SCALAR
             sentiments[i] = valence
         if factor is not None:
             sentiments = [s * f for s, f in zip(sentiments, factor)]

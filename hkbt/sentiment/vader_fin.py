@@ -219,6 +219,9 @@ class VaderFinScorer:
         self.entries = entries
         self.phrases = {**self.rules.phrases, **phrases}
         self._phrase_re = compile_phrases(self.phrases)
+        # The same pattern, case-sensitive, run over the lower-cased text: twice as fast as IGNORECASE. Used for
+        # ASCII texts, whose lower-cased form keeps every character where it was.
+        self._phrase_lower_re = re.compile(self._phrase_re.pattern) if self._phrase_re is not None else None
         # Two VADER analyzers reading one lexicon (ours): VADER as published for texts the rules
         # leave alone, and one that takes the rules' valences (it holds the current text's).
         vader = SentimentIntensityAnalyzer()  # reads VADER's files
@@ -273,7 +276,16 @@ class VaderFinScorer:
         """
         if self._phrase_re is None:
             return text
-        return self._phrase_re.sub(self._token_for, text)
+        if not text.isascii():
+            return self._phrase_re.sub(self._token_for, text)
+        joined, last = [], 0
+        for match in self._phrase_lower_re.finditer(text.lower()):
+            joined += (text[last : match.start()], self._token_for(match))
+            last = match.end()
+        if not joined:
+            return text
+        joined.append(text[last:])
+        return "".join(joined)
 
     def _token_for(self, match: re.Match[str]) -> str:
         return self.phrases[" ".join(re.split(r"[\s\-]+", match.group(0).lower()))]
@@ -320,8 +332,7 @@ class VaderFinScorer:
             return 0.0
         if not text.isascii() and self._emoji_re is not None and not self._emojis.keys().isdisjoint(text):
             text = self._demojize(text).strip()
-        if self._phrase_re is not None:
-            text = self._phrase_re.sub(self._token_for, text)
+        text = self.join_phrases(text)
         words = vader_tokens(text)  # VADER's own tokens: rule positions are VADER's
         lower = [w.lower() for w in words]
         engine = self._engine
