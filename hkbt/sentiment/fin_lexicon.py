@@ -232,7 +232,8 @@ class RuleWords:
     ``milestone``, ``finish``, ``relief_head``, ``genre``, ``media``, ``verb_only``, ``intransitive``,
     ``end_head``, ``wish``, ``no_market``, ``market``); ``state`` (token -> signed valence), ``rating``
     (token -> the rating's own sign); factors (token -> factor: ``hedge``, ``subordinate``, ``consequence``,
-    ``stop``, ``fail``, ``status_quo``, ``unchanged``) and ``phrases`` (as in :func:`parse_lexicon`). Each
+    ``stop``, ``fail``, ``status_quo``, ``unchanged``), ``question_factor`` and ``hashtags_are_tags`` (from
+    ``@marks``) and ``phrases`` (as in :func:`parse_lexicon`). Each
     section is documented where it is defined, in ``vader_fin_rules.txt``. Given ``""``, every class is
     empty: the rules are switched off.
 
@@ -249,7 +250,7 @@ class RuleWords:
             "bad_state", "hedge", "subordinate", "consequence", "stop", "end", "stop_after", "verdict_after", "fail",
             "status_quo", "meets", "expectation", "rating", "rating_move", "carrier", "milestone", "finish",
             "relief_head", "end_head", "genre", "media", "verb_only", "intransitive", "wish", "unchanged",
-            "no_market", "market", "weak_anchor",
+            "no_market", "market", "weak_anchor", "marks",
         }
         unknown = set(sections) - known
         if unknown:
@@ -318,6 +319,10 @@ class RuleWords:
         self.no_market = frozenset(get("no_market"))
         # words that make a text market news: every quantity, and the @market nouns
         self.market = frozenset(get("market")) | (frozenset(self.quantity) - frozenset(get("weak_anchor")))
+        # marks of a text's form, by name (not tokens): "question" -> factor of a sentence ending in "?", "hashtag"
+        marks = get("marks")
+        self.question_factor: float | None = marks.get("question")
+        self.hashtags_are_tags = "hashtag" in marks
         self.lift_words = frozenset(
             t for t in ("lift", "lifts", "lifted", "lifting", "remove", "removes", "removed") if t in self.change
         )

@@ -166,7 +166,8 @@ class RuledText:
         # after an abbreviation ("U.S.", "Corp.")
         ends = _CLAUSE_END
         self.boundary = [
-            t[-1] in ends and (t[-1] != "." or (len(t) > 4 and t[:-1].isalpha() and t[:-1].islower())) for t in self.raw
+            t[-1] in ends and (t[-1] != "." or (len(t) > 4 and t[:-1].isalpha() and (t[:-1].islower() or len(t) > 6)))
+            for t in self.raw
         ]
         self.skip: set[int] = set()  # words the later rules must leave alone (names, genres, finished prices)
         self.bound_quantity: set[int] = set()
@@ -227,7 +228,14 @@ def apply_rules(
 
 def _names_and_genres(t: RuledText, rules: RuleWords) -> None:
     """genre: an emotion word that names a genre or kind ("horror game", "killer app") is not an opinion;
-    a word that is news only as a verb ("rivals", "tops") is none after "its", "the", "to" ("lags its rivals")."""
+    a word that is news only as a verb ("rivals", "tops") is none after "its", "the", "to" ("lags its rivals");
+    a hashtag ("#investing", "#markets") files the text under a topic and says nothing of it."""
+    if rules.hashtags_are_tags and "#" in t.joined:
+        for k, token in enumerate(t.raw):
+            if token.startswith("#") and t.base[k] is not None and t.source[k] in ("lexicon", "vader"):
+                t.base[k] = None
+                t.skip.add(k)
+                t.notes.append(("genre", f"{token} (a tag, not the news)"))
     if "verb_only" in t.has:
         for k, w in enumerate(t.lower):
             if w in rules.verb_only and k and t.lower[k - 1] in _NOUN_MARKERS and t.base[k] is not None:
@@ -484,6 +492,8 @@ def _direction(t: RuledText, rules: RuleWords) -> None:  # noqa: C901 - one bran
             continue
         if before_noun and i + 1 < n and lower[i + 1] in change and lower[i + 1] not in quantity:
             continue  # "its biggest drop": the superlative sizes the change noun after it
+        if before_noun and w.endswith("est") and _sizes_other_noun(t, rules, i):
+            continue  # "stocks making the biggest moves": it sizes the moves, not the stocks
         j = None
         if i + 1 < n and lower[i + 1] in ("in", "of") and not boundary[i]:
             j = _find_right(t, rules, i + 1, 4)  # "increase in costs", "decline of sales"
@@ -531,6 +541,29 @@ def _direction(t: RuledText, rules: RuleWords) -> None:  # noqa: C901 - one bran
     for j in t.bound_quantity:
         if j not in t.bound_change:
             t.base[j] = None  # the quantity noun itself is not an opinion
+
+
+def _sizes_other_noun(t: RuledText, rules: RuleWords, i: int) -> bool:
+    """Whether the superlative at ``i`` describes a noun phrase after it that is neither a quantity nor a change:
+    "the biggest moves", "Africa's biggest wind park" (but not "the slowest economic growth", "biggest since 2009").
+
+    >>> from hkbt.sentiment.fin_lexicon import read_lexicon_file
+    >>> rules = RuleWords(read_lexicon_file("vader_fin_rules.txt"))
+    >>> def sizes(text):
+    ...     lower = text.lower().split()
+    ...     return _sizes_other_noun(RuledText(lower, lower, lower, [None] * len(lower), ["lexicon"] * len(lower)), rules, 1)
+    >>> sizes("the biggest moves today"), sizes("the slowest economic growth"), sizes("the biggest since 2009")
+    (True, False, False)
+    """
+    m = i + 1
+    while m < t.n and not t.clause_ends_before(m):
+        word = t.lower[m]
+        if word in rules.quantity or word in rules.change or t.base[m] is not None:
+            return False  # the phrase is the superlative's own: "slowest economic growth", "biggest gain"
+        if not word.isalpha() or word in _FUNCTION_WORDS or word in _CLAUSE_WORDS:
+            break
+        m += 1
+    return m > i + 1
 
 
 def _record_level(t: RuledText, i: int, j: int) -> None:
@@ -918,8 +951,8 @@ def _quoted(t: RuledText) -> None:
 
 
 def _hedges_and_status(t: RuledText, rules: RuleWords) -> None:
-    """hedge: 'may', 'reportedly' scale what follows in their clause; status_quo: 'in line with estimates' scales all,
-    'unchanged' its own clause; no_market: a story of another kind scales all."""
+    """hedge: 'may', 'reportedly' scale what follows in their clause; status_quo: 'previously announced', an AGM
+    scale all; unchanged: 'in line', 'unchanged' their own clause; no_market: a story of another kind scales all."""
     factor = _hedges(t, rules)
     if "unchanged" in t.has:
         factor = factor or [1.0] * t.n
@@ -931,10 +964,28 @@ def _hedges_and_status(t: RuledText, rules: RuleWords) -> None:
                     start, end = 0, t.n  # "sets its target at 5%, unchanged from last year": said of the whole
                 for x in range(start, end):
                     factor[x] *= scale
+    if rules.question_factor is not None and "?" in t.joined:
+        factor = _questions(t, rules.question_factor, factor)
     quiet = _quiet(t, rules)
     if quiet:
         factor = [f * min(quiet) for f in (factor or [1.0] * t.n)]
     t.factor = factor
+
+
+def _questions(t: RuledText, scale: float, factor: list[float] | None) -> list[float] | None:
+    """question: a sentence that ends in '?' asks, it does not report ('Is Shopify stock a buy?', 'Should you
+    add these funds?', 'Why is gold lower?'): its words count by ``scale`` (``question`` in ``@marks``); a sentence
+    after it that reports keeps its weight."""
+    start = 0
+    for k, token in enumerate(t.raw):
+        if token.endswith("?"):
+            factor = factor or [1.0] * t.n
+            for x in range(start, k + 1):
+                factor[x] *= scale
+            t.notes.append(("question", f"{' '.join(t.words[start : k + 1])} (asked, not reported: x{scale:g})"))
+        if t.boundary[k]:
+            start = k + 1
+    return factor
 
 
 def _hedges(t: RuledText, rules: RuleWords) -> list[float] | None:

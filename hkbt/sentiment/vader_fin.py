@@ -61,7 +61,7 @@ def vader_version() -> str:
 
 # --- the vader_fin rules ----------------------------------------------------------------
 
-ENGINE_VERSION = "5"
+ENGINE_VERSION = "6"
 """Bumped whenever the rule code below, or the file parsing in :mod:`hkbt.sentiment.fin_lexicon`, changes what a
 text scores (part of the cache key)."""
 
@@ -108,11 +108,14 @@ FIN_RULES: dict[str, str] = {
     "good news; alone ('fails to deliver') they are bad news",
     "verdict": "'falls short', 'disappoints', 'fizzles' after a good thing say it did not deliver: the good "
     "word counts for nothing ('stimulus briefing falls short' is bad news)",
-    "status_quo": "'as expected', 'routine', 'previously announced', an AGM, and a word of matching ('in line "
-    "with', 'matching', 'meets') followed by analysts' estimates or forecasts say nothing moved: the whole text "
-    "counts x0.25 ('revenue rises 8%, matching analysts' estimates' is neutral); 'unchanged', 'flat', 'barely "
-    "changed' do so for their own clause ('suspends buybacks, leaves dividend policy unchanged' is bad news), or "
-    "for the whole text when they open a clause of their own ('sets its target at 5%, unchanged from last year')",
+    "status_quo": "'routine', 'previously announced', an AGM, a date or a meeting ('schedules', 'to meet'), and a "
+    "word of matching ('matching', 'meets') followed by analysts' estimates or forecasts say nothing moved: the whole "
+    "text counts x0.25 ('revenue rises 8%, matching analysts' estimates' is neutral); 'in line', 'as expected', "
+    "'mixed', 'unchanged', 'flat' do so for their own clause ('suspends buybacks, leaves dividend policy unchanged' "
+    "is bad news, 'EPS in-line, beats on revenue' good news), or for the whole text when they open a clause of "
+    "their own ('sets its target at 5%, unchanged from last year')",
+    "question": "a sentence ending in '?' asks and reports nothing: its words count x0.25 ('Is Shopify stock a "
+    "buy?', 'Will Alibaba's cloud sales double?' are neutral); a sentence after it keeps its weight",
     "no_market": "a text with a word of another kind of story (a disaster, a crime, sport, diplomacy) and no word "
     "of business or markets counts x0.25: '16 dead in shopping mall fire', 'Verstappen wins the Grand Prix sprint "
     "race' are no trading news",
@@ -124,7 +127,7 @@ FIN_RULES: dict[str, str] = {
     "Fighters' to launch next quarter\"), and a word or two in quotes before a noun is someone else's word "
     "(\"its 'great' game pipeline fails to lift revenue\" is bad news)",
     "genre": "an emotion word naming a kind of product is not a feeling: 'horror game', 'killer whales', "
-    "'crisis communications firm'",
+    "'crisis communications firm'; nor is a hashtag, which files a text under a topic ('#investing', '#crisis')",
     "relief": "in a compound whose head eases a bad thing ('tariff truce', 'sanctions relief', 'debt deal') the "
     "head is the news and the bad word only names what is eased: 'extend their tariff truce' is good news; a head "
     "that ends what it names turns it round: 'tariff removal' is good news, 'licence withdrawals' and 'subsidy "
@@ -336,7 +339,10 @@ class VaderFinScorer:
         words = vader_tokens(text)  # VADER's own tokens: rule positions are VADER's
         lower = [w.lower() for w in words]
         engine = self._engine
-        if fired is None and self._rule_words.isdisjoint(lower) and OPENING_QUOTE.search(text) is None:
+        if (
+            fired is None and self._rule_words.isdisjoint(lower) and "#" not in text and "?" not in text
+            and OPENING_QUOTE.search(text) is None
+        ):
             return engine.compound(text, words, lower)
         lexicon = self.lexicon
         base: list[float | None] = [lexicon.get(w) for w in lower]
@@ -366,6 +372,8 @@ class VaderFinScorer:
                     fired.append(("hedge", f"{words[h]} (x{self.rules.hedge[w]:g} after it)", 0.0))
                 if w in self.rules.status_quo:
                     fired.append(("status_quo", f"{words[h]} (x{self.rules.status_quo[w]:g}: nothing moved)", 0.0))
+                elif w in self.rules.unchanged:
+                    fired.append(("status_quo", f"{words[h]} (x{self.rules.unchanged[w]:g}: its clause moved nothing)", 0.0))
         if "but" in lower and any(sentiments):
             fired.append(("but", "but (x0.5 before, x1.5 after)", 0.0))
         fired.extend((rule, span, 0.0) for rule, span in ruled.notes)

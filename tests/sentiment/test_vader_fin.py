@@ -225,6 +225,11 @@ RULE_CASES = [
     ("US and EU agree on tariff removal", +1, "relief"),
     ("Beijing slams US licence withdrawals", -1, "relief"),
     ("Probe launched into dairy imports", -1, "carrier"),
+    # issue 9, round 3: generic statements from the TFNS and real development headlines
+    ("Will Alibaba's cloud sales double?", +1, "question"),
+    ("Is Tencent's profit set to fall?", -1, "question"),
+    ("EPS in-line, beats on revenue", +1, "status_quo"),
+    ("EPS in-line, misses on revenue", -1, "status_quo"),
 ]
 
 
@@ -279,6 +284,36 @@ def test_stop_end_and_fail_read_the_object(fin, text, sign):
 )
 def test_round2_general_cases(fin, text, sign):
     assert np.sign(one(fin, text)) == sign, fin.explain(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "low", "high"),
+    [
+        # a question asks: neutral at the cut; the same words reported are news
+        ("Is Shopify stock a buy?", -0.2, 0.3),
+        ("Should you add these three chip funds to your portfolio?", -0.2, 0.3),
+        ("Analysts upgrade Shopify stock to buy", 0.3, 1.0),
+        ("Xiaomi's profit doubles. Will it last?", 0.3, 1.0),  # the reported sentence keeps its weight
+        # a hashtag files the text under a topic; the same word in the text is read
+        ("Investor presentation slideshow #investing #markets", -0.2, 0.3),
+        ("Alibaba pledges to keep investing in AI", 0.3, 1.0),
+        # a superlative before a noun that is no quantity sizes that noun, not the subject
+        ("Stocks making the biggest moves midday: Tesla, FedEx and more", -0.2, 0.3),
+        ("Gold imports fell as the slowest economic growth in six years curbed demand", -1.0, -0.2),
+        ("Tencent pays its biggest dividend in a decade", 0.3, 1.0),
+        # receiving verbs take what is received from the right, never a subject from the left
+        ("Trump's budget gets a chilly reception from Congress", -0.2, 0.3),
+        ("Tencent wins approval for its new game", 0.3, 1.0),
+        # a full stop after a capitalised word ends a sentence in title case too
+        ("Alibaba Earnings Call Transcript. Up Next: Tencent", -0.2, 0.3),
+        ("Alibaba earnings are up", 0.3, 1.0),
+        # 'cuts to hold' is a rating, 'to hold a hearing' a date
+        ("Deutsche Bank cuts Alibaba to hold", -1.0, -0.2),
+        ("US trade officials to hold a hearing on chip exports next month", -0.2, 0.3),
+    ],
+)
+def test_round3_generic_statements(fin, text, low, high):
+    assert low <= one(fin, text) <= high, fin.explain(text)
 
 
 def test_no_market_words_leave_business_news_alone(fin):
