@@ -250,7 +250,7 @@ class RuleWords:
             "bad_state", "hedge", "subordinate", "consequence", "stop", "end", "stop_after", "verdict_after", "fail",
             "status_quo", "meets", "expectation", "rating", "rating_move", "carrier", "milestone", "finish",
             "relief_head", "end_head", "genre", "media", "verb_only", "intransitive", "wish", "unchanged",
-            "no_market", "market", "weak_anchor", "marks",
+            "no_market", "market", "weak_anchor", "marks", "publication",
         }
         unknown = set(sections) - known
         if unknown:
@@ -306,6 +306,7 @@ class RuleWords:
         self.rating = {token: int(sign) for token, sign in get("rating").items()}  # a rating's own sign
         self.rating_move = frozenset(get("rating_move"))
         self.carrier = frozenset(get("carrier"))
+        self.publication = frozenset(get("publication"))
         self.milestone = frozenset(get("milestone"))
         self.finish = frozenset(get("finish"))
         self.relief_head = frozenset(get("relief_head"))
@@ -315,6 +316,7 @@ class RuleWords:
         self.intransitive = frozenset(get("intransitive"))
         self.end_head = frozenset(get("end_head"))
         self.wish = frozenset(get("wish"))
+        self.wish_factor = min(get("wish").values(), default=1.0)
         self.unchanged = dict(get("unchanged"))
         self.no_market = frozenset(get("no_market"))
         # words that make a text market news: every quantity, and the @market nouns

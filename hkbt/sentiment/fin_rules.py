@@ -109,7 +109,7 @@ _PREPOSITIONS = _ADJUNCTS | frozenset("on at by in with into".split())
 # Before a verb, words that make it no finite verb after a subject: "to end", "will end", "could fade".
 _NOT_FINITE = frozenset("to will would could may might can should must".split())
 _FUNCTION_WORDS = _PREPOSITIONS | frozenset("to of and or but as than from is are was were be".split())
-_NO_MARKET_FACTOR = 0.25  # like 'nothing moved': a disaster, a match or a summit is no trade
+_NO_MARKET_FACTOR = 0.1  # like 'nothing moved': a disaster, a match or a summit is no trade
 _STOP_FLOOR = 0.75 * 2.0  # a turned-round valence is at least this strong (3/4 of RULE_VALENCE)
 _SCARE_QUOTE_WORDS = 3  # at most this many words in quotes before a noun: someone's word, not the news
 
@@ -216,6 +216,7 @@ def apply_rules(
     _verdict_after(t, rules)
     _fail(t, rules)
     _long_negation(t)
+    _wishes(t, rules)
     _carrier(t, rules)
     _quoted(t)
     _hedges_and_status(t, rules)
@@ -485,8 +486,12 @@ def _direction(t: RuledText, rules: RuleWords) -> None:  # noqa: C901 - one bran
     wished = "wish" in t.has
     for i, w in enumerate(lower):
         entry = change.get(w)
-        if entry is None or i in t.skip or (wished and _wished(t, rules, i)):
-            continue  # "urges the US to cancel tariffs": asked for, not done
+        if entry is None or i in t.skip:
+            continue
+        if wished and _wished(t, rules, i):  # "urges the US to cancel tariffs": asked for, not done
+            if t.source[i] in ("lexicon", "vader"):
+                t.base[i] = None  # "urges the Fed to lower rates": nothing is lowered yet
+            continue
         direction, strength, fixed, before_noun = entry
         if w in ("up", "down") and not _is_direction_particle(lower, i):
             continue
@@ -899,8 +904,26 @@ def _long_negation(t: RuledText) -> None:
                 break
 
 
+def _wishes(t: RuledText, rules: RuleWords) -> None:
+    """wish: after 'urges', 'calls for', 'seeks', a good thing in the clause is asked for, not done: it counts by
+    the @wish weight ("Trump urges the Fed to lower rates"); a bad thing named there stands ("urges the US to
+    cancel new tariffs": the tariffs are real)."""
+    if "wish" not in t.has:
+        return
+    for k, w in enumerate(t.lower):
+        if w not in rules.wish or w in rules.quantity:
+            continue  # "demand for HK property is strong": the quantity, not the verb
+        for m in range(k + 1, t.n):
+            if t.clause_ends_before(m, relative=True) and t.lower[m] != "to":
+                break
+            value = t.base[m]
+            if value and value > 0:
+                t.set(m, value * rules.wish_factor, "wish", f"{t.words[k]} … {t.words[m]} (asked for, not done)")
+
+
 def _carrier(t: RuledText, rules: RuleWords) -> None:
-    """carrier: 'launches a probe': the object is the news; the verb's own sign counts only when they agree."""
+    """carrier: 'launches a probe': the object is the news; the verb's own sign counts only when they agree, and
+    not at all when the object is a publication ('releases April trade data', 'unveils its annual report')."""
     if "carrier" not in t.has:
         return
     for k, w in enumerate(t.lower):
@@ -914,6 +937,10 @@ def _carrier(t: RuledText, rules: RuleWords) -> None:
             continue
         for m in range(k + 1, min(t.n, k + 5)):
             if t.clause_ends_before(m):
+                break
+            if t.lower[m] in rules.publication and not t.base[m]:
+                t.base[k] = None  # "China releases April trade data": a publication is no launch
+                t.notes.append(("carrier", f"{t.words[k]} → {t.words[m]} (a publication, not a launch)"))
                 break
             if t.base[m]:
                 if t.base[m] * value < 0:
@@ -1016,7 +1043,7 @@ def _quiet(t: RuledText, rules: RuleWords) -> list[float]:
                 break
     if "no_market" in t.has and "market" not in t.has:
         quiet.append(_NO_MARKET_FACTOR)  # "16 dead in shopping mall fire": no market reading at all
-        t.notes.append(("no_market", "no market word, but a story of another kind (x0.25)"))
+        t.notes.append(("no_market", f"no market word, but a story of another kind (x{_NO_MARKET_FACTOR:g})"))
     return quiet
 
 

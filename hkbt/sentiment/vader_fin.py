@@ -61,7 +61,7 @@ def vader_version() -> str:
 
 # --- the vader_fin rules ----------------------------------------------------------------
 
-ENGINE_VERSION = "6"
+ENGINE_VERSION = "7"
 """Bumped whenever the rule code below, or the file parsing in :mod:`hkbt.sentiment.fin_lexicon`, changes what a
 text scores (part of the cache key)."""
 
@@ -114,6 +114,10 @@ FIN_RULES: dict[str, str] = {
     "'mixed', 'unchanged', 'flat' do so for their own clause ('suspends buybacks, leaves dividend policy unchanged' "
     "is bad news, 'EPS in-line, beats on revenue' good news), or for the whole text when they open a clause of "
     "their own ('sets its target at 5%, unchanged from last year')",
+    "wish": "after 'urges', 'calls for', 'seeks', 'wants' a good thing in the clause is asked for, not done: it counts "
+    "x0.25 ('China urges the Philippines to honour its commitments' is no news; 'urges the Fed to lower rates' lowers "
+    "nothing); a bad thing named there stands ('urges the US to cancel new tariffs' is bad news). 'hopes for', "
+    "'keen to', 'wants to' scale the rest of their clause the same way, good or bad (rule 'hedge')",
     "question": "a sentence ending in '?' asks and reports nothing: its words count x0.25 ('Is Shopify stock a "
     "buy?', 'Will Alibaba's cloud sales double?' are neutral); a sentence after it keeps its weight",
     "no_market": "a text with a word of another kind of story (a disaster, a crime, sport, diplomacy) and no word "
@@ -121,8 +125,9 @@ FIN_RULES: dict[str, str] = {
     "race' are no trading news",
     "carrier": "a verb whose object is the news ('launches', 'wins') counts for nothing when what follows "
     "it in its clause pulls the other way: 'launches a cybersecurity investigation' is bad news, 'wins only a "
-    "lukewarm welcome' too, and so does a passive one after its subject ('probe launched into dairy imports'); "
-    "alone, or with a good object, 'launches a new model' is good news",
+    "lukewarm welcome' too, and so does a passive one after its subject ('probe launched into dairy imports'), or "
+    "when its object is a publication ('releases April trade data'); alone, or with a good object, 'launches a new "
+    "model' is good news",
     "quoted": "quoted words are not the writer's opinion: a quoted name in capitals is a name (\"'Doom "
     "Fighters' to launch next quarter\"), and a word or two in quotes before a noun is someone else's word "
     "(\"its 'great' game pipeline fails to lift revenue\" is bad news)",
@@ -238,7 +243,7 @@ class VaderFinScorer:
         self._rule_words = frozenset().union(
             rules.change, rules.transition, rules.hedge, rules.subordinate, rules.consequence, rules.quantity,
             rules.stop, rules.stop_after, rules.verdict_after, rules.fail, rules.status_quo, rules.meets,
-            rules.carrier, rules.rating, rules.milestone, rules.finish, rules.relief_head, rules.genre,
+            rules.carrier, rules.rating, rules.milestone, rules.finish, rules.relief_head, rules.genre, rules.wish,
             ("first", "first-ever", "maiden"), LONG_NEGATIONS,
         )
         self.everyday_weight = EVERYDAY_WEIGHT  # builds the lexicon and the version

@@ -230,6 +230,8 @@ RULE_CASES = [
     ("Is Tencent's profit set to fall?", -1, "question"),
     ("EPS in-line, beats on revenue", +1, "status_quo"),
     ("EPS in-line, misses on revenue", -1, "status_quo"),
+    ("China urges the Philippines to honour its commitments", +1, "wish"),
+    ("China urges the Philippines to honour its commitments as tensions rise", -1, "wish"),
 ]
 
 
@@ -310,6 +312,27 @@ def test_round2_general_cases(fin, text, sign):
         # 'cuts to hold' is a rating, 'to hold a hearing' a date
         ("Deutsche Bank cuts Alibaba to hold", -1.0, -0.2),
         ("US trade officials to hold a hearing on chip exports next month", -0.2, 0.3),
+        # hoped for or asked for is not done; a bad thing named in the request stands
+        ("China hopes for peaceful coexistence with the US", -0.2, 0.3),
+        ("China urges the Philippines to honour its commitments", -0.2, 0.3),
+        ("China urges the US to cancel new tariffs", -1.0, -0.2),
+        ("Trump urges the Fed to lower interest rates", -0.2, 0.3),
+        ("The Fed lowers interest rates", 0.3, 1.0),
+        ("Peaceful coexistence restored as the two sides honour commitments", 0.3, 1.0),
+        ("Demand for Hong Kong property is very strong", 0.3, 1.0),  # 'demand' the quantity, not the verb
+        # a carrier verb before a publication launches nothing
+        ("China releases April trade data", -0.2, 0.3),
+        ("Tencent unveils its annual report", -0.2, 0.3),
+        ("Tencent unveils its new reasoning model", 0.3, 1.0),
+        # sector and company names are no opinions
+        ("Amazon opens a new office in Hong Kong", -0.2, 0.3),
+        ("Country Garden's debt is in focus", -0.2, 0.3),
+        ("Country Garden's debt soars", -1.0, -0.2),
+        ("Beauty and entertainment stocks in focus", -0.2, 0.3),
+        ("Stock market highlights: gainers and losers of the day", -0.2, 0.3),
+        # a disaster with no market word is no trading news, however grim
+        ("Pavilion collapse kills six in Jiangsu", -0.2, 0.3),
+        ("Factory collapse kills six and halts Xiaomi phone output", -1.0, -0.2),
     ],
 )
 def test_round3_generic_statements(fin, text, low, high):
