@@ -229,7 +229,8 @@ def apply_rules(
 
 def _names_and_genres(t: RuledText, rules: RuleWords) -> None:
     """genre: an emotion word that names a genre or kind ("horror game", "killer app") is not an opinion;
-    a word that is news only as a verb ("rivals", "tops") is none after "its", "the", "to" ("lags its rivals");
+    a word that is news only as a verb ("rivals", "tops") is none after "its", "the", "to" ("lags its rivals"), nor
+    a change word at the start, after a colon or a number ("Top 10 stocks to watch");
     a hashtag ("#investing", "#markets") files the text under a topic and says nothing of it."""
     if rules.hashtags_are_tags and "#" in t.joined:
         for k, token in enumerate(t.raw):
@@ -239,10 +240,14 @@ def _names_and_genres(t: RuledText, rules: RuleWords) -> None:
                 t.notes.append(("genre", f"{token} (a tag, not the news)"))
     if "verb_only" in t.has:
         for k, w in enumerate(t.lower):
-            if w in rules.verb_only and k and t.lower[k - 1] in _NOUN_MARKERS and t.base[k] is not None:
+            if w not in rules.verb_only:
+                continue
+            if k and t.lower[k - 1] in _NOUN_MARKERS and t.base[k] is not None:
                 t.base[k] = None
                 t.skip.add(k)
                 t.notes.append(("genre", f"{t.words[k - 1]} {t.words[k]} (a noun here)"))
+            elif k == 0 or t.raw[k - 1].endswith(":") or t.lower[k - 1].isdigit():
+                t.skip.add(k)  # "Top 6 stocks to watch", "3 top small-cap stocks": no subject, an adjective
     if "genre" not in t.has:
         return
     for k, w in enumerate(t.lower[:-1]):

@@ -61,7 +61,7 @@ def vader_version() -> str:
 
 # --- the vader_fin rules ----------------------------------------------------------------
 
-ENGINE_VERSION = "7"
+ENGINE_VERSION = "8"
 """Bumped whenever the rule code below, or the file parsing in :mod:`hkbt.sentiment.fin_lexicon`, changes what a
 text scores (part of the cache key)."""
 

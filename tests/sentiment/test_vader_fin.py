@@ -303,6 +303,10 @@ def test_round2_general_cases(fin, text, sign):
         ("Stocks making the biggest moves midday: Tesla, FedEx and more", -0.2, 0.3),
         ("Gold imports fell as the slowest economic growth in six years curbed demand", -1.0, -0.2),
         ("Tencent pays its biggest dividend in a decade", 0.3, 1.0),
+        # 'top' with no subject before it is an adjective: a list, not a rise
+        ("Top 10 stocks to watch this week", -0.2, 0.3),
+        ("News highlights: Top energy news of the day", -0.2, 0.3),
+        ("Alibaba's cloud sales top $10 billion", 0.3, 1.0),
         # receiving verbs take what is received from the right, never a subject from the left
         ("Trump's budget gets a chilly reception from Congress", -0.2, 0.3),
         ("Tencent wins approval for its new game", 0.3, 1.0),
