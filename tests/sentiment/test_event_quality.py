@@ -22,8 +22,10 @@ DATA = Path(__file__).parents[1] / "data"
 
 # (file, scorer) -> (accuracy floor, macro-F1 floor): what was measured, rounded down
 FLOORS = {
-    ("events_en_tune.csv", "vader_fin"): (0.88, 0.88),  # before this issue: 0.595 / 0.595
-    ("events_en_heldout.csv", "vader_fin"): (0.65, 0.65),  # before: 0.561 / 0.556; target 0.85 not reached
+    ("events_en_tune.csv", "vader_fin"): (0.94, 0.94),  # before this issue: 0.595 / 0.595; round 3: 0.941 / 0.942
+    # round 1, measured once: 0.652 / 0.652 (target 0.85 not reached); development data since, so round 3's
+    # 0.923 / 0.925 is not blind: events_en_heldout2.csv is the blind set (measured once by the lead)
+    ("events_en_heldout.csv", "vader_fin"): (0.92, 0.92),
     ("events_zh_tune.csv", "zh_fin"): (0.95, 0.95),  # round 1: 0.914 / 0.916; round 2: 0.962 / 0.963
     # round 1, measured once: 0.710 / 0.710 (target 0.80 not reached); development data since, so round 2's
     # 0.972 / 0.972 is not blind: events_zh_heldout2.csv is the blind set (measured once by the lead)
