@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,7 @@ class _Loader(yaml.SafeLoader):
 class _BadTimestamp(yaml.YAMLError):
     def __init__(self, node: yaml.Node, exc: Exception) -> None:
         super().__init__(f"{node.value!r} is not a valid date or time ({exc})")
+        self.node = node
         self.line = node.start_mark.line + 1
 
 
@@ -113,6 +115,7 @@ def parse_yaml(text: str, where: str) -> tuple[Any, KeyLines]:
     ...
     hkbt.errors.ConfigError: c.yaml:2: a: duplicate key (first on line 1) -> keep one of them
     """
+    root = None
     try:
         loader = _Loader(text)
         try:
@@ -124,7 +127,9 @@ def parse_yaml(text: str, where: str) -> tuple[Any, KeyLines]:
         finally:
             loader.dispose()
     except _BadTimestamp as exc:
-        raise ConfigError(f"{where}:{exc.line}", str(exc), "write dates as YYYY-MM-DD (times as YYYY-MM-DD HH:MM:SS)") from None
+        key = ".".join(_path_to(root, exc.node))
+        raise ConfigError(f"{where}:{exc.line}" + (f": {key}" if key else ""), str(exc),
+                          "write dates as YYYY-MM-DD (times as YYYY-MM-DD HH:MM:SS)") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -183,23 +188,37 @@ def _check(root: yaml.Node, where: str) -> KeyLines:
     return _key_lines(root)
 
 
-def _key_lines(root: yaml.Node) -> KeyLines:
-    """Map each dotted key path to its 1-based line (bounded: the tree was size-checked first)."""
-    lines: KeyLines = {}
+def _walk(root: yaml.Node) -> Iterator[tuple[tuple[str, ...], yaml.Node, yaml.Node]]:
+    """Every ``(key path, node that starts it, value node)`` below ``root``, parents before children.
+
+    Bounded: the tree was size-checked first (aliases are walked as written).
+    """
     stack: list[tuple[yaml.Node, tuple[str, ...]]] = [(root, ())]
     while stack:
         node, prefix = stack.pop()
         if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                path = prefix + (str(key_node.value),)
-                lines.setdefault(path, key_node.start_mark.line + 1)
-                stack.append((value_node, path))
+            children = [(prefix + (str(key.value),), key, value) for key, value in node.value]
         elif isinstance(node, yaml.SequenceNode):
-            for index, item in enumerate(node.value):
-                path = prefix + (str(index),)
-                lines.setdefault(path, item.start_mark.line + 1)
-                stack.append((item, path))
+            children = [(prefix + (str(index),), item, item) for index, item in enumerate(node.value)]
+        else:
+            continue
+        for path, start, value in children:
+            yield path, start, value
+            stack.append((value, path))
+
+
+def _key_lines(root: yaml.Node) -> KeyLines:
+    """Map each dotted key path to its 1-based line."""
+    lines: KeyLines = {}
+    for path, start, _ in _walk(root):
+        lines.setdefault(path, start.start_mark.line + 1)
     return lines
+
+
+def _path_to(root: yaml.Node | None, target: yaml.Node) -> tuple[str, ...]:
+    """The key path of the value ``target`` under ``root`` (``()`` for the root itself or when not found)."""
+    found = [] if root is None else [(start.start_mark.line, path) for path, start, value in _walk(root) if value is target]
+    return min(found)[1] if found else ()  # an aliased value: where it is first written
 
 
 def load_yaml_file(path: Path, what: str = "file") -> tuple[Any, KeyLines]:

@@ -6,7 +6,13 @@ The driver imports hkbt once, then for each round forks a child that runs the co
 ``main()`` on ``PROJECT/config.yaml`` (run name ``prev``). It watches ``out/`` for the child's staging
 folder (``.prev.tmp-*``: the write phase has begun), waits a random 0-250 ms, and sends SIGTERM or
 SIGKILL, SIGTERM with ``renameat2`` disabled (the fallback swap: two renames with signals held; SIGKILL
-cannot be held, its repair is tested elsewhere), and SIGINT (Ctrl-C), in turn.
+cannot be held, its repair is tested elsewhere), and SIGINT (Ctrl-C): each round takes the kind with the
+fewest kills in the write phase so far, so a round whose child finished before the signal is retried.
+
+The loop stops once SECONDS have passed *and* every kind has killed a write phase at least once, or
+after ``HARD_SECONDS`` whatever happened. Coverage, not the clock, decides on a slow machine: with a
+time budget alone, a loaded machine (rounds of 2 s instead of 0.5 s) ran too few rounds to reach the
+fourth kind.
 
 After every round it checks that ``out/prev`` exists, carries hkbt's marker, holds every file the
 marker lists, and that its deterministic files equal the reference run's bytes; after a SIGTERM or SIGINT
@@ -24,6 +30,7 @@ import sys
 import time
 from pathlib import Path
 
+HARD_SECONDS = 20.0  # the loop never runs longer than this, however slow the machine
 DETERMINISTIC = ("metrics.json", "trades.csv", "equity.csv", "signals.csv", "news.csv", "config.resolved.yaml", "prices.csv")
 
 
@@ -81,10 +88,11 @@ def main() -> None:
     rng = random.Random(seed)
     stats = {"rounds": 0, "killed_in_write_phase": 0, "sigterm": 0, "sigint": 0, "sigkill": 0, "fallback_rounds": 0,
              "finished_before_kill": 0, "staging_left_by_sigkill": 0, "exit_codes": {}, "problems": []}
-    deadline = time.monotonic() + seconds
+    began = time.monotonic()
     plan = [(signal.SIGTERM, False), (signal.SIGKILL, False), (signal.SIGTERM, True), (signal.SIGINT, False)]
-    while time.monotonic() < deadline:
-        signum, fallback = plan[stats["rounds"] % len(plan)]
+    kills = dict.fromkeys(plan, 0)
+    while (elapsed := time.monotonic() - began) < HARD_SECONDS and (elapsed < seconds or min(kills.values()) == 0):
+        signum, fallback = min(plan, key=lambda kind: (kills[kind], plan.index(kind)))
         stale = {p.name for p in out.iterdir()}  # a SIGKILL's leftover is not this round's write phase
         pid = os.fork()
         if pid == 0:
@@ -112,6 +120,7 @@ def main() -> None:
         stats["exit_codes"][str(code)] = stats["exit_codes"].get(str(code), 0) + 1
         killed = killed and code in (-signal.SIGKILL, 128 + signal.SIGTERM, 128 + signal.SIGINT)  # not if already done
         if killed:
+            kills[signum, fallback] += 1
             stats["killed_in_write_phase"] += 1
             stats[{signal.SIGTERM: "sigterm", signal.SIGINT: "sigint"}.get(signum, "sigkill")] += 1
         else:
@@ -122,6 +131,8 @@ def main() -> None:
         if killed and signum != signal.SIGKILL and staging:
             stats["problems"].append(f"round {stats['rounds']}: {signum.name} left {staging}")
         stats["problems"] += [f"round {stats['rounds']} ({signum.name}, fallback={fallback}): {p}" for p in problems(out, reference)]
+    stats["loop_seconds"] = round(time.monotonic() - began, 1)
+    stats["kills"] = {f"{signum.name}{'-fallback' if fallback else ''}": n for (signum, fallback), n in kills.items()}
     # a last, undisturbed run repairs whatever SIGKILL left
     pid = os.fork()
     if pid == 0:

