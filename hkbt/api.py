@@ -7,7 +7,7 @@ and, unless ``write=False``, writes the same run folder, report and index::
 
     result = hkbt.run("config.yaml", set=["prices.source=synthetic"], name="nb")
     result.metrics["sharpe"], len(result.trades), result.report_path   # (0.42, 5, PosixPath('backtests/nb/report.html'))
-    result.equity.value_hkd.plot()
+    result.equity.plot(y=["value_hkd", "benchmark_hkd"], backend="plotly")   # matplotlib is not a dependency
 
 Errors are the same :class:`~hkbt.errors.HkbtError` the command line prints
 as one line (``str(error)`` is that line).

@@ -19,6 +19,9 @@ How to keep this green when you add or change a command in README.md (the rules,
 5. ``make test`` and ``make lint`` are not run here (this file is part of what they and CI run); they must
    be in ``.ci/run``. Any other ``make`` line (``make demo``) is run.
 
+6. Every ```python block runs too, as a script with the scratch copy as its working directory (a strategy
+   file's block just defines its class; test_docs.py runs that strategy).
+
 Two tests use these rules. :func:`test_readme_commands_parse` (part of ``make test``, under a second) hands
 every ``hkbt`` line to the CLI's own parser without running it, so a renamed command or option, or a bad
 option value, fails the ordinary suite at once. :func:`test_readme_block_runs` executes everything; it is
@@ -140,6 +143,9 @@ def readme_blocks(text: str) -> list[list[Command]]:
 
 BLOCKS = readme_blocks(README.read_text(encoding="utf-8"))
 COMMANDS = [command for block in BLOCKS for command in block]
+PYTHON_BLOCKS = [(README.read_text(encoding="utf-8").count("\n", 0, match.start()) + 1, match.group(1))
+                 for match in re.finditer(r"^```python\n(.*?)^```", README.read_text(encoding="utf-8"), re.S | re.M)]
+"""``(line of the fence, code)`` of every ```python block."""
 
 
 def offline(command: Command) -> str:
@@ -202,6 +208,11 @@ def test_readme_commands_parse(command: Command) -> None:
         pytest.fail(f"{command}\n-> {exc.format_message()}")
 
 
+@pytest.mark.parametrize(("line", "code"), PYTHON_BLOCKS, ids=[f"python-line{line}" for line, _ in PYTHON_BLOCKS])
+def test_readme_python_blocks_compile(line: int, code: str) -> None:
+    compile(code, f"README.md:{line}", "exec")
+
+
 def test_network_lines_have_offline_twins() -> None:
     for command in (c for c in COMMANDS if c.network):
         twin = next((path for start, path in OFFLINE_TWINS.items() if command.text.startswith(start)), None)
@@ -258,3 +269,12 @@ def test_readme_block_runs(scratch: Path, block: int) -> None:
         completed = subprocess.run(["bash", "-c", text], cwd=scratch, env=env, capture_output=True, text=True, timeout=900)
         assert completed.returncode == command.exit_code, (
             f"{command}\nran: {text}\nexit {completed.returncode}\n{completed.stderr[-3000:]}\n{completed.stdout[-1500:]}")
+
+
+@pytest.mark.readme
+@pytest.mark.parametrize(("line", "code"), PYTHON_BLOCKS, ids=[f"python-line{line}" for line, _ in PYTHON_BLOCKS])
+def test_readme_python_block_runs(scratch: Path, line: int, code: str) -> None:
+    """Rule 6: the Python API example runs as written (on a clean install, where e.g. matplotlib is absent)."""
+    completed = subprocess.run([sys.executable, "-c", code], cwd=scratch, capture_output=True, text=True, timeout=900,
+                               env={k: v for k, v in os.environ.items() if k != "FORCE_COLOR"})
+    assert completed.returncode == 0, f"README.md:{line}\n{completed.stderr[-3000:]}"
