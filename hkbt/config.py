@@ -803,10 +803,13 @@ def _place(loc: tuple[str, ...], where: str, lines: dict[tuple[str, ...], int], 
     """``file:line`` of the deepest part of ``loc`` found in the file, or ``--set`` if an override set it.
 
     A key missing from a section that only ``--set`` created (``--set themes.mine.keywords=[x]`` without
-    ``themes.mine.tickers``) is blamed on ``--set`` too.
+    ``themes.mine.tickers``) is blamed on ``--set`` too, and so is a whole mapping whose entries all came
+    from ``--set`` (``--set topics.ai=[...]`` under the file's ``topics: {}``).
     """
     added_by_set = len(loc) > 1 and loc[:-1] not in lines and any(path[: len(loc) - 1] == loc[:-1] for path in overridden)
-    if added_by_set or any(loc[: len(path)] == path for path in overridden):
+    entries_by_set = any(path[: len(loc)] == loc for path in overridden) and not any(
+        len(key) > len(loc) and key[: len(loc)] == loc for key in lines)
+    if added_by_set or entries_by_set or any(loc[: len(path)] == path for path in overridden):
         return "--set"
     line = next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines), None)
     return f"{where}:{line}" if line else where

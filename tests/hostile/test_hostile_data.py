@@ -296,3 +296,28 @@ def test_nothing_outside_the_output_folder_changed_either(root: Path):
     run_hostile(root, ["--set", "news.path=missing.csv"])
     assert snapshot(root / "prices_csv") == inputs
     assert json.loads((root / "out" / RUN / "metrics.json").read_text(encoding="utf-8"))["run"]["name"] == RUN
+
+
+# ----------------------------------------------------------------------------- docs: the Reuters archive's US dates
+
+
+def test_a_us_date_read_in_new_york_never_trades_the_same_hong_kong_morning(tmp_path: Path):
+    """README's Reuters command sets news.timezone=America/New_York. A date-only 'Jul 16 2020' may have been
+    published at 23:00 New York time (11:00 HKT on the 17th, after that open): read in New York it trades on
+    the 20th (the 17th was a Friday), read in Hong Kong it would have traded the open of the 17th."""
+    import pandas as pd
+
+    from hkbt.config import NewsColumns
+    from hkbt.news.load import load_news
+    from hkbt.news.sessions import assign_tradable_session
+
+    path = tmp_path / "reuters.csv"
+    path.write_text("Time,Headlines\nJul 16 2020,Alibaba unveils a new chip\n", encoding="utf-8")
+    columns = NewsColumns(published_at="Time", headline="Headlines")
+    sessions = {}
+    for zone in ("America/New_York", "Asia/Hong_Kong"):
+        news, _ = load_news(path, columns, zone)
+        sessions[zone] = str(assign_tradable_session(news).tradable_session[0].date())
+    latest_us_publication = pd.Timestamp("2020-07-16 23:59:59", tz="America/New_York").tz_convert("Asia/Hong_Kong")
+    assert latest_us_publication.date().isoformat() == "2020-07-17"  # the next Hong Kong day, 11:59:59
+    assert sessions == {"America/New_York": "2020-07-20", "Asia/Hong_Kong": "2020-07-17"}
