@@ -487,8 +487,9 @@ def run_study(config: Config, base_dir: Path = Path("."), progress=None) -> Stud
 def write_study(artifacts: StudyArtifacts, folder: Path, html: str) -> list[Path]:
     """Add :data:`STUDY_FILES` to ``folder`` (a run folder or a new one), leaving its other files alone.
 
-    Each file is written completely into a staging folder first and then moved
-    into place with ``os.replace`` (:func:`hkbt.backtest.results.add_files`).
+    The files are written completely into a staging folder first, which then
+    replaces ``folder`` with its other files in one atomic step
+    (:func:`hkbt.backtest.results.add_files`).
     """
     from hkbt.backtest.results import add_files
 

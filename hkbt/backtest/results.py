@@ -27,6 +27,7 @@ report.html            the HTML report, rendered from the files above
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -292,15 +293,19 @@ def _swap_into_place(staging: Path, folder: Path) -> None:
 
 
 def add_files(folder: Path, write: Callable[[Path], None]) -> list[Path]:
-    """Add files to ``folder`` (created if missing) without touching its other files.
+    """Add files to ``folder`` (created if missing), keeping its other files; the change is one atomic step.
 
-    ``write(staging)`` writes complete files into a hidden staging folder; only
-    when it returns is each file moved into ``folder`` with ``os.replace``
-    (atomic per file, replacing a file of the same name). If ``write`` fails,
-    ``folder`` is left exactly as it was. Used by ``hkbt study`` to put its
-    files beside a run's. Note that a later :func:`write_run` to the same
-    folder replaces the whole folder, added files included. Like
-    :func:`write_run`, it refuses a folder hkbt did not write.
+    ``write(staging)`` writes complete files into a hidden staging folder. When
+    it returns, the files ``folder`` already holds (those its marker lists,
+    except the ones being replaced) are hard-linked beside them (copied where
+    the file system has no hard links), and the staging folder is swapped into
+    place like a run (:func:`_swap_into_place`). So ``folder`` is at every
+    instant either exactly as it was or complete with the new files, even if
+    the command is killed: never a new ``study.csv`` beside an old
+    ``study.html``. If ``write`` fails, ``folder`` is left exactly as it was.
+    Used by ``hkbt study``, ``hkbt today`` and ``hkbt sweep``. A later
+    :func:`write_run` to the same folder replaces the whole folder, added files
+    included. Like :func:`write_run`, it refuses a folder hkbt did not write.
 
     Returns the paths written, in name order.
     """
@@ -308,16 +313,28 @@ def add_files(folder: Path, write: Callable[[Path], None]) -> list[Path]:
         write(staging)
         names = sorted(p.name for p in staging.iterdir() if p.is_file() and p.name != MARKER_FILE)
         check_hkbt_folder(folder)
-        if not os.path.lexists(folder):
-            _write_marker(staging, names)
-            os.rename(staging, folder)
-            return [folder / name for name in names]
-        _write_marker(staging, sorted(hkbt_files(folder) or set()) + names)
-        os.replace(staging / MARKER_FILE, folder / MARKER_FILE)  # list the files before they arrive
-        for name in names:
-            os.replace(staging / name, folder / name)
-        shutil.rmtree(staging, ignore_errors=True)
+        kept = sorted(name for name in (hkbt_files(folder) or set()) - {MARKER_FILE, *names} if (folder / name).exists())
+        for name in kept:
+            _link_or_copy(folder / name, staging / name)
+        _write_marker(staging, kept + names)
+        _swap_into_place(staging, folder)
     return [folder / name for name in names]
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """``target`` as a hard link to ``source`` (a copy where links are not supported); folders recursively."""
+    def link(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP):
+                raise
+            shutil.copy2(src, dst)
+
+    if source.is_dir():
+        shutil.copytree(source, target, symlinks=True, copy_function=link)
+    else:
+        link(str(source), str(target))
 
 
 def _write_files(artifacts: RunArtifacts, folder: Path) -> None:

@@ -258,6 +258,41 @@ def test_sigterm_is_handled_like_ctrl_c(root: Path, monkeypatch):
     assert leftovers(root / "out") == [] and snapshot(root / "out") == before
 
 
+@pytest.mark.parametrize("failing_move", [1, 2, 3, 4, 5])
+def test_d5_study_files_arrive_together_or_not_at_all(root: Path, monkeypatch, failing_move: int):
+    """`hkbt study` adds four files to a run: the n-th rename or exchange touching the run fails (as a disk
+    error, or where a kill would land) and the run is then exactly as before, or complete with every new file:
+    never new study files beside old ones."""
+    folder = root / "out" / RUN
+    study = ["study", "--config", str(root / "config.yaml"), "--name", RUN, "--beta-window", "0"]
+    assert invoke(study).exit_code == 0  # a previous study, so that a half-done one would show
+    before = snapshot(root / "out")
+    moves = []
+
+    def counted(real):
+        def move(source, target, *args, **kwargs):
+            if f".{RUN}." in str(source) or Path(target).parent == folder or Path(target) == folder:
+                moves.append((source, target))
+                if len(moves) == failing_move:
+                    raise OSError(errno.EIO, "Input/output error", str(target))
+            return real(source, target, *args, **kwargs)
+        return move
+
+    monkeypatch.setattr(os, "replace", counted(os.replace))
+    monkeypatch.setattr(os, "rename", counted(os.rename))
+    monkeypatch.setattr(results, "exchange_paths", counted(results.exchange_paths))
+    result = invoke([*study[:-2], "--beta-window", "60"])  # another window: every study file changes
+    if result.exit_code == 0:
+        assert len(moves) < failing_move
+        after = snapshot(root / "out")
+        changed = {name for name in after if after[name] != before.get(name)}
+        assert {f"{RUN}/study.csv", f"{RUN}/study_events.csv", f"{RUN}/study_car.csv", f"{RUN}/study.html"} <= changed
+        assert _complete(folder) and leftovers(root / "out") == []
+    else:
+        check(assert_user_error(result), "Input/output error")
+        assert snapshot(root / "out") == before and leftovers(root / "out") == []
+
+
 # ----------------------------------------------------------------------------- D6: a corrupt sibling never fails a run
 
 
