@@ -110,7 +110,8 @@ def prepare_news(config: Config, base_dir: Path, progress: Progress | None = Non
     """Load, link, score, tag and align the news (stages 1-5 before aggregation)."""
     progress = progress or Progress()
     news, report = read_news(config, base_dir, as_of)
-    news = news.assign(language=detect_languages(compose_text(news, config.sentiment.text)))
+    cache = resolve_path(config.sentiment.cache_dir, base_dir) if config.sentiment.cache_dir else None
+    news = news.assign(language=detect_languages(compose_text(news, config.sentiment.text), cache))
     news, dropped = filter_languages(news, config.news.languages)
     report = dataclasses.replace(report, languages_dropped=tuple(dropped.items()))
     text = compose_text(news, config.sentiment.text)
@@ -123,7 +124,6 @@ def prepare_news(config: Config, base_dir: Path, progress: Progress | None = Non
     )
     if progress.scoring_total:
         progress.scoring_total(len(news))
-    cache = resolve_path(config.sentiment.cache_dir, base_dir) if config.sentiment.cache_dir else None
     news = compute_sentiment(news, scorers_for(config), text=config.sentiment.text, cache_dir=cache, progress=progress.scored)
     news = tag_topics(news, config.topics, text)
     news = assign_scope(news, rules, matched)

@@ -36,11 +36,16 @@ Example::
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 
 import pandas as pd
+
+from hkbt.sentiment.text_cache import Slot, cached_per_text
 
 __all__ = [
     "UNDETERMINED",
@@ -48,6 +53,7 @@ __all__ = [
     "LATIN_LANGUAGES",
     "FOREIGN_CONFIDENCE",
     "detect_languages",
+    "detector_version",
     "filter_languages",
     "to_simplified",
 ]
@@ -83,6 +89,7 @@ _HAN_OR_KANA = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _HAS_LETTER = re.compile(r"[A-Za-z]")
 _NON_ASCII_LETTER = re.compile(r"[^\W\d_A-Za-z]")  # a letter (or CJK character) outside A-Z
+_KNOWN_CODES = frozenset((*SCRIPT_LANGUAGES, *LATIN_LANGUAGES, UNDETERMINED))  # every answer _detect can give
 
 
 @lru_cache(maxsize=None)
@@ -113,19 +120,28 @@ def _latin_language(text: str) -> str:
     return _code(values[0].language) if english <= 1.0 - FOREIGN_CONFIDENCE else "en"
 
 
-def detect_languages(texts: Sequence[str]) -> list[str]:
+def detect_languages(texts: Sequence[str], cache_dir: Path | str | None = None) -> list[str]:
     """The language of each text, as an ISO 639-1 code (``"und"`` when it has no letters).
 
-    Pure and deterministic; the detector is built on the first call (lingua, imported
-    lazily). Blank texts are ``"und"``.
+    Pure and deterministic; the detector is built on the first text that needs it
+    (lingua, imported lazily). Blank texts are ``"und"``. With ``cache_dir`` (the
+    run's ``sentiment.cache_dir``) each text's answer is kept in the score cache
+    (:mod:`hkbt.sentiment.text_cache`, under :func:`detector_version`), so a run
+    over news seen before never loads the detector's models.
 
     Args:
         texts: headlines or short passages, as ``str``.
+        cache_dir: folder of the cache file, or ``None`` for no cache.
 
     Returns:
         One code per text, in order, e.g. ``["en", "zh"]``.
     """
-    fast = _detector(SCRIPT_LANGUAGES)
+    slot = Slot("languages", (("version", detector_version()),), "language", _KNOWN_CODES.__contains__)
+    return cached_per_text(texts, cache_dir, slot, _detect)
+
+
+def _detect(texts: Sequence[str]) -> list[str]:
+    """:func:`detect_languages` without a cache."""
     out: list[str] = []
     for text in texts:
         if not isinstance(text, str):
@@ -133,13 +149,28 @@ def detect_languages(texts: Sequence[str]) -> list[str]:
         if not _NON_ASCII_LETTER.search(text):  # of the pass-1 languages, only English has ASCII letters
             code = "en" if _HAS_LETTER.search(text) else UNDETERMINED
         else:
-            code = _code(fast.detect_language_of(text))
+            code = _code(_detector(SCRIPT_LANGUAGES).detect_language_of(text))
         if code in ("zh", "ja") and len(_LATIN_WORD.findall(text)) > len(_HAN_OR_KANA.findall(text)) / 2:
             code = "en"  # an English headline quoting a Chinese name
         if code == "en" and _maybe_not_english(text):
             code = _latin_language(text)
         out.append(code)
     return out
+
+
+@lru_cache(maxsize=1)
+def detector_version() -> str:
+    """What the cached languages were worked out with: lingua's version and this module's source.
+
+    Any edit to this file (its word lists, thresholds, rules) or another lingua
+    release makes a new version, so no stale answer is ever reused.
+    """
+    try:
+        lingua = importlib.metadata.version("lingua-language-detector")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - a vendored copy
+        lingua = "unknown"
+    source = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+    return f"lingua {lingua}; language.py {source}"
 
 
 @lru_cache(maxsize=1)

@@ -47,9 +47,7 @@ timestamp alone.
 
 from __future__ import annotations
 
-import hashlib
 import math
-import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -62,6 +60,7 @@ from hkbt.errors import ConfigError, DataError
 from hkbt.sentiment.blend import BlendScorer
 from hkbt.sentiment.linear_model import LinearScorer
 from hkbt.sentiment.lm_scorer import LmScorer
+from hkbt.sentiment.text_cache import CACHE_FILE, Slot, cached_per_text
 from hkbt.sentiment.vader_fin import VaderFinScorer, vader_version
 from hkbt.sentiment.zh_fin import ZhFinScorer
 
@@ -81,14 +80,10 @@ __all__ = [
     "compute_sentiment",
 ]
 
-CACHE_FILE = "sentiment.sqlite"
-"""Name of the score cache inside ``cache_dir``."""
-
 TEXT_FIELDS = ("headline", "headline_body")
 """Allowed values of ``compute_sentiment(text=...)`` (config key ``sentiment.text``)."""
 
 _BATCH = 256  # texts scored between two progress() calls
-_SQL_CHUNK = 500  # hashes per SELECT ... IN (...), well under SQLite's variable limit
 
 
 @runtime_checkable
@@ -192,50 +187,9 @@ def scorers_for(config: Config) -> dict[str, Scorer]:
 # --- the score cache --------------------------------------------------------------------
 
 
-def _text_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _open_cache(path: Path) -> sqlite3.Connection:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DataError(str(path.parent), f"cannot create the sentiment cache folder ({exc.strerror})",
-                        "set sentiment.cache_dir to a writable folder, or null for no cache") from None
-    if path.exists() and not path.is_file():
-        raise DataError(str(path), "the sentiment score cache is not a regular file",
-                        "remove it, or set sentiment.cache_dir to another folder")
-    try:
-        conn = sqlite3.connect(path, timeout=30.0)
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS scores ("
-            " scorer TEXT NOT NULL, version TEXT NOT NULL, text_hash TEXT NOT NULL,"
-            " score REAL NOT NULL, PRIMARY KEY (scorer, version, text_hash))"
-        )
-    except sqlite3.DatabaseError as exc:
-        raise DataError(
-            str(path), f"cannot open the sentiment score cache ({exc})", "delete the file; it is rebuilt on the next run"
-        ) from None
-    return conn
-
-
-def _cached_scores(conn: sqlite3.Connection, scorer: Scorer, hashes: list[str]) -> dict[str, float]:
-    """Cached scores of ``hashes``; a row that is not a finite number in [-1, 1] counts as not cached.
-
-    The cache is derived data that anyone can edit: a bad row is never used,
-    it is scored again and overwritten.
-    """
-    found: dict[str, float] = {}
-    for start in range(0, len(hashes), _SQL_CHUNK):
-        chunk = hashes[start : start + _SQL_CHUNK]
-        marks = ",".join("?" * len(chunk))
-        rows = conn.execute(
-            f"SELECT text_hash, score FROM scores WHERE scorer = ? AND version = ? AND text_hash IN ({marks})",
-            [scorer.name, scorer.version, *chunk],
-        )
-        found.update((h, float(v)) for h, v in rows
-                     if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and -1.0 <= v <= 1.0)
-    return found
+def _valid_score(value: object) -> bool:
+    """A cached score is used only when it is a finite number in [-1, 1] (anything else is scored again)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and -1.0 <= value <= 1.0
 
 
 def _score_batches(
@@ -264,9 +218,9 @@ def score_texts(
     """Score ``texts`` with ``scorer``, reusing and extending an on-disk cache.
 
     Scores are cached in ``<cache_dir>/sentiment.sqlite`` under
-    ``(scorer.name, scorer.version, sha256(text))``. Only texts missing from the
-    cache are scored (each distinct text once, in batches), and the new scores
-    are written in one transaction at the end.
+    ``(scorer.name, scorer.version, sha256(text))`` (:mod:`hkbt.sentiment.text_cache`).
+    Only texts missing from the cache are scored (each distinct text once, in
+    batches), and the new scores are written in one transaction at the end.
 
     Args:
         texts: the texts, as ``str``.
@@ -284,42 +238,9 @@ def score_texts(
         DataError: the cache file exists but is not a usable SQLite database.
         TypeError: a text is not a ``str``.
     """
-    texts = list(texts)
-    for text in texts:
-        if not isinstance(text, str):
-            raise TypeError(f"texts must be str, got {type(text).__name__}: {text!r}")
-    hashes = [_text_hash(text) for text in texts]
-    unique: dict[str, str] = dict(zip(hashes, texts))  # hash -> text, first occurrence order
-
-    if cache_dir is None:
-        todo = list(unique)
-        new = _score_batches([unique[h] for h in todo], scorer, progress)
-        known = dict(zip(todo, new.tolist()))
-        return np.array([known[h] for h in hashes], dtype=np.float64)
-
-    path = Path(cache_dir) / CACHE_FILE
-    conn = _open_cache(path)
-    try:
-        try:
-            known = _cached_scores(conn, scorer, list(unique))
-        except sqlite3.DatabaseError as exc:
-            raise DataError(
-                str(path), f"cannot read the sentiment score cache ({exc})", "delete the file; it is rebuilt on the next run"
-            ) from None
-        todo = [h for h in unique if h not in known]
-        if todo:
-            new = _score_batches([unique[h] for h in todo], scorer, progress)
-            rows = [(scorer.name, scorer.version, h, s) for h, s in zip(todo, new.tolist())]
-            try:
-                with conn:  # one transaction; rolled back if anything fails
-                    conn.executemany("INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?)", rows)
-            except sqlite3.Error as exc:  # read-only file or folder, disk full, file removed meanwhile
-                raise DataError(str(path), f"cannot write the sentiment score cache ({exc})",
-                                "make it writable, delete it, or set sentiment.cache_dir: null") from None
-            known.update(zip(todo, new.tolist()))
-    finally:
-        conn.close()
-    return np.array([known[h] for h in hashes], dtype=np.float64)
+    slot = Slot("scores", (("scorer", scorer.name), ("version", scorer.version)), "score", _valid_score)
+    scores = cached_per_text(texts, cache_dir, slot, lambda todo: _score_batches(todo, scorer, progress).tolist())
+    return np.array(scores, dtype=np.float64)
 
 
 # --- the pipeline stage -----------------------------------------------------------------

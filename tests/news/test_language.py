@@ -48,6 +48,39 @@ def test_detect_languages_keeps_order_and_rejects_non_text():
         detect_languages([None])
 
 
+MIXED = ["Tencent unveils Hunyuan T1 reasoning model", "騰訊發布混元T1推理模型，股價上漲", "Der DAX schließt mit Gewinnen",
+         "Politburo vows to stop property slide", "アリババ株が急騰、AI投資を発表", "12345 %", "Tencent unveils Hunyuan T1 reasoning model"]
+
+
+def test_cached_languages_equal_the_detector_and_a_warm_cache_never_loads_it(tmp_path, monkeypatch):
+    from hkbt.news import language
+
+    fresh = detect_languages(MIXED)
+    assert detect_languages(MIXED, tmp_path) == fresh  # cold: detected, then stored
+    monkeypatch.setattr(language, "_detector", lambda codes: pytest.fail("a warm cache loaded the detector"))
+    assert detect_languages(MIXED, tmp_path) == fresh == ["en", "zh", "de", "en", "ja", "und", "en"]
+    assert detect_languages(list(reversed(MIXED)), tmp_path) == list(reversed(fresh))
+
+
+def test_language_cache_rows_are_checked_and_keyed_by_detector_version(tmp_path, monkeypatch):
+    import sqlite3
+
+    from hkbt.news import language
+    from hkbt.sentiment.text_cache import CACHE_FILE
+
+    detect_languages(MIXED, tmp_path)
+    with sqlite3.connect(tmp_path / CACHE_FILE) as connection:
+        rows = connection.execute("SELECT version, COUNT(*) FROM languages GROUP BY 1").fetchall()
+        assert rows == [(language.detector_version(), 6)]  # each distinct text once
+        connection.execute("UPDATE languages SET language = 'xx'")  # an edited row is never used
+    assert detect_languages(MIXED, tmp_path) == detect_languages(MIXED)
+    monkeypatch.setattr(language, "detector_version", lambda: "another detector")
+    calls = []
+    monkeypatch.setattr(language, "_detect", lambda texts: calls.append(list(texts)) or ["en"] * len(texts))
+    assert detect_languages(MIXED[:2], tmp_path) == ["en", "en"]  # a new version reuses nothing
+    assert calls == [MIXED[:2]]
+
+
 def test_real_english_headlines_stay_english():
     """Short English headlines are where a broad detector errs ("... - Handelsblatt" read as German)."""
     news = require_shared("news")
