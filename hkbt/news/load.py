@@ -229,9 +229,11 @@ def build_news_rows(raw: pd.DataFrame, columns: NewsColumns, timezone: str = "As
 
     frame["published_at"], naive, date_only = _parse_times(frame.published_at, lines, timezone, where)
     frame["tickers"] = frame.tickers.map(_split_tickers)
+    iso: dict[pd.Timestamp, str] = {}  # archives repeat a time thousands of times: format each once
     frame["news_id"] = [
-        _news_id(url, source, published, headline)
-        for url, source, published, headline in zip(frame.url, frame.source, frame.published_at, frame.headline)
+        _news_id(url, source, iso.get(published) or iso.setdefault(published, published.isoformat()), headline)
+        for url, source, published, headline in zip(frame.url.tolist(), frame.source.tolist(), frame.published_at.tolist(),
+                                                    frame.headline.tolist())
     ]
     before = len(frame)
     frame = frame.drop_duplicates("news_id", keep="first")
@@ -253,14 +255,15 @@ def _parse_times(values: pd.Series, lines: pd.Series, timezone: str, where: str)
     midnight it would trade at that day's open, before it may have existed, so
     it is read as the last second of that day instead (tradable next session).
     """
+    index, values = values.index, values.tolist()  # plain strings: iterating an Arrow-backed column is slow
     first_line: dict[str, int] = {}  # each distinct value -> the first line it is on, in file order
-    for value, line in zip(values, lines):
+    for value, line in zip(values, lines.tolist()):
         first_line.setdefault(value, line)
     parsed = {value: _parse_one(value, first_line[value], timezone, where) for value in first_line}
     stamps = pd.DatetimeIndex([parsed[v][0] for v in values]).as_unit("ns")
     naive = sum(1 for v in values if parsed[v][1])
     date_only = sum(1 for v in values if parsed[v][2])
-    return pd.Series(stamps, index=values.index), naive, date_only
+    return pd.Series(stamps, index=index), naive, date_only
 
 
 def _parse_one(value: str, line: int, timezone: str, where: str) -> tuple[pd.Timestamp, bool, bool]:
@@ -295,7 +298,7 @@ def _split_tickers(value: str) -> list[str]:
     return [part.strip().upper() for part in value.split(";") if part.strip()]
 
 
-def _news_id(url: str, source: str, published: pd.Timestamp, headline: str) -> str:
-    """Stable id: the url when there is one, else source + UTC time + headline."""
-    key = url if url else f"{source}|{published.isoformat()}|{headline}"
+def _news_id(url: str, source: str, published: str, headline: str) -> str:
+    """Stable id: the url when there is one, else source + UTC time (ISO 8601) + headline."""
+    key = url if url else f"{source}|{published}|{headline}"
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]

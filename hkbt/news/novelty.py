@@ -73,7 +73,7 @@ def find_echoes(news: pd.DataFrame, window_hours: float, similarity: float) -> p
     postings: dict[str, deque[int]] = {}  # word -> positions in `items` of recent items containing it
     first = 0  # items[first:] are inside the window
     found: list[list[str]] = []
-    for news_id, stamp, headline in zip(order.news_id, stamps, order.headline):
+    for news_id, stamp, headline in zip(order.news_id.tolist(), stamps.tolist(), order.headline.tolist()):
         while first < len(items) and stamp - items[first][0] > window:
             first += 1
         words = headline_tokens(headline)

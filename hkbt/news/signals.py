@@ -177,14 +177,12 @@ def _duplicates(news: pd.DataFrame, pairs: pd.DataFrame, rules: SignalRules) -> 
     """For each pair, the first earlier item it echoes that reached the same ticker with a score of the same sign."""
     if rules.novelty_hours <= 0 or pairs.empty:
         return [""] * len(pairs)
-    routed = news[news.news_id.isin(set(pairs.news_id))]  # only items that reach a ticker can echo for one
-    echoes = dict(zip(routed.news_id, find_echoes(routed, rules.novelty_hours, rules.novelty_similarity)))
-    sign = dict(zip(news.news_id, np.sign(news.score.astype(float))))
-    reached = set(zip(pairs.news_id, pairs.ticker))
-    return [
-        next((e for e in echoes[i] if (e, t) in reached and sign[e] == sign[i]), "")
-        for i, t in zip(pairs.news_id, pairs.ticker)
-    ]
+    ids, tickers = pairs.news_id.tolist(), pairs.ticker.tolist()  # plain lists: iterating Arrow-backed columns is slow
+    routed = news[news.news_id.isin(set(ids))]  # only items that reach a ticker can echo for one
+    echoes = dict(zip(routed.news_id.tolist(), find_echoes(routed, rules.novelty_hours, rules.novelty_similarity)))
+    sign = dict(zip(news.news_id.tolist(), np.sign(news.score.to_numpy(dtype=float)).tolist()))
+    reached = set(zip(ids, tickers))
+    return [next((e for e in echoes[i] if (e, t) in reached and sign[e] == sign[i]), "") for i, t in zip(ids, tickers)]
 
 
 # --------------------------------------------------------------- aggregation

@@ -179,3 +179,31 @@ def test_rows_outside_the_universe_are_counted_in_one_warning(tmp_path) -> None:
     lines = [w for w in report.warnings("Asia/Hong_Kong") if "outside the universe" in w]
     assert lines == ["2 news item(s) name only tickers outside the universe (e.g. 0005.HK, 2800.HK): "
                      "ignored, never broadcast as market news"]
+
+
+def _linked_one_by_one(texts: list[str], tickers, aliases) -> list[list[str]]:
+    """The linking rule as written, ticker by ticker: a needle is a substring of the lower-cased text, then its regex matches."""
+    from hkbt.news.entities import compile_aliases
+
+    matchers = compile_aliases(tickers, aliases)
+    return [sorted(t for t, m in matchers.items() if any(n in text.lower() for n in m.needles) and m.pattern.search(text))
+            for text in texts]
+
+
+def test_one_automaton_links_exactly_as_each_tickers_own_search() -> None:
+    """link_entities finds candidates with one Aho-Corasick pass; the answer equals the per-ticker rule on real and edge texts."""
+    from conftest import require_shared
+
+    news_dir = require_shared("news")
+    reuters = pd.read_csv(news_dir / "reuters_headlines_2018-03_2020-07.csv")["Headlines"].dropna().astype(str)
+    rthk = pd.read_csv(news_dir / "rthk_en_finance_greaterchina_2024-03_2025-04.csv")
+    texts = [*reuters.tolist()[-6000:], *(rthk.title + ". " + rthk.description.fillna("")).tolist(),
+             "", "BABA", "baba", "Baba ride", "JD Sports and JD.com", "HK:700 and 700.HK", "阿里巴巴和腾讯", "İstanbul Alibaba",
+             "ALİBABA", "xiaomi's SU7", "9988.HK9988"]
+    aliases = {**DEFAULT_ALIASES, "9999.HK": [*DEFAULT_ALIASES.get("9999.HK", []), "Ease"]}  # a needle inside another
+    masked = mask_false_friends(texts, RULES.false_friends)
+    news = pd.DataFrame({"tickers": [[] for _ in texts]})
+    out = link_entities(news, DEFAULT_UNIVERSE, aliases, masked)
+    expected = _linked_one_by_one(masked, DEFAULT_UNIVERSE, aliases)
+    assert out.tickers.tolist() == expected
+    assert sum(1 for found in expected if found) > 100  # the texts do name companies (190 of them)
