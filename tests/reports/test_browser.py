@@ -208,3 +208,53 @@ def test_index_page(browser, runs):
     assert visit.traces() == {}
     visit.screenshot(runs.root / "index.png")
     visit.assert_clean()
+
+
+def test_skipped_signals_table_is_built_sorts_filters_and_expands(browser, runs):
+    """The page builds the signals-not-traded table from JSON: one row per skipped signal, sortable, filterable, with its news as text."""
+    skipped = pd.read_csv(runs.demo / "skipped.csv", keep_default_na=False, dtype={"ticker": str})
+    news = pd.read_csv(runs.demo / "news.csv", keep_default_na=False).set_index("news_id")
+    assert len(skipped) > 1
+    visit = Visit(browser, runs.demo / "report.html")
+    groups = visit.page.locator("#skipped-table tbody[data-row]")
+    assert groups.count() == min(len(skipped), 5000)
+    newest = skipped.sort_values(["session", "ticker"], ascending=[False, True], kind="stable").iloc[0]
+    visit.page.locator("#skipped-table button.expand").first.click()
+    detail = visit.page.locator("#skipped-detail-0")
+    assert detail.is_visible()
+    assert [line.split("\n")[-1] for line in detail.locator("li").all_inner_texts()] == [
+        news.loc[i, "headline"] for i in newest.news_ids.split(";")]
+    visit.page.locator("#skipped-table th", has_text="score").click()
+    scores = visit.page.evaluate("""() => Array.from(document.querySelectorAll('#skipped-table tbody[data-row]'))
+        .map(g => g.rows[0].cells[4].textContent.trim()).filter(t => t !== '—').map(t => parseFloat(t))""")
+    assert scores == sorted(scores)
+    reason = skipped.reason.value_counts().index[-1]
+    visit.page.locator("#skipped-filter").fill(reason)
+    count = int((skipped.reason.str.contains(reason)).sum())  # a reason may contain another's name
+    assert visit.page.locator("#skipped-count").inner_text() == f"{count} of {min(len(skipped), 5000)} shown"
+    visit.assert_clean()
+
+
+def test_hostile_headlines_stay_text_in_the_skipped_signals_table(browser, runs, tmp_path):
+    """A skipped signal citing hostile headlines and links: the rows built from JSON show them as text, run nothing."""
+    from hkbt.reports.run_report import write_report
+
+    folder = tmp_path / "xss"
+    shutil.copytree(runs.xss, folder)
+    news = pd.read_csv(folder / "news.csv", keep_default_na=False)
+    hostile = news[news.headline.str.contains("<script>|<img", regex=True)].news_id.tolist()
+    assert len(hostile) >= 2
+    skipped = pd.read_csv(folder / "skipped.csv", keep_default_na=False, dtype=str)
+    row = {column: "" for column in skipped.columns} | {
+        "session": "2025-03-04", "ticker": "1810.HK", "reason": "threshold", "detail": XSS_IMG, "score": "0.1",
+        "news_count": str(len(hostile)), "news_ids": ";".join(hostile)}
+    pd.concat([skipped, pd.DataFrame([row])]).to_csv(folder / "skipped.csv", index=False)
+    write_report(folder)
+    visit = Visit(browser, folder / "report.html")
+    visit.page.evaluate("() => document.querySelectorAll('#skipped-table button.expand').forEach(b => b.click())")
+    text = visit.page.locator("#skipped-table").inner_text()
+    assert XSS_SCRIPT in text and XSS_IMG in text
+    assert visit.page.evaluate("() => document.querySelectorAll('#skipped-table img, #skipped-table script, "
+                               "#skipped-table [onerror], #skipped-table a[href^=javascript]').length") == 0
+    assert visit.page.evaluate("() => document.querySelectorAll('#skipped-table a').length") >= 1  # the https link stays a link
+    visit.assert_clean()

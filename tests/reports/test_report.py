@@ -293,7 +293,8 @@ def test_hostile_text_never_appears_unescaped(xss_html):
     assert "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e" in xss_html  # inside the JSON data
     assert "&lt;script&gt;alert(2)&lt;/script&gt;" in xss_html  # the alias, in the config section
     # only our own scripts: every <script> tag is one the template wrote
-    assert len(re.findall(r"<script\b", xss_html)) == 5
+    skipped_rows = int('id="hkbt-skipped"' in xss_html)  # the signals-not-traded rows, as JSON for the page
+    assert len(re.findall(r"<script\b", xss_html)) == 5 + skipped_rows
 
 
 def test_only_http_links_with_noopener(xss_html):
@@ -448,12 +449,15 @@ def test_signals_not_traded_are_listed_with_their_reasons(runs, demo_html):
     assert f"Signals not traded, and why ({len(skipped)})" in section
     for reason, count in skipped.reason.value_counts().items():
         assert f"<td>{reason}</td><td class=\"num\">{count}</td>" in section
-    assert section.count('<tbody data-row="') == min(len(skipped), 5000)
-    # each row opens onto the headlines of the news behind the signal
+    # the rows go to the page as JSON (the page builds the table): newest first, each with the news behind it
+    payload = section[section.index('<script type="application/json" id="hkbt-skipped">'):]
+    spec = json.loads(payload[payload.index(">") + 1: payload.index("</script>")])
+    rows = spec["rows"]
+    assert len(rows) == min(len(skipped), 5000)
     news = pd.read_csv(runs.demo / "news.csv", keep_default_na=False).set_index("news_id")
     first = skipped.sort_values(["session", "ticker"], ascending=[False, True], kind="stable").iloc[0]
-    for news_id in first.news_ids.split(";"):
-        assert str(escape(news.loc[news_id, "headline"])) in section
+    assert (rows[0]["ticker"], rows[0]["reason"], rows[0]["news"]) == (first.ticker, first.reason, first.news_ids.split(";"))
+    assert [spec["news"][i]["headline"] for i in rows[0]["news"]] == [news.loc[i, "headline"] for i in first.news_ids.split(";")]
 
 
 def test_older_run_folders_without_skipped_csv_have_no_such_section(runs, tmp_path):
