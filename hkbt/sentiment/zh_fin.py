@@ -63,7 +63,8 @@ ZH_RULES: dict[str, str] = {
     "成本上涨, 加征关税, 取消派息, 失业率创新高); the quantity word itself then counts for nothing. "
     "A quantity right after the change word (two words) is its object (加大资本开支); otherwise the "
     "quantity is looked for up to four words to the left, then four to the right; a quantity inside a "
-    "cause (因补贴战暂停回购) is not the one that changed",
+    "cause (因补贴战暂停回购) is not the one that changed. A stock price or index that moved less than 0.5 % "
+    "counts a quarter (恒指微跌0.2%)",
     "negation": "a negation before a sentiment word in the same clause flips it: 不 / 未 / 无 x0.74 up "
     "to three words before, 没有 / 不会 / 无意 / 未能 (negations of a verb phrase) up to five "
     "(不会将小米列入实体清单). A word that stops a thing (遏制, 扭转, 暂停, 取消, 推迟, 限制, 禁止) "
@@ -71,8 +72,9 @@ ZH_RULES: dict[str, str] = {
     "news, 推迟发布 and 限制投资 bad; its own valence then counts once, through what it stopped, and "
     "at least at its own weight (交付推迟). A negation before a stopping word flips again "
     "(未能扭转销售下滑 is bad news). After its object: a word that ends a bad thing "
-    "(从黑名单中剔除, 整改完成, 就调查达成和解) or any thing (发布推迟, 连升告终, 审查结束, "
-    "刺激措施没有出台) turns it round, unless the thing is the cause (因事故暂停运营)",
+    "(从黑名单中剔除, 整改完成, 就调查达成和解; before it too: 完成整改) or any thing (发布推迟, 连升告终, "
+    "审查结束, 刺激措施没有出台) turns it round, unless the thing is the cause (因事故暂停运营). "
+    "被 before an overtaking word turns it round: 销量被问界反超 is bad news",
     "status_quo": "持平 / 不变 / 维持 / 符合预期 / 将于 / 任命 / 登记日 say nothing moved, or only "
     "housekeeping: the whole text counts x0.25, unless the word is negated (没有如期降息)",
     "degree": "a degree word up to two words before a sentiment word scales it: 大幅 / 强调 x1.5, "
@@ -84,7 +86,8 @@ ZH_RULES: dict[str, str] = {
 """Every zh_fin rule by name, with an example; ``ZhFinScorer.explain`` names these."""
 
 _SECTIONS = frozenset(
-    "words negation stop_after end_after cause degree hedge contrast status_quo more_is_better more_is_worse restriction up down".split()
+    "words negation stop_after end_after cause passive overtake degree hedge contrast status_quo".split()
+    + "more_is_better more_is_worse market_price restriction up down".split()
 )
 # Clause ends. The enumeration comma 、 is not one ("营收、利润双双下降"), nor "." (decimals: 0.5).
 _BOUNDARIES = frozenset("，。；！？：,;!?:|\n")
@@ -96,7 +99,29 @@ _PHRASE_NEGATION_REACH = 5  # 不会, 没有, 无意: they scope over a verb phr
 _STOP_REACH = 7  # a stopping word (factor -1: 暂停, 取消) reaches over 对…的: 取消对中国电动车的额外关税
 _DEGREE_REACH = 2
 _EXPECTATION_HOLDER = re.compile(r"(?<=[于过及出超合胜逊])(?:市场|分析师|华尔街|外界)(?:普遍|此前|的)?(?=预期)")
+_SMALL_MOVE = 0.25
 _CONTRAST_BEFORE, _CONTRAST_AFTER = 0.5, 1.5
+
+
+def _small_move_clauses(words: list[str], clause: list[int]) -> set[int]:
+    """The clauses that give a percentage under 0.5 % (jieba cuts "0.2%" into 0 . 2 %).
+
+    >>> _small_move_clauses(["恒指", "跌", "0", ".", "2", "%", ",", "股价", "涨", "3", "%"], [0] * 6 + [1] * 5)
+    {0}
+    """
+    small = set()
+    for p, w in enumerate(words):
+        if w != "%":
+            continue
+        k = p
+        while k > 0 and (words[k - 1].isdigit() or words[k - 1] == "."):
+            k -= 1
+        try:
+            if float("".join(words[k:p])) < 0.5:
+                small.add(clause[p])
+        except ValueError:
+            continue
+    return small
 
 
 def _reach(word: str, factor: float) -> int:
@@ -144,13 +169,16 @@ class ZhFinScorer:
         self.stop_after = dict(get("stop_after"))
         self.end_after = dict(get("end_after"))
         self.cause = frozenset(get("cause"))
+        self.passive = frozenset(get("passive"))
+        self.overtake = frozenset(get("overtake"))
         self.status_quo = dict(get("status_quo"))
         self.degree = dict(get("degree"))
         self.hedge = dict(get("hedge"))
         self.contrast = frozenset(get("contrast"))
         # quantity -> (+1 more is better / -1 more is worse, weight); restrictions are "more is worse"
         self.quantity: dict[str, tuple[int, float]] = {}
-        for name, polarity in (("more_is_better", 1), ("more_is_worse", -1), ("restriction", -1)):
+        self.market_price = frozenset(get("market_price"))
+        for name, polarity in (("more_is_better", 1), ("market_price", 1), ("more_is_worse", -1), ("restriction", -1)):
             for word, weight in get(name).items():
                 self.quantity[word] = (polarity, weight)
         self.change: dict[str, tuple[int, float]] = {}
@@ -294,6 +322,10 @@ class ZhFinScorer:
                 if clause[k] != clause[i]:
                     break
                 factor = self.negation.get(words[k])
+                if factor is None and value < 0 and words[k] in self.stop_after:
+                    factor = -1.0  # 完成整改: a word that ends a bad thing, before it too
+                elif factor is None and words[i] in self.overtake and words[k] in self.passive:
+                    factor = -1.0  # 销量被问界反超: overtaken
                 if factor is not None and i - k <= _reach(words[k], factor):
                     value *= factor
                     notes.append((i, "negation", f"{words[k]} → {words[i]}", factor))
@@ -373,6 +405,7 @@ class ZhFinScorer:
         """The direction rule, in place: a change word bound to a quantity gets a signed valence."""
         n = len(words)
         bound: dict[int, int] = {}  # change position -> quantity position
+        small_moves = _small_move_clauses(words, clause)
         for i, w in enumerate(words):
             change = self.change.get(w)
             if change is None:
@@ -407,6 +440,8 @@ class ZhFinScorer:
                 continue
             direction, strength = change
             polarity, weight = self.quantity[words[j]]
+            if words[j] in self.market_price and clause[i] in small_moves:
+                weight *= _SMALL_MOVE  # 恒指微跌0.2%: a move a trader would call flat
             valence[i] = direction * polarity * RULE_VALENCE * strength * weight
             source[i] = "direction"
             spans[i] = f"{words[j]} … {w}" if j < i else f"{w} … {words[j]}"
