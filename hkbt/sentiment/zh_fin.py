@@ -66,7 +66,8 @@ ZH_RULES: dict[str, str] = {
     "cause (因补贴战暂停回购) is not the one that changed. A stock price or index that moved less than 0.5 % "
     "counts a quarter (恒指微跌0.2%)",
     "negation": "a negation before a sentiment word in the same clause flips it: 不 / 未 / 无 x0.74 up "
-    "to three words before, 没有 / 不会 / 无意 / 未能 (negations of a verb phrase) up to five "
+    "to three words before (x-1 for a bad thing: 不会加征关税 is as good as 加征关税 is bad), "
+    "没有 / 不会 / 无意 / 未能 (negations of a verb phrase) up to five "
     "(不会将小米列入实体清单). A word that stops a thing (遏制, 扭转, 暂停, 取消, 推迟, 限制, 禁止) "
     "x-1, up to seven words before (取消对中国电动车的额外关税): 遏制楼市下滑 and 限制做空 are good "
     "news, 推迟发布 and 限制投资 bad; its own valence then counts once, through what it stopped, and "
@@ -78,7 +79,8 @@ ZH_RULES: dict[str, str] = {
     "status_quo": "持平 / 不变 / 维持 / 符合预期 / 将于 / 任命 / 登记日 say nothing moved, or only "
     "housekeeping: the whole text counts x0.25, unless the word is negated (没有如期降息)",
     "degree": "a degree word up to two words before a sentiment word scales it: 大幅 / 强调 x1.5, "
-    "遭 x1.3, 小幅 x0.5",
+    "遭 x1.3, 小幅 x0.5. The size of a change against expectations (幅度 / 力度 超预期) takes the sign of "
+    "the change before it: 降息幅度超预期 is good news, 亏损扩大，幅度超出预期 bad",
     "hedge": "可能 / 或将 / 传 make the rest of their clause count x0.6, 有望 x0.8: not yet a fact",
     "contrast": "after 但 / 但是 / 然而 / 不过 / 却 the sentiment counts 1.5 times, before it half "
     "(VADER's 'but'); so after 后 / 之后, where what came first is backstory (连跌三日后反弹)",
@@ -86,7 +88,7 @@ ZH_RULES: dict[str, str] = {
 """Every zh_fin rule by name, with an example; ``ZhFinScorer.explain`` names these."""
 
 _SECTIONS = frozenset(
-    "words negation stop_after end_after cause passive overtake degree hedge contrast status_quo".split()
+    "words negation stop_after end_after cause passive overtake magnitude degree hedge contrast status_quo".split()
     + "more_is_better more_is_worse market_price restriction up down".split()
 )
 # Clause ends. The enumeration comma 、 is not one ("营收、利润双双下降"), nor "." (decimals: 0.5).
@@ -170,6 +172,7 @@ class ZhFinScorer:
         self.end_after = dict(get("end_after"))
         self.cause = frozenset(get("cause"))
         self.passive = frozenset(get("passive"))
+        self.magnitude = frozenset(get("magnitude"))
         self.overtake = frozenset(get("overtake"))
         self.status_quo = dict(get("status_quo"))
         self.degree = dict(get("degree"))
@@ -317,6 +320,10 @@ class ZhFinScorer:
         for i, value in enumerate(valence):
             if not value or i in spent:
                 continue
+            if "预期" in words[i] and counted and any(words[k] in self.magnitude for k in range(max(0, i - 2), i)):
+                changed = max(counted)  # 亏损扩大，幅度超出预期: the loss grew more than expected; the gap is the news
+                value *= math.copysign(1.0, counted.pop(changed))
+                notes.append((i, "degree", f"{words[changed]} … {words[i]} (a size against expectations)", 0.0))
             k = i - 1
             while k >= max(0, i - _STOP_REACH):  # "未能扭转销售下滑": a negation of a stopping word counts too
                 if clause[k] != clause[i]:
@@ -327,11 +334,13 @@ class ZhFinScorer:
                 elif factor is None and words[i] in self.overtake and words[k] in self.passive:
                     factor = -1.0  # 销量被问界反超: overtaken
                 if factor is not None and i - k <= _reach(words[k], factor):
+                    if value < 0:
+                        factor = min(factor, -1.0)  # 不会加征关税: no bad thing is good news at full weight
                     value *= factor
                     notes.append((i, "negation", f"{words[k]} → {words[i]}", factor))
                     if factor <= -1.0 and source[k] == "lexicon":  # 推迟发布: the delay counts once, through
                         spent.add(k)  # what it delays, and at least at its own weight (交付推迟)
-                        value = math.copysign(max(abs(value), abs(valence[k] or 0.0)), value)  # 推迟发布: the delay is bad news once, through what it delays
+                        value = math.copysign(max(abs(value), abs(valence[k] or 0.0)), value)
                     reach, i_from = 2, k
                     k -= 1
                     while k >= max(0, i_from - reach) and clause[k] == clause[i] and words[k] not in self.negation:
@@ -416,6 +425,8 @@ class ZhFinScorer:
                     break
                 if words[k] in self.quantity:
                     j = k
+                    while j + 1 < n and words[j + 1] in self.quantity and clause[j + 1] == clause[i]:
+                        j += 1  # the head of a compound is its last noun: 撤销楼市辣招 lifts curbs
                     break
             for k in range(i - 1, max(-1, i - 1 - _LEFT_REACH), -1):
                 if j is not None:
