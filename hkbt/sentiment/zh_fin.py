@@ -56,7 +56,8 @@ NORMALISE_ALPHA = 15.0
 
 ZH_RULES: dict[str, str] = {
     "lexicon": "a word of the zh_fin lexicon carries its valence: 利好 +2.5, 利空 -2.5, 降准 +2.0, "
-    "制裁 -2.0, 立案调查 -2.5, 创新高 +2.5",
+    "制裁 -2.0, 立案调查 -2.5, 创新高 +2.5; a word before a restriction is part of its name (投资限制), "
+    "and a verb that adds to a list counts only when the list has no sign of its own (纳入指数 +, 纳入黑名单 -)",
     "direction": "a change word applied to a financial quantity in the same clause takes its sign "
     "from both: more of a good quantity or less of a bad one is positive (净利润增长, 亏损收窄, "
     "取消关税, 下调lpr, 最高股息), less of a good one or more of a bad one is negative (营收下滑, "
@@ -88,7 +89,7 @@ ZH_RULES: dict[str, str] = {
 """Every zh_fin rule by name, with an example; ``ZhFinScorer.explain`` names these."""
 
 _SECTIONS = frozenset(
-    "words negation stop_after end_after cause passive overtake magnitude degree hedge contrast status_quo".split()
+    "words negation stop_after end_after cause passive overtake magnitude carrier degree hedge contrast status_quo".split()
     + "more_is_better more_is_worse market_price restriction up down".split()
 )
 # Clause ends. The enumeration comma 、 is not one ("营收、利润双双下降"), nor "." (decimals: 0.5).
@@ -173,6 +174,7 @@ class ZhFinScorer:
         self.cause = frozenset(get("cause"))
         self.passive = frozenset(get("passive"))
         self.magnitude = frozenset(get("magnitude"))
+        self.carrier = frozenset(get("carrier"))
         self.overtake = frozenset(get("overtake"))
         self.status_quo = dict(get("status_quo"))
         self.degree = dict(get("degree"))
@@ -181,6 +183,7 @@ class ZhFinScorer:
         # quantity -> (+1 more is better / -1 more is worse, weight); restrictions are "more is worse"
         self.quantity: dict[str, tuple[int, float]] = {}
         self.market_price = frozenset(get("market_price"))
+        self.restriction = frozenset(get("restriction"))
         for name, polarity in (("more_is_better", 1), ("market_price", 1), ("more_is_worse", -1), ("restriction", -1)):
             for word, weight in get(name).items():
                 self.quantity[word] = (polarity, weight)
@@ -310,6 +313,11 @@ class ZhFinScorer:
         source = ["lexicon" if v is not None else "" for v in valence]
         spans: dict[int, str] = {}
         self._direction(words, clause, valence, source, spans)
+        for i in range(n - 1):
+            if valence[i] and source[i] == "lexicon" and words[i + 1] in self.restriction:
+                valence[i] = None  # 投资限制: a compound's head is its last noun, restrictions on investment
+            elif words[i] in self.carrier and any(valence[k] for k in range(i + 1, min(n, i + 5)) if clause[k] == clause[i]):
+                valence[i] = None  # 纳入黑名单: the list decides
 
         notes: list[tuple[int, str, str, float]] = []  # (position, rule, words, factor) for explain
         contrast_at = max((i for i, w in enumerate(words) if w in self.contrast), default=None)
