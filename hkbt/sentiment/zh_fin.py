@@ -75,7 +75,7 @@ ZH_RULES: dict[str, str] = {
     "at least at its own weight (交付推迟). A negation before a stopping word flips again "
     "(未能扭转销售下滑 is bad news). After its object: a word that ends a bad thing "
     "(从黑名单中剔除, 整改完成, 就调查达成和解; before it too: 完成整改) or any thing (发布推迟, 连升告终, "
-    "审查结束, 刺激措施没有出台) turns it round, unless the thing is the cause (因事故暂停运营). "
+    "审查结束, 刺激措施没有出台) turns it round, unless the thing is the cause (因事故暂停运营, 罢工导致配送延误). "
     "被 before an overtaking word turns it round: 销量被问界反超 is bad news",
     "status_quo": "持平 / 不变 / 维持 / 符合预期 / 将于 / 任命 / 登记日 say nothing moved, or only "
     "housekeeping: the whole text counts x0.25, unless the word is negated (没有如期降息)",
@@ -89,7 +89,7 @@ ZH_RULES: dict[str, str] = {
 """Every zh_fin rule by name, with an example; ``ZhFinScorer.explain`` names these."""
 
 _SECTIONS = frozenset(
-    "words negation stop_after end_after cause passive overtake magnitude carrier degree hedge contrast status_quo".split()
+    "words negation stop_after end_after cause result passive overtake magnitude carrier degree hedge contrast status_quo".split()
     + "more_is_better more_is_worse market_price restriction up down".split()
 )
 # Clause ends. The enumeration comma 、 is not one ("营收、利润双双下降"), nor "." (decimals: 0.5).
@@ -172,6 +172,7 @@ class ZhFinScorer:
         self.stop_after = dict(get("stop_after"))
         self.end_after = dict(get("end_after"))
         self.cause = frozenset(get("cause"))
+        self.result = frozenset(get("result"))
         self.passive = frozenset(get("passive"))
         self.magnitude = frozenset(get("magnitude"))
         self.carrier = frozenset(get("carrier"))
@@ -361,8 +362,8 @@ class ZhFinScorer:
                     break
                 k -= 1
             for k in range(i + 1, min(len(words), i + 5)):  # "从黑名单中剔除", "连升告终": a stopping word after its object
-                if clause[k] != clause[i]:
-                    break
+                if clause[k] != clause[i] or words[k] in self.result:
+                    break  # 罢工导致配送延误: the strike led to the delay, it was not put off
                 if source[k] == "direction":
                     break  # 牌照因事故被暂停: 暂停 already has its object (牌照)
                 if self._after_cause(words, i):
