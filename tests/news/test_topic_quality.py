@@ -77,3 +77,13 @@ def test_topic_precision_and_recall(name: str) -> None:
     floor = FLOORS[name]
     ok = all(q["precision"] >= floor and q["recall"] >= floor for q in quality.values())
     assert ok, f"topic quality below {floor}\n" + confusion_summary(name, quality)
+
+
+@pytest.mark.parametrize(
+    "headline",
+    ["多部门联手救市，A股止跌反弹", "國家隊入市護盤", "聯儲局宣佈減息", "国补扩围至手机和平板", "楼市新政出台，内房股急升"],
+)
+def test_chinese_rescue_rates_and_subsidies_are_policy(headline: str) -> None:
+    """Rescue buying (救市, 护盘), Hong Kong names for the Fed and rate cuts (聯儲局, 減息), national subsidies (国补)."""
+    frame = pd.DataFrame({"headline": [headline]})
+    assert "policy" in tag_topics(frame, Config().topics, frame.headline).topics[0]
