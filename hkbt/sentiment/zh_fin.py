@@ -74,7 +74,7 @@ ZH_RULES: dict[str, str] = {
     "news, 推迟发布 and 限制投资 bad; its own valence then counts once, through what it stopped, and "
     "at least at its own weight (交付推迟). A negation before a stopping word flips again "
     "(未能扭转销售下滑 is bad news). After its object: a word that ends a bad thing "
-    "(从黑名单中剔除, 整改完成, 就调查达成和解; before it too: 完成整改) or any thing (发布推迟, 连升告终, "
+    "(整改完成, 故障已修复, 就调查达成和解; before it too: 完成整改) or any thing (从黑名单中剔除, 发布推迟, "
     "审查结束, 刺激措施没有出台) turns it round, unless the thing is the cause (因事故暂停运营, 罢工导致配送延误). "
     "被 before an overtaking word turns it round: 销量被问界反超 is bad news",
     "status_quo": "持平 / 不变 / 维持 / 符合预期 / 将于 / 任命 / 登记日 say nothing moved, or only "
