@@ -769,6 +769,38 @@ FAMILY_CASES: dict[str, list[tuple[str, str]]] = {
         ("neutral", "小米集团公布2025年第一季度业绩公告日期"),
         ("neutral", "比亚迪公布董事会换届结果"),
     ],
+    # Twelfth batch: carmakers, games, platforms, market moves, policy, executives in the news; scored unseen
+    # (24 of 28 right before the fixes they prompted).
+    "carmakers_games_executives": [
+        ("positive", "吉利汽车销量目标上调至300万辆"),
+        ("negative", "理想汽车月度交付量连续第三个月下降"),
+        ("positive", "小鹏汽车与大众扩大合作，获新车型订单"),
+        ("negative", "蔚来宣布推迟新品牌上市计划"),
+        ("positive", "零跑汽车首次实现季度盈利"),
+        ("negative", "比亚迪下调部分车型售价，引发新一轮价格战"),
+        ("positive", "騰訊遊戲海外收入按年增長兩成，首次突破百億"),
+        ("negative", "網易遊戲版號申請遭退回"),
+        ("positive", "米哈遊新遊全球下載量登頂"),
+        ("negative", "騰訊旗下熱門手遊收入大跌"),
+        ("positive", "美團閃購訂單量創新高"),
+        ("negative", "美團被指壟斷，遭商戶集體投訴"),
+        ("positive", "京東618成交額按年增長，用戶數創新高"),
+        ("negative", "阿里巴巴被美國列入惡名市場名單"),
+        ("positive", "恒指半日升逾400點，科指漲3%"),
+        ("negative", "港股午後跳水，恒指倒跌逾300點"),
+        ("positive", "中概股集体大涨，纳斯达克金龙指数升5%"),
+        ("negative", "中概股遭抛售，金龙指数暴跌"),
+        ("positive", "证监会：将进一步放宽外资准入限制"),
+        ("negative", "证监会暂停部分券商融券业务，市场担忧流动性"),
+        ("positive", "中央金融工作会议强调活跃资本市场"),
+        ("negative", "地方隐性债务风险暴露，城投债违约"),
+        ("neutral", "小米雷军将出席年度演讲"),
+        ("neutral", "百度创始人李彦宏出席论坛发表讲话"),
+        ("neutral", "阿里巴巴蔡崇信接受媒体专访"),
+        ("neutral", "腾讯马化腾出席全国人大会议"),
+        ("neutral", "京东刘强东现身公司年会"),
+        ("neutral", "网易丁磊发布内部信"),
+    ],
 }
 
 
