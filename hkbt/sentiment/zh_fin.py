@@ -80,7 +80,7 @@ ZH_RULES: dict[str, str] = {
     "status_quo": "持平 / 不变 / 维持 / 符合预期 / 将于 / 任命 / 登记日 say nothing moved, or only "
     "housekeeping: the whole text counts x0.25, unless the word is negated (没有如期降息)",
     "degree": "a degree word up to two words before a sentiment word scales it: 大幅 / 强调 x1.5, "
-    "遭 x1.3, 小幅 x0.5. The size of a change against expectations (幅度 / 力度 超预期) takes the sign of "
+    "遭 x1.3 (bad things only), 小幅 x0.5. The size of a change against expectations (幅度 / 力度 超预期) takes the sign of "
     "the change before it: 降息幅度超预期 is good news, 亏损扩大，幅度超出预期 bad",
     "hedge": "可能 / 或将 / 传 make the rest of their clause count x0.6, 有望 x0.8: not yet a fact",
     "contrast": "after 但 / 但是 / 然而 / 不过 / 却 the sentiment counts 1.5 times, before it half "
@@ -89,7 +89,7 @@ ZH_RULES: dict[str, str] = {
 """Every zh_fin rule by name, with an example; ``ZhFinScorer.explain`` names these."""
 
 _SECTIONS = frozenset(
-    "words negation stop_after end_after cause result passive overtake magnitude carrier degree hedge contrast status_quo".split()
+    "words negation stop_after end_after cause result suffer passive overtake magnitude carrier degree hedge contrast status_quo".split()
     + "more_is_better more_is_worse market_price restriction up down".split()
 )
 # Clause ends. The enumeration comma 、 is not one ("营收、利润双双下降"), nor "." (decimals: 0.5).
@@ -179,6 +179,7 @@ class ZhFinScorer:
         self.overtake = frozenset(get("overtake"))
         self.status_quo = dict(get("status_quo"))
         self.degree = dict(get("degree"))
+        self.suffer = dict(get("suffer"))
         self.hedge = dict(get("hedge"))
         self.contrast = frozenset(get("contrast"))
         # quantity -> (+1 more is better / -1 more is worse, weight); restrictions are "more is worse"
@@ -376,7 +377,7 @@ class ZhFinScorer:
             for k in range(i - 1, max(-1, i - 1 - _DEGREE_REACH), -1):
                 if clause[k] != clause[i]:
                     break
-                factor = self.degree.get(words[k])
+                factor = self.degree.get(words[k]) or (self.suffer.get(words[k]) if value < 0 else None)
                 if factor is not None:
                     value *= factor
                     notes.append((i, "degree", f"{words[k]} → {words[i]} (x{factor:g})", factor))

@@ -26,7 +26,7 @@ FLOORS = {
     # round 1, measured once: 0.652 / 0.652 (target 0.85 not reached); development data since, so round 3's
     # 0.923 / 0.925 is not blind: events_en_heldout2.csv is the blind set (measured once by the lead)
     ("events_en_heldout.csv", "vader_fin"): (0.92, 0.92),
-    ("events_zh_tune.csv", "zh_fin"): (0.95, 0.95),  # round 1: 0.914 / 0.916; round 2: 0.979 / 0.979
+    ("events_zh_tune.csv", "zh_fin"): (0.95, 0.95),  # round 1: 0.914 / 0.916; round 2: 0.983 / 0.983
     # round 1, measured once: 0.710 / 0.710 (target 0.80 not reached); development data since, so round 2's
     # 0.972 / 0.972 is not blind: events_zh_heldout2.csv is the blind set (measured once by the lead)
     ("events_zh_heldout.csv", "zh_fin"): (0.95, 0.95),

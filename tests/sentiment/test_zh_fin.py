@@ -801,6 +801,31 @@ FAMILY_CASES: dict[str, list[tuple[str, str]]] = {
         ("neutral", "京东刘强东现身公司年会"),
         ("neutral", "网易丁磊发布内部信"),
     ],
+    # Thirteenth batch: deals, weather, relative moves, credit, AI chips; scored unseen (17 of 22 right before
+    # the fixes they prompted; one still reads wrong and is left out: selling a non-core unit to focus).
+    "deals_weather_credit": [
+        ("positive", "小米获批在北京建设第二座汽车工厂"),
+        ("negative", "腾讯新游因内容问题被要求整改"),
+        ("negative", "网易遭前合作伙伴起诉索赔"),
+        ("positive", "京东物流完成对德邦的整合，协同效应显现"),
+        ("positive", "黑色暴雨过后港股强劲反弹"),
+        ("neutral", "八号风球生效，港交所全日停市"),
+        ("negative", "台风影响，比亚迪深圳工厂停工两日"),
+        ("positive", "百度股价跑赢大市，升幅居科技股之首"),
+        ("negative", "蔚来股价跑输大市，年内累计跌四成"),
+        ("positive", "港股市值重回40万亿港元"),
+        ("negative", "恒指年内回吐全部升幅"),
+        ("positive", "人民银行加大对科技企业的信贷支持"),
+        ("negative", "银行收紧对房企的贷款"),
+        ("positive", "港府推出新资本投资者入境计划，吸引资金来港"),
+        ("neutral", "港府公布最新失业率数据，与上月持平"),
+        ("positive", "DeepSeek开源周发布多项核心技术"),
+        ("negative", "美国芯片出口新规令英伟达损失数十亿美元收入"),
+        ("positive", "华为昇腾芯片获多家互联网大厂采购"),
+        ("negative", "国产AI芯片产能不足，交付延迟"),
+        ("neutral", "美团将于下周三举行年度股东大会"),
+        ("neutral", "吉利汽车公布董事会主席继任安排"),
+    ],
 }
 
 
