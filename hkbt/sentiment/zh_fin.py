@@ -65,7 +65,7 @@ ZH_RULES: dict[str, str] = {
     "A quantity right after the change word (two words) is its object (加大资本开支); otherwise the "
     "quantity is looked for up to four words to the left, then four to the right; a quantity inside a "
     "cause (因补贴战暂停回购) is not the one that changed. A stock price or index that moved less than 0.5 % "
-    "counts a quarter (恒指微跌0.2%)",
+    "counts a quarter (恒指微跌0.2%); where a move started from is not news (从高位回落)",
     "negation": "a negation before a sentiment word in the same clause flips it: 不 / 未 / 无 x0.74 up "
     "to three words before (x-1 for a bad thing: 不会加征关税 is as good as 加征关税 is bad), "
     "没有 / 不会 / 无意 / 未能 (negations of a verb phrase) up to five "
@@ -74,7 +74,7 @@ ZH_RULES: dict[str, str] = {
     "news, 推迟发布 and 限制投资 bad; its own valence then counts once, through what it stopped, and "
     "at least at its own weight (交付推迟). A negation before a stopping word flips again "
     "(未能扭转销售下滑 is bad news). After its object: a word that ends a bad thing "
-    "(整改完成, 故障已修复, 就调查达成和解; before it too: 完成整改) or any thing (从黑名单中剔除, 发布推迟, "
+    "(整改完成, 故障已修复, 就调查达成和解; before it too: 完成整改, 放宽限制) or any thing (从黑名单中剔除, 发布推迟, "
     "审查结束, 刺激措施没有出台) turns it round, unless the thing is the cause (因事故暂停运营, 罢工导致配送延误). "
     "被 before an overtaking word turns it round: 销量被问界反超 is bad news",
     "status_quo": "持平 / 不变 / 维持 / 符合预期 / 将于 / 任命 / 登记日 say nothing moved, or only "
@@ -427,6 +427,9 @@ class ZhFinScorer:
         small_moves = _small_move_clauses(words, clause)
         for i, w in enumerate(words):
             change = self.change.get(w)
+            if change is not None and i > 0 and words[i - 1] == "从":
+                valence[i] = None  # 从高位回落: where it started from is not news
+                continue
             if change is None:
                 continue
             j = None

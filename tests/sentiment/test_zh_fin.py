@@ -826,6 +826,30 @@ FAMILY_CASES: dict[str, list[tuple[str, str]]] = {
         ("neutral", "美团将于下周三举行年度股东大会"),
         ("neutral", "吉利汽车公布董事会主席继任安排"),
     ],
+    # Fourteenth batch: dividends and buybacks, ratings, macro data, export rules, price levels; scored unseen
+    # (15 of 20 right before the fixes they prompted).
+    "payouts_ratings_levels": [
+        ("positive", "腾讯回购力度加大，全年回购额逾千亿港元"),
+        ("negative", "美团停止派息以保留现金应对竞争"),
+        ("positive", "小米宣布首次派发股息"),
+        ("negative", "百度暂停股份回购计划"),
+        ("positive", "京东获评级上调至跑赢大市"),
+        ("negative", "网易遭降级至持有"),
+        ("positive", "分析师看好比亚迪海外扩张前景"),
+        ("negative", "大行唱淡内房股，目标价大幅下调"),
+        ("positive", "国务院推出提振消费专项行动"),
+        ("negative", "消费数据疲弱，零售销售增速放缓至3%"),
+        ("positive", "中国4月出口增速远超预期"),
+        ("negative", "中国新增贷款大幅低于预期，信贷需求疲弱"),
+        ("positive", "美国放宽对华AI芯片出口许可"),
+        ("negative", "荷兰禁止阿斯麦向中国出口先进光刻机"),
+        ("positive", "美国将多家中国企业移出未经核实名单"),
+        ("negative", "中国宣布对美国部分商品加征报复性关税"),
+        ("positive", "阿里巴巴股价单日急涨8%，创两年新高"),
+        ("negative", "小米股价从高位回落逾20%"),
+        ("neutral", "腾讯股价今日平开"),
+        ("neutral", "恒指半日收报两万点，变动不大"),
+    ],
 }
 
 
