@@ -30,6 +30,10 @@ FLOORS = {
     # round 1, measured once: 0.710 / 0.710 (target 0.80 not reached); development data since, so round 2's
     # 0.972 / 0.972 is not blind: events_zh_heldout2.csv is the blind set (measured once by the lead)
     ("events_zh_heldout.csv", "zh_fin"): (0.95, 0.95),
+    # round 2's blind sets, measured once by the lead at 9f6d571 (tests/data/README_round2.md): 0.821 / 0.822
+    # (target 0.85 not reached) and 0.856 / 0.855 (target 0.80 reached); development data since
+    ("events_en_heldout2.csv", "vader_fin"): (0.82, 0.82),
+    ("events_zh_heldout2.csv", "zh_fin"): (0.85, 0.85),
 }
 
 
@@ -71,3 +75,32 @@ def test_rules_beat_plain_vader_and_the_trained_model_on_held_out_events():
     """Why vader_fin stays the default: on the held-out events it beats VADER, the trained model and the blend."""
     accuracy = {name: metrics("events_en_heldout.csv", name)["accuracy"] for name in ("vader", "vader_fin", "tfns_linear", "blend")}
     assert accuracy["vader_fin"] > max(accuracy["vader"], accuracy["tfns_linear"], accuracy["blend"]), accuracy
+
+
+def real_headline_texts(labels: pd.DataFrame) -> list[str]:
+    """The headline of each labelled key, read in place from ../shared/data/news (tests/data/README_round2.md)."""
+    import hashlib
+
+    from conftest import require_shared
+
+    rthk = pd.read_csv(require_shared("news", "rthk_en_finance_greaterchina_2024-03_2025-04.csv"))
+    reuters = pd.read_csv(require_shared("news", "reuters_headlines_2018-03_2020-07.csv"))
+    by_key = {"rthk": dict(zip(rthk["link"], rthk["title"].astype(str).str.strip()))}
+    by_key["reuters"] = {hashlib.sha1(h.strip().encode()).hexdigest(): h.strip() for h in reuters["Headlines"].astype(str)}
+    return [by_key[source][key] for source, key in zip(labels.source, labels.key)]
+
+
+# real headlines -> (accuracy floor, macro-F1 floor) for vader_fin: dev 0.727 / 0.730 (not blind);
+# held-out measured once by the lead at 9f6d571: 0.664 / 0.667
+REAL_FLOORS = {"real_headlines_dev.csv": (0.72, 0.72), "real_headlines_heldout.csv": (0.66, 0.66)}
+
+
+@pytest.mark.parametrize("name", sorted(REAL_FLOORS))
+def test_real_headlines_reached(name):
+    labels = pd.read_csv(DATA / name)
+    assert set(labels.label) == {"positive", "neutral", "negative"} and labels.key.is_unique
+    scorer = get_scorer("vader_fin")
+    predicted = to_classes(scorer.score(real_headline_texts(labels)), *scorer.class_thresholds)
+    result = compute_class_metrics(np.array(labels.label.tolist(), dtype=object), predicted)
+    accuracy_floor, f1_floor = REAL_FLOORS[name]
+    assert result["accuracy"] >= accuracy_floor and result["macro_f1"] >= f1_floor, (name, result["accuracy"], result["macro_f1"])
