@@ -9,6 +9,8 @@ rather than pretend otherwise.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -77,17 +79,15 @@ def test_rules_beat_plain_vader_and_the_trained_model_on_held_out_events():
     assert accuracy["vader_fin"] > max(accuracy["vader"], accuracy["tfns_linear"], accuracy["blend"]), accuracy
 
 
-def real_headline_texts(labels: pd.DataFrame) -> list[str]:
-    """The headline of each labelled key, read in place from ../shared/data/news (tests/data/README_round2.md)."""
-    import hashlib
-
+@functools.cache
+def shared_headlines_by_key() -> dict[str, dict[str, str]]:
+    """source -> key -> headline, read once in place from ../shared/data/news (keys: tests/data/README_round2.md)."""
     from conftest import require_shared
 
     rthk = pd.read_csv(require_shared("news", "rthk_en_finance_greaterchina_2024-03_2025-04.csv"))
     reuters = pd.read_csv(require_shared("news", "reuters_headlines_2018-03_2020-07.csv"))
-    by_key = {"rthk": dict(zip(rthk["link"], rthk["title"].astype(str).str.strip()))}
-    by_key["reuters"] = {hashlib.sha1(h.strip().encode()).hexdigest(): h.strip() for h in reuters["Headlines"].astype(str)}
-    return [by_key[source][key] for source, key in zip(labels.source, labels.key)]
+    return {"rthk": dict(zip(rthk["link"], rthk["title"].astype(str).str.strip())),
+            "reuters": {hashlib.sha1(h.strip().encode()).hexdigest(): h.strip() for h in reuters["Headlines"].astype(str)}}
 
 
 # real headlines -> (accuracy floor, macro-F1 floor) for vader_fin: dev 0.727 / 0.730 (not blind);
@@ -100,7 +100,9 @@ def test_real_headlines_reached(name):
     labels = pd.read_csv(DATA / name)
     assert set(labels.label) == {"positive", "neutral", "negative"} and labels.key.is_unique
     scorer = get_scorer("vader_fin")
-    predicted = to_classes(scorer.score(real_headline_texts(labels)), *scorer.class_thresholds)
+    by_key = shared_headlines_by_key()
+    texts = [by_key[source][key] for source, key in zip(labels.source, labels.key)]
+    predicted = to_classes(scorer.score(texts), *scorer.class_thresholds)
     result = compute_class_metrics(np.array(labels.label.tolist(), dtype=object), predicted)
     accuracy_floor, f1_floor = REAL_FLOORS[name]
     assert result["accuracy"] >= accuracy_floor and result["macro_f1"] >= f1_floor, (name, result["accuracy"], result["macro_f1"])
