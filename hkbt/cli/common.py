@@ -19,6 +19,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 err_console = Console(stderr=True)
 
+# Paths are checked by the code that reads or writes them, which names the file and says what to do
+# (click's own readable check would stop an unreadable file with a generic usage message first).
+PATH = click.Path(path_type=Path, readable=False)
+
 # what hkbt prints beyond ASCII, and what an ASCII-only terminal gets instead
 _ASCII_TWINS = {"→": "->", "←": "<-", "—": "--", "–": "-", "…": "...", "·": "-", "≥": ">=", "≤": "<=", "×": "x",
                 "−": "-", "₀": "0", "₁": "1", "₂": "2", "ₙ": "n", "√": "sqrt", "β": "beta", "‘": "'", "’": "'",
@@ -65,7 +69,7 @@ def experiment_options(name_help: str | None) -> Callable:
             help="Override a config key, typed by the schema, e.g. --set strategy.params.hold_days=10. Repeatable.",
         )(command)
         return click.option(
-            "--config", "config_path", type=click.Path(path_type=Path), default=Path("config.yaml"), show_default=True,
+            "--config", "config_path", type=PATH, default=Path("config.yaml"), show_default=True,
             help="YAML experiment file; relative paths inside it are read from its folder.",
         )(command)
 

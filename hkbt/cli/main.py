@@ -22,6 +22,7 @@ from rich.table import Table
 
 from hkbt import __version__
 from hkbt.cli.common import (
+    PATH,
     err_console,
     experiment_options,
     make_output_safe,
@@ -119,7 +120,7 @@ def cli() -> None:
 
 @cli.command()
 @experiment_options(name_help="Run name (folder under backtests/); same as --set run.name=NAME. With --experiments: the experiment's name.")
-@click.option("--experiments", "experiments_path", type=click.Path(path_type=Path), metavar="FILE",
+@click.option("--experiments", "experiments_path", type=PATH, metavar="FILE",
               help="Run every variant of an experiment file (news, scores, signals and prices computed once) and compare them.")
 def run(config_path: Path, overrides: tuple[str, ...], name: str | None, experiments_path: Path | None) -> None:
     """Run one backtest and write backtests/<name>/ (or every variant of an experiment file).
@@ -206,7 +207,7 @@ def show_variants(experiment: str, names: list[str], metrics: list[dict]) -> Non
 @cli.command()
 @click.argument("runs", nargs=-1, metavar="RUN...")
 @click.option("--all", "all_runs", is_flag=True, help="Compare every finished run folder in --dir.")
-@click.option("--dir", "output_dir", type=click.Path(path_type=Path), default=Path("backtests"), show_default=True,
+@click.option("--dir", "output_dir", type=PATH, default=Path("backtests"), show_default=True,
               help="Folder holding the run folders (run.output_dir); the page goes to <dir>/compare/.")
 @click.option("--out", "slug", metavar="NAME", help="Page name under <dir>/compare/ (default: the run names joined by _vs_; 'all' with --all).")
 def compare(runs: tuple[str, ...], all_runs: bool, output_dir: Path, slug: str | None) -> None:
@@ -250,7 +251,7 @@ def compare(runs: tuple[str, ...], all_runs: bool, output_dir: Path, slug: str |
 @cli.command()
 @click.argument("runs", nargs=-1, metavar="RUN...")
 @click.option("--all", "all_runs", is_flag=True, help="Re-render every finished run folder in --dir.")
-@click.option("--dir", "output_dir", type=click.Path(path_type=Path), default=Path("backtests"), show_default=True,
+@click.option("--dir", "output_dir", type=PATH, default=Path("backtests"), show_default=True,
               help="Folder holding the run folders (run.output_dir).")
 def report(runs: tuple[str, ...], all_runs: bool, output_dir: Path) -> None:
     """Re-render report.html of finished runs from their files (no backtest is re-run).

@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from hkbt.cli.common import err_console, show_warnings
+from hkbt.cli.common import PATH, err_console, show_warnings
 from hkbt.errors import ConfigError, DataError
 
 DEFAULT_STORE = Path("data/news.db")
@@ -30,11 +30,11 @@ EXIT_FEED_FAILED = 2
 
 
 def _store_options(command):
-    command = click.option("--store", "store_path", type=click.Path(path_type=Path),
+    command = click.option("--store", "store_path", type=PATH,
                            help="News store file (default: news.store, else data/news.db beside the config).")(command)
     command = click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
                            help="Override a config key, e.g. --set news.timezone=America/New_York. Repeatable.")(command)
-    return click.option("--config", "config_path", type=click.Path(path_type=Path),
+    return click.option("--config", "config_path", type=PATH,
                         help="YAML experiment file (default: ./config.yaml if present, else the defaults).")(command)
 
 
@@ -95,7 +95,7 @@ def news() -> None:
 
 
 @news.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=PATH)
 @_store_options
 @click.option("--format", "fmt", type=click.Choice(["auto", "csv", "jsonl", "gdelt"]), default="auto", show_default=True,
               help="auto: .jsonl/.ndjson = JSON Lines, .json = a GDELT DOC API answer, anything else CSV.")
@@ -372,7 +372,7 @@ def list_(config_path, overrides, store_path, since, until, sources, feeds, tick
 
 
 @news.command()
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("file", type=PATH)
 @_store_options
 @_filter_options
 @click.option("--format", "fmt", type=click.Choice(["auto", "csv", "jsonl"]), default="auto", show_default=True,

@@ -17,7 +17,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from hkbt.cli.common import show_warnings
+from hkbt.cli.common import PATH, show_warnings
 from hkbt.errors import ConfigError, DataError, MissingPackageError
 
 if TYPE_CHECKING:  # pandas and numpy are imported by the commands that use them (`hkbt --help` stays light)
@@ -92,6 +92,8 @@ def load_labelled(path: Path, text_col: str | None, label_col: str, encoding: st
     import pandas as pd
 
     where = str(path)
+    if path.is_dir():
+        raise DataError(where, "is a folder", "pass --data PATH to a CSV or JSON Lines file")
     if not path.is_file():
         raise DataError(where, "file not found", "pass --data PATH to a CSV or JSON Lines file")
     encodings = [encoding] if encoding else ["utf-8", "latin-1"]
@@ -109,6 +111,9 @@ def load_labelled(path: Path, text_col: str | None, label_col: str, encoding: st
             raise DataError(where, f"unknown encoding {enc!r}", "e.g. --encoding utf-8 or --encoding latin-1") from None
         except (ValueError, pd.errors.ParserError) as exc:
             raise DataError(where, f"cannot parse ({str(exc).splitlines()[0]})") from None
+        except OSError as exc:
+            raise DataError(where, f"cannot read the file ({exc.strerror or exc.__class__.__name__})",
+                            "check its permissions") from None
     if frame is None:
         raise DataError(where, f"cannot decode as {' or '.join(encodings)}", "pass --encoding")
     columns = [str(c) for c in frame.columns]
@@ -127,7 +132,7 @@ def load_labelled(path: Path, text_col: str | None, label_col: str, encoding: st
 
 
 @sentiment.command("eval")
-@click.option("--data", "data_path", required=True, type=click.Path(path_type=Path),
+@click.option("--data", "data_path", required=True, type=PATH,
               help="Labelled CSV (or .jsonl): one text column and one label column.")
 @click.option("--text-col", default=None, help=f"Text column [default: first of {', '.join(TEXT_COLUMNS)}].")
 @click.option("--label-col", default="label", show_default=True,
@@ -138,7 +143,7 @@ def load_labelled(path: Path, text_col: str | None, label_col: str, encoding: st
 @click.option("--errors", "errors_n", type=click.IntRange(min=0), default=0, show_default=True,
               help="Also print the N worst misses of each scorer.")
 @click.option("--encoding", default=None, help="File encoding [default: try utf-8, then latin-1].")
-@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
+@click.option("--config", "config_path", type=PATH, default=None,
               help="Config for vader_fin's 3-class thresholds [default: ./config.yaml if present].")
 def eval_command(data_path: Path, text_col: str | None, label_col: str, scorer_names: tuple[str, ...],  # noqa: C901 - one command, its option checks in order
                  errors_n: int, encoding: str | None, config_path: Path | None) -> None:
@@ -239,7 +244,7 @@ def eval_command(data_path: Path, text_col: str | None, label_col: str, scorer_n
 @click.option("--scorer", "scorer_name", default=None, metavar="NAME",
               help="Scorer to use for every text [default: by each text's language, sentiment.scorer for "
                    "English, sentiment.zh_scorer for Chinese].")
-@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
+@click.option("--config", "config_path", type=PATH, default=None,
               help="Config for the topic taxonomy and thresholds [default: ./config.yaml if present].")
 def score_command(texts: tuple[str, ...], scorer_name: str | None, config_path: Path | None) -> None:
     """Score headlines; show the language, the class, the rules that fired and the topics.

@@ -77,11 +77,11 @@ def is_run_folder(path: Path) -> bool:
     ``backtests/compare/``, ``backtests/index.html`` and the hidden staging
     folders of a run being written are never run folders.
     """
-    if not path.is_dir() or path.name.startswith("."):
-        return False
-    if not all((path / name).is_file() for name in RUN_FILES):
-        return False
     try:
+        if not path.is_dir() or path.name.startswith("."):
+            return False
+        if not all((path / name).is_file() for name in RUN_FILES):
+            return False
         return isinstance(read_json(path / "metrics.json").get("run"), dict)
     except (ValueError, OSError, AttributeError):
         return False

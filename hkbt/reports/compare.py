@@ -172,7 +172,12 @@ def list_runs(output_dir: Path) -> list[Path]:
     output_dir = Path(output_dir)
     if not output_dir.is_dir():
         return []
-    return sorted((p for p in output_dir.iterdir() if is_run_folder(p)), key=lambda p: p.name)
+    try:
+        entries = list(output_dir.iterdir())
+    except OSError as exc:
+        raise DataError(str(output_dir), f"cannot list the runs folder ({exc.strerror or exc.__class__.__name__})",
+                        "check its permissions, or pass another --dir") from None
+    return sorted((p for p in entries if is_run_folder(p)), key=lambda p: p.name)
 
 
 def resolve_runs(specs: list[str], output_dir: Path) -> list[Path]:
