@@ -8,6 +8,12 @@ strategy the signal frame and its parameters in a
 produced them). It returns plain frames; round trips and metrics are pure
 functions elsewhere. Strategies are found by :mod:`hkbt.backtest.discovery`.
 
+Backtrader runs in its ``runonce`` mode: the feeds are preloaded arrays, so it
+steps them by index instead of through its event loop; the strategy is still
+called bar by bar, and the tests check that both modes give the same backtest.
+A sweep runs thousands of backtests on one signal frame, so the frame's session
+index is built once per frame (:func:`_signal_book`).
+
 Signals are not put on the feeds: Backtrader preloads a feed, so a line could
 be read a session ahead (``score[1]``). The strategy's accessor serves a
 session's signals on that session only.
@@ -15,6 +21,7 @@ session's signals on that session only.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +32,7 @@ import pandas as pd
 
 from hkbt.backtest.costs import FeeSchedule, HKCommInfo
 from hkbt.backtest.discovery import validate_params
-from hkbt.backtest.strategy import SKIPPED_COLUMNS, Strategy, StrategyContext
+from hkbt.backtest.strategy import SKIPPED_COLUMNS, Strategy, StrategyContext, index_signals, latest_line, session_of
 from hkbt.errors import StrategyError
 
 FILL_COLUMNS = ["ticker", "side", "session", "price", "size", "value_hkd", "costs_hkd", "reason", "news_ids", "signal_score"]
@@ -62,6 +69,9 @@ class ArrayFeed(bt.feeds.PandasData):
     frame counts as read to the end, so the run stops with its last bar. Bars are not
     filtered (hkbt sets no ``fromdate``/``todate`` and no filters), so nothing else of
     ``load()`` applies.
+
+    :meth:`advance` (Backtrader calls it once per feed and bar) does what the base class
+    does without its generic per-alias loops; the tests compare both bar by bar.
     """
 
     def preload(self) -> None:
@@ -77,6 +87,18 @@ class ArrayFeed(bt.feeds.PandasData):
             line.array.frombytes(np.ascontiguousarray(values, dtype=np.float64).tobytes())
         self._idx = len(frame)  # the frame is used up: a later load() finds no row, as after PandasData's own preload
         self.home()
+        self._ticks = [("tick_" + name, getattr(self.lines, name)) for name in self.getlinealiases() if name != "datetime"]
+        self._tick0 = getattr(self.lines, self._getlinealias(0))
+
+    def advance(self, size: int = 1, datamaster: Any = None, ticks: bool = True) -> None:
+        """Move to the next bar; its ``tick_*`` values are the bar's own (``None`` on the last bar), as in the base class."""
+        if datamaster is not None or not ticks:
+            return super().advance(size, datamaster, ticks)
+        self.lines.advance(size)
+        filled = len(self) < self.buflen()  # the base class leaves the ticks empty on the last bar
+        for attr, line in self._ticks:
+            setattr(self, attr, line[0] if filled else None)
+        self.tick_last = self._tick0[0] if filled else None
 
 
 def _day_numbers(index: pd.DatetimeIndex) -> np.ndarray:
@@ -100,7 +122,8 @@ class _Recorder(bt.Analyzer):
     def start(self) -> None:
         self.fills: list[dict] = []
         self.rejected: list[dict] = []
-        self.equity: list[dict] = []
+        self.closes: list[tuple] = []  # (the session's datetime line, value, cash, names held), one per bar
+        self._dt_lines = [d.lines.datetime for d in self.strategy.datas]
 
     def notify_order(self, order: bt.Order) -> None:
         info = {"ticker": order.data._name, "reason": order.info.get("reason", ""), "news_ids": order.info.get("news_ids", "")}
@@ -120,17 +143,18 @@ class _Recorder(bt.Analyzer):
             self.rejected.append(info | {"session": pd.Timestamp(bt.num2date(order.data.datetime[0]).date()), "status": order.getstatusname()})
 
     def next(self) -> None:
-        strategy = self.strategy
-        held = sum(1 for d in strategy.datas if strategy.getposition(d).size)
-        # the session just closed: the latest bar of any feed (a suspended feed lags behind); one date conversion
-        today = max((d for d in strategy.datas if len(d)), key=lambda d: d.datetime[0]).datetime.datetime(0)
-        self.equity.append(
-            {
-                "session": pd.Timestamp(today.date()),
-                "value_hkd": strategy.broker.getvalue(),
-                "cash_hkd": strategy.broker.getcash(),
-                "positions": held,
-            }
+        # the session just closed: the latest bar of any feed (a suspended feed lags behind)
+        latest = latest_line(self._dt_lines)
+        broker = self.strategy.broker
+        held = sum(1 for d in self.strategy.datas if broker.positions[d].size)
+        self.closes.append((latest[0], latest._tz, broker.getvalue(), broker.getcash(), held))
+
+    @property
+    def equity(self) -> pd.DataFrame:
+        """Per bar: ``session``, ``value_hkd``, ``cash_hkd``, ``positions``."""
+        return pd.DataFrame(
+            [(session_of(number, tz), value, cash, held) for number, tz, value, cash, held in self.closes],
+            columns=["session", "value_hkd", "cash_hkd", "positions"],
         )
 
 
@@ -168,14 +192,15 @@ def run_backtest(
     cerebro.broker.addcommissioninfo(HKCommInfo(schedule=fees))
     for ticker in sorted(prices):
         cerebro.adddata(ArrayFeed(dataname=prices[ticker]), name=ticker)
-    signals = signals.reset_index(drop=True)
-    context = StrategyContext(settings=settings, signals=signals, lot_sizes=dict(lot_sizes), trade_from=sessions[0].date())
+    signals, by_session = _signal_book(signals)
+    context = StrategyContext(settings=settings, signals=signals, lot_sizes=dict(lot_sizes), trade_from=sessions[0].date(),
+                              by_session=by_session)
     cerebro.addstrategy(strategy, hkbt=context)
     cerebro.addanalyzer(_Recorder, _name="recorder")
-    ran = cerebro.run(runonce=False)[0]
+    ran = cerebro.run(runonce=True)[0]
     recorder = ran.analyzers.recorder
 
-    equity = pd.DataFrame(recorder.equity).drop_duplicates("session", keep="last").set_index("session")
+    equity = recorder.equity.drop_duplicates("session", keep="last").set_index("session")
     equity = equity.loc[equity.index.isin(sessions)]
     fills = pd.DataFrame(recorder.fills, columns=FILL_COLUMNS)
     early = fills[fills.session < sessions[0]]
@@ -189,3 +214,24 @@ def run_backtest(
     rejected = pd.DataFrame(recorder.rejected, columns=REJECTED_COLUMNS)
     skipped = ran.skipped
     return BacktestResult(equity=equity, fills=fills, rejected=rejected, skipped=skipped if len(skipped) else pd.DataFrame(columns=SKIPPED_COLUMNS))
+
+
+_SIGNAL_BOOKS: dict[int, tuple[weakref.ref, pd.DataFrame, dict]] = {}
+_BOOKS_KEPT = 4
+
+
+def _signal_book(signals: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """The signal frame numbered from 0 and its session index (:func:`~hkbt.backtest.strategy.index_signals`).
+
+    Built once per frame object: a sweep runs every combination on the same frame, which
+    nothing changes after :func:`hkbt.news.signals.build_signals` made it.
+    """
+    kept = _SIGNAL_BOOKS.get(id(signals))
+    if kept is not None and kept[0]() is signals:
+        return kept[1], kept[2]
+    frame = signals.reset_index(drop=True)
+    book = index_signals(frame)
+    while len(_SIGNAL_BOOKS) >= _BOOKS_KEPT:
+        _SIGNAL_BOOKS.pop(next(iter(_SIGNAL_BOOKS)))
+    _SIGNAL_BOOKS[id(signals)] = (weakref.ref(signals), frame, book)
+    return frame, book

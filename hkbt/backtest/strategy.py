@@ -41,12 +41,15 @@ check-lookahead`` reports.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import backtrader as bt
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
@@ -174,13 +177,15 @@ class StrategyContext:
     ``settings``: the validated parameter object (``Strategy.Params``).
     ``signals``: the full signal frame; the strategy sees a session's rows
     only on that session. ``lot_sizes``: board lot per ticker. ``trade_from``:
-    the first session of the run (earlier bars are warm-up).
+    the first session of the run (earlier bars are warm-up). ``by_session``:
+    :func:`index_signals` of ``signals`` when the caller has it already.
     """
 
     settings: Any
     signals: pd.DataFrame
     lot_sizes: Mapping[str, int]
     trade_from: date
+    by_session: Mapping[pd.Timestamp, Mapping[str, Signal]] | None = None  # index_signals(signals), when already built
 
 
 @dataclass(frozen=True)
@@ -210,9 +215,12 @@ class Strategy(bt.Strategy):
         self.trade_from = pd.Timestamp(context.trade_from)
         self._feeds = {d._name: d for d in self.datas}
         self.names: tuple[str, ...] = tuple(self._feeds)
-        self._by_session = _index_signals(context.signals)
+        self._dt_lines = [d.lines.datetime for d in self.datas]  # each feed's datetime line
+        self._clock_of = {d._name: d.lines.datetime for d in self.datas}
+        self._by_session = context.by_session if context.by_session is not None else index_signals(context.signals)
         self._signal_rows = context.signals
         self.today: pd.Timestamp | None = None
+        self._today_signals: dict[str, Signal] = {}
         self._phase = ""
         self._free_cash = 0.0
         self._entries: dict[str, Entry] = {}
@@ -242,12 +250,12 @@ class Strategy(bt.Strategy):
         self._session("close")
 
     def _session(self, phase: str) -> None:
-        # the latest bar of any feed (one date conversion: every feed carries the same clock, see runner.ArrayFeed)
-        latest = max((d for d in self.datas if len(d)), key=lambda d: d.datetime[0])
-        today = pd.Timestamp(latest.datetime.date(0))
+        latest = latest_line(self._dt_lines)
+        today = session_of(latest[0], latest._tz)
         if today < self.trade_from:
             return
         self.today, self._phase = today, phase
+        self._today_signals = self._by_session.get(today, _NO_SIGNALS)
         self._free_cash = self.broker.getcash()
         if phase == "open":
             for signal in self.signals():
@@ -260,8 +268,8 @@ class Strategy(bt.Strategy):
     # -------------------------------------------------------------- the clock
     def has_bar(self, name: str) -> bool:
         """Does ``name`` trade today (a bar on this session; False while suspended)?"""
-        data = self._feeds.get(name)
-        return data is not None and bool(len(data)) and pd.Timestamp(data.datetime.date(0)) == self.today
+        line = self._clock_of.get(name)
+        return line is not None and bool(len(line)) and session_of(line[0], line._tz) == self.today
 
     def data_of(self, name: str) -> bt.feeds.PandasData:
         """The Backtrader feed of ``name`` (OHLCV lines; ``close[-1]`` is the bar before the latest)."""
@@ -282,12 +290,11 @@ class Strategy(bt.Strategy):
     # ------------------------------------------------------------- the news
     def signal(self, name: str) -> Signal | None:
         """Today's signal of ``name``, or None when no news about it became tradable today."""
-        return self._by_session.get(self.today, {}).get(name)
+        return self._today_signals.get(name)
 
     def signals(self) -> list[Signal]:
         """Today's signals of every name, in ticker order."""
-        today = self._by_session.get(self.today, {})
-        return [today[name] for name in sorted(today)]
+        return list(self._today_signals.values())
 
     def skip(self, signal: Signal | None, reason: str, detail: str = "") -> None:
         """Record why ``signal`` is not traded (the first reason recorded for a signal wins)."""
@@ -396,8 +403,10 @@ class Strategy(bt.Strategy):
         frame = self._signal_rows
         if frame.empty:
             return pd.DataFrame(columns=SKIPPED_COLUMNS)
-        rows = [r for r in range(len(frame)) if r not in self._cited and frame.session.iloc[r] >= self.trade_from]
-        reasons = [self._skips.get(r, {"reason": "not_used", "detail": ""}) for r in rows]
+        keep = (frame.session >= self.trade_from).to_numpy(copy=True)
+        keep[list(self._cited)] = False
+        rows = np.flatnonzero(keep)
+        reasons = [self._skips.get(r, _NOT_USED) for r in rows.tolist()]
         picked = frame.iloc[rows]
         return pd.DataFrame({
             "session": picked.session.to_numpy(), "ticker": picked.ticker.to_numpy(),
@@ -415,9 +424,29 @@ def _as_signals(cite: Signal | Iterable[Signal] | None) -> list[Signal]:
     return [s for s in cite if s is not None]
 
 
-def _index_signals(signals: pd.DataFrame) -> dict[pd.Timestamp, dict[str, Signal]]:
-    """session -> ticker -> Signal, each keeping its row number in the frame (for citations)."""
+def index_signals(signals: pd.DataFrame) -> dict[pd.Timestamp, dict[str, Signal]]:
+    """session -> ticker -> Signal (tickers in order), each keeping its row number in the frame (for citations).
+
+    A :class:`Signal` is read-only, so one index serves every backtest on the same frame
+    (:func:`hkbt.backtest.runner.run_backtest` builds it once per frame).
+    """
     index: dict[pd.Timestamp, dict[str, Signal]] = {}
     for row, fields in enumerate(signals.to_dict("records")):
         index.setdefault(pd.Timestamp(fields["session"]), {})[fields["ticker"]] = Signal(fields, row)
-    return index
+    return {session: dict(sorted(today.items())) for session, today in index.items()}
+
+
+@lru_cache(maxsize=1 << 16)
+def session_of(number: float, tz: Any) -> pd.Timestamp:
+    """The session (a midnight Timestamp) of a Backtrader date number: ``pd.Timestamp(line.date(0))``, memoised."""
+    return pd.Timestamp(bt.num2date(number, tz=tz).date())
+
+
+def latest_line(clock: list) -> Any:
+    """Of the feeds' datetime lines, the one with the latest bar: the session being traded (a suspended feed lags behind)."""
+    return max((line for line in clock if len(line)), key=_NOW)
+
+
+_NOW = operator.itemgetter(0)  # a line's current value: line[0]
+_NO_SIGNALS: dict[str, Signal] = {}
+_NOT_USED = {"reason": "not_used", "detail": ""}

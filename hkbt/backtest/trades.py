@@ -37,7 +37,7 @@ def build_trades(
     ``pnl_hkd`` is net of both sides' costs; ``return_pct`` is that P&L over
     the entry value (shares x entry price), in percent.
     """
-    published = dict(zip(news.news_id, news.published_at))
+    published = _published(news, fills.news_ids[fills.side == "buy"])
     rows = []
     open_buys: dict[str, pd.Series] = {}
     for fill in fills.sort_values(["session"], kind="stable").itertuples(index=False):
@@ -45,18 +45,28 @@ def build_trades(
             open_buys[fill.ticker] = fill
             continue
         entry = open_buys.pop(fill.ticker)
-        rows.append(_trade(entry, fill.session, fill.price, fill.costs_hkd, fill.reason, fill.news_ids, published, sessions))
+        rows.append(_trade(entry, fill.session, fill.price, fill.costs_hkd, fill.reason, fill.news_ids, published))
     for ticker, entry in sorted(open_buys.items()):
-        rows.append(_trade(entry, sessions[-1], last_close[ticker], 0.0, "open_at_end", "", published, sessions))
+        rows.append(_trade(entry, sessions[-1], last_close[ticker], 0.0, "open_at_end", "", published))
     trades = pd.DataFrame(rows, columns=TRADE_COLUMNS[1:]).round(
         {"entry_costs_hkd": 2, "exit_costs_hkd": 2, "costs_hkd": 2, "pnl_hkd": 2, "return_pct": 4}
     )
+    if len(trades):  # sessions between entry and exit, counted on the run's calendar
+        trades["holding_days"] = (sessions.searchsorted(pd.DatetimeIndex(trades.exit_session))
+                                  - sessions.searchsorted(pd.DatetimeIndex(trades.entry_session)))
     trades = trades.sort_values(["entry_session", "ticker"], kind="stable").reset_index(drop=True)
     trades.insert(0, "trade_id", range(1, len(trades) + 1))
     return trades
 
 
-def _trade(entry, exit_session, exit_price, exit_costs, reason, exit_news_ids, published, sessions) -> dict:
+def _published(news: pd.DataFrame, cited: pd.Series) -> dict[str, pd.Timestamp]:
+    """news_id -> published_at of the ids in ``cited`` (``;``-joined lists); only those rows are read."""
+    ids = {i for joined in cited if isinstance(joined, str) and joined for i in joined.split(";")}
+    picked = news[news.news_id.isin(ids)]
+    return dict(zip(picked.news_id, picked.published_at))
+
+
+def _trade(entry, exit_session, exit_price, exit_costs, reason, exit_news_ids, published) -> dict:
     ids = entry.news_ids.split(";") if isinstance(entry.news_ids, str) and entry.news_ids else []
     entry_value = entry.size * entry.price
     pnl = entry.size * (exit_price - entry.price) - entry.costs_hkd - exit_costs
@@ -72,7 +82,6 @@ def _trade(entry, exit_session, exit_price, exit_costs, reason, exit_news_ids, p
         "costs_hkd": entry.costs_hkd + exit_costs,
         "pnl_hkd": pnl,
         "return_pct": 100.0 * pnl / entry_value,
-        "holding_days": int(sessions.searchsorted(exit_session) - sessions.searchsorted(entry.session)),
         "exit_reason": reason,
         "entry_score": entry.signal_score,
         "news_ids": ";".join(ids),

@@ -206,3 +206,20 @@ def test_hooks_start_at_the_first_session_not_on_warmup_bars() -> None:
 def test_trading_on_warmup_bars_is_refused() -> None:
     with pytest.raises(StrategyError, match="traded on warm-up bars before the first session 2025-03-03"):
         _run_buy_once(_IgnoresTheHooks)
+
+
+def test_each_signal_frame_is_read_for_itself_when_backtests_reuse_the_index() -> None:
+    """run_backtest indexes a signal frame once and reuses it for the next backtest on that frame (a sweep);
+    another frame, even with the same rows and shape, is indexed afresh."""
+    prices = {"AAA.HK": bars()}
+    strong = pd.DataFrame([signal("2025-03-10", "AAA.HK", 0.8)], columns=SIGNAL_COLUMNS)
+    weak = strong.assign(score=0.1)
+
+    def backtest(frame):
+        return run_backtest(prices, frame, strategy=STRATEGY, settings=BASE, lot_sizes={"AAA.HK": 100}, initial_cash=1e6,
+                            fees=FeeSchedule(), sessions=SESSIONS)
+
+    first, other, again = backtest(strong), backtest(weak), backtest(strong)
+    assert len(first.fills) == 2 and other.fills.empty and list(other.skipped.reason) == ["threshold"]
+    pd.testing.assert_frame_equal(first.fills, again.fills)
+    pd.testing.assert_frame_equal(first.skipped, again.skipped)
