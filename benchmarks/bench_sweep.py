@@ -16,7 +16,10 @@ The real case of ``benchmarks/cases.py`` (nine names, 2020-2024, 20,000 real hea
    process: wall time (inputs built once, a local Dask cluster of two worker processes),
    the peak memory of the whole process tree (sampled every 0.2 s) and the size of what it
    wrote (no run folder per combination). The per-combination cost there is wall time x
-   workers / combinations, against part 1's Backtrader median.
+   workers / combinations, against part 1's Backtrader median. On a shared machine the wall
+   time mostly says how busy it was, so the CPU seconds of the process tree are reported
+   too: the client (inputs, Dask scheduler, results and page), the worker processes, and
+   the combinations' own CPU as the workers measured it; with the load average.
 3. **vectorbt**, when a Python with vectorbt installed is given (``--vectorbt-python``; it
    is not a dependency of hkbt): the same grid over the same prices and the same per-session
    signals as one vectorised ``Portfolio.from_signals`` call (see
@@ -98,18 +101,24 @@ def per_combination(case: dict[str, Path], pairs: int) -> dict[str, object]:
             "median_ratio": statistics.median(r["ratio"] for r in rows)}
 
 
-def _tree_rss(pid: int) -> int:
+def _sample_tree(pid: int, cpu: dict[int, tuple[int, float]]) -> int:
+    """The resident memory of ``pid`` and its descendants; records each one's CPU seconds so far in ``cpu``.
+
+    ``cpu``: pid -> (0 for ``pid`` itself, 1 for a descendant: the Dask worker processes), seconds.
+    """
     import psutil
 
     try:
         root = psutil.Process(pid)
-        processes = [root, *root.children(recursive=True)]
+        processes = [(0, root), *((1, p) for p in root.children(recursive=True))]
     except psutil.NoSuchProcess:
         return 0
     total = 0
-    for process in processes:
+    for depth, process in processes:
         try:
             total += process.memory_info().rss
+            times = process.cpu_times()
+            cpu[process.pid] = (depth, times.user + times.system)
         except psutil.NoSuchProcess:
             continue
     return total
@@ -127,13 +136,14 @@ def whole_sweep(case: dict[str, Path], combos: int, workers: int) -> dict[str, o
         import shutil
 
         shutil.rmtree(folder)
-    peak = [0]
+    peak, cpu = [0], {}
+    load = os.getloadavg()
     started = time.perf_counter()
     process = subprocess.Popen(args, cwd=case["folder"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
     def sample() -> None:
         while process.poll() is None:
-            peak[0] = max(peak[0], _tree_rss(process.pid))
+            peak[0] = max(peak[0], _sample_tree(process.pid, cpu))
             time.sleep(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -146,10 +156,12 @@ def whole_sweep(case: dict[str, Path], combos: int, workers: int) -> dict[str, o
         raise SystemExit(f"hkbt sweep failed:\n{output}")
     summary = json.loads((folder / "sweep.json").read_text(encoding="utf-8"))
     written = sum(p.stat().st_size for p in folder.iterdir())
+    by_depth = [sum(seconds for depth, seconds in cpu.values() if depth == level) for level in range(2)]
     return {"combinations": summary["combinations"], "ok": summary["ok"], "failed": summary["failed"], "wall_s": wall,
             "sweep_s": summary["seconds"], "median_combo_cpu_s": summary["median_combo_seconds"], "workers": workers,
             "peak_tree_rss_mb": peak[0] / 2**20, "written_mb": written / 2**20, "engine": summary["engine"],
-            "client_cpu_s": usage.ru_utime + usage.ru_stime, "folder": str(folder)}
+            "tree_cpu_s": usage.ru_utime + usage.ru_stime, "client_cpu_s": by_depth[0], "workers_cpu_s": by_depth[1],
+            "combo_cpu_s": summary["combo_cpu_seconds"], "load_avg_before": load, "load_avg_after": os.getloadavg(), "folder": str(folder)}
 
 
 def vectorbt_comparison(case: dict[str, Path], python: str, combos: int) -> dict[str, object]:
@@ -198,7 +210,10 @@ def main(argv: list[str] | None = None) -> int:
         per = whole["wall_s"] * whole["workers"] / max(whole["combinations"], 1)
         line = (f"hkbt sweep, {whole['combinations']} combinations ({whole['failed']} failed) on {whole['engine']}: {whole['wall_s']:.0f} s wall "
                 f"(sweep itself {whole['sweep_s']:.0f} s), {per:.3f} s per combination per worker, median {whole['median_combo_cpu_s']:.3f} s CPU "
-                f"per combination; peak memory of all processes {whole['peak_tree_rss_mb']:.0f} MB; wrote {whole['written_mb']:.1f} MB")
+                f"per combination; peak memory of all processes {whole['peak_tree_rss_mb']:.0f} MB; wrote {whole['written_mb']:.1f} MB. "
+                f"CPU of the process tree {whole['tree_cpu_s']:.0f} s: the client (inputs, scheduler, results) {whole['client_cpu_s']:.0f} s, "
+                f"the worker processes {whole['workers_cpu_s']:.0f} s (sampled every 0.2 s), of which the combinations themselves "
+                f"{whole['combo_cpu_s']:.0f} s; load average {whole['load_avg_before'][0]:.1f} before, {whole['load_avg_after'][0]:.1f} after")
         if "per_combination" in report:
             line += f"; {per / report['per_combination']['median_backtest_s']:.2f}x the in-process Backtrader run"
         print(line + (f"  [target <= {TARGET_1000_S:.0f} s]" if whole["combinations"] >= 1000 else ""))

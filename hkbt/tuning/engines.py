@@ -1,16 +1,20 @@
 """Where a sweep's combinations run: in this process, or on a Dask cluster.
 
-Both engines offer the same four calls, so the sweep does not care which one it has:
-``share`` (put a large object where the tasks can read it, once), ``submit`` (start a
-task), ``results`` (the finished tasks, as they finish) and ``close``.
+Both engines offer the same calls, so the sweep does not care which one it has:
+``share`` (put a large object where the tasks can read it, once), ``batch_size`` (how many
+combinations one task should run), ``submit`` (start a task), ``results`` (the finished
+tasks, as they finish) and ``close``.
 
 :class:`DaskEngine` is a ``dask.distributed`` client: of a ``LocalCluster`` of worker
 *processes* on this machine (one per core by default, one thread each, since a backtest
 is pure Python and holds the GIL), or of any running cluster given by its scheduler
 address (``--scheduler tcp://host:8786`` or ``HKBT_DASK_SCHEDULER``). ``share`` scatters
 to every worker once (``broadcast``), so the news, signals and prices travel once per
-worker rather than once per task. :class:`InProcessEngine` (``--workers 0``) runs tasks
-one after another here, which is handy with a debugger.
+worker rather than once per task. Each task costs the scheduler, the client and the worker a
+few milliseconds whatever it does, so a task runs a batch of combinations (at most
+:data:`MAX_BATCH`, and small enough that every worker gets several batches to balance the
+load). :class:`InProcessEngine` (``--workers 0``) runs tasks one after another here, one
+combination each, which is handy with a debugger.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from typing import Any
 from hkbt.errors import DataError
 
 SCHEDULER_ENV = "HKBT_DASK_SCHEDULER"
+MAX_BATCH = 10  # combinations per Dask task: ~2-3 s of work, so a progress update or an interruption is never far off
+BATCHES_PER_WORKER = 4  # at least this many tasks per worker when there are enough combinations, so the last ones end together
 
 
 class InProcessEngine:
@@ -33,6 +39,9 @@ class InProcessEngine:
 
     def share(self, value: Any) -> Any:
         return value
+
+    def batch_size(self, combos: int) -> int:
+        return 1
 
     def submit(self, function: Callable, *args: Any) -> tuple:
         return (function, args)
@@ -73,6 +82,10 @@ class DaskEngine:
 
     def share(self, value: Any) -> Any:
         return self.client.scatter(value, broadcast=True, hash=False)
+
+    def batch_size(self, combos: int) -> int:
+        """Combinations per task when ``combos`` are to run."""
+        return max(1, min(MAX_BATCH, combos // (BATCHES_PER_WORKER * self.workers)))
 
     def submit(self, function: Callable, *args: Any) -> Any:
         return self.client.submit(function, *args, pure=False)

@@ -159,6 +159,15 @@ def run_combo(config: Config, inputs, base_dir: Path, key: str, combo: Combo) ->
                    values=artifacts.equity.value_hkd.to_numpy(dtype=np.float64), seconds=time.process_time() - started)
 
 
+def run_combos(inputs, base_dir: Path, batch: list[tuple[Config, str, Combo]]) -> list[Outcome]:
+    """Run a batch of ``(config, cache key, combo)`` one after another (one task on a worker): :func:`run_combo` each.
+
+    Each combination still gets its own outcome (a failing one is recorded, the rest go on);
+    batching only spreads the engine's cost per task over several combinations.
+    """
+    return [run_combo(config, inputs, base_dir, key, combo) for config, key, combo in batch]
+
+
 # ----------------------------------------------------------------------------- running
 
 
@@ -248,25 +257,35 @@ def _prepare(run: SweepRun, combos: list[Combo], store: ResultStore) -> list[tup
 
 
 def _execute(run: SweepRun, pending: list[tuple[str, Config]], store: ResultStore, engine, hooks: Hooks) -> None:
+    """Run ``pending`` in batches (one task each, :meth:`engine.batch_size`); record each combination's outcome as its batch ends."""
     if not pending:
         return
-    shared = {key: engine.share(inputs) for key, inputs in run.inputs.items()}
     from hkbt.pipeline import inputs_key
 
-    futures, owner = [], {}
+    shared = {key: engine.share(inputs) for key, inputs in run.inputs.items()}  # once per set of inputs, not per task
+    by_inputs: dict[str, list[str]] = {}
     for ident, config in pending:
-        future = engine.submit(run_combo, config, shared[inputs_key(config)], run.plan.base_dir, run.keys[ident], run.combos[ident])
-        futures.append(future)
-        owner[id(future)] = ident
+        by_inputs.setdefault(inputs_key(config), []).append(ident)
+    futures, owner = [], {}
+    for ikey, idents in by_inputs.items():
+        size = engine.batch_size(len(idents))
+        for start in range(0, len(idents), size):
+            batch = idents[start:start + size]
+            future = engine.submit(run_combos, shared[ikey], run.plan.base_dir,
+                                   [(run.configs[ident], run.keys[ident], run.combos[ident]) for ident in batch])
+            futures.append(future)
+            owner[id(future)] = batch
     try:
-        for future, outcome, error in engine.results(futures):
-            ident = owner[id(future)]
-            if error is not None:
-                outcome = Outcome(run.keys[ident], ident, run.combos[ident], "failed", error=f"{type(error).__name__}: {error}")
-            store.add(outcome)
-            run.outcomes[ident] = outcome
-            run.ran += 1
-            hooks.advance(outcome)
+        for future, outcomes, error in engine.results(futures):
+            for position, ident in enumerate(owner[id(future)]):
+                if error is None:
+                    outcome = outcomes[position]
+                else:  # the task itself failed (a worker lost): every combination of its batch is recorded as failed
+                    outcome = Outcome(run.keys[ident], ident, run.combos[ident], "failed", error=f"{type(error).__name__}: {error}")
+                store.add(outcome)
+                run.outcomes[ident] = outcome
+                run.ran += 1
+                hooks.advance(outcome)
     except BaseException:
         engine.cancel(futures)
         raise
@@ -329,8 +348,8 @@ def finish_sweep(run: SweepRun, store: ResultStore) -> tuple[pd.DataFrame, tuple
         "name": plan.name, "mode": plan.mode, "keys": plan.keys, "objective": plan.objective.key,
         "higher_is_better": plan.objective.higher_is_better, "combinations": len(run.combos), "ok": int(len(ok)),
         "failed": int((results.status == "failed").sum()), "ran": run.ran, "cached": run.cached, "seconds": round(run.seconds, 3),
-        "median_combo_seconds": float(np.median(seconds)) if seconds else None, "engine": run.engine,
-        "strategy": plan.base.strategy.name, "benchmark": plan.base.universe.benchmark,
+        "median_combo_seconds": float(np.median(seconds)) if seconds else None, "combo_cpu_seconds": float(sum(seconds)),
+        "engine": run.engine, "strategy": plan.base.strategy.name, "benchmark": plan.base.universe.benchmark,
         "start": sessions[0].date().isoformat() if sessions is not None else str(plan.base.run.start),
         "end": sessions[-1].date().isoformat() if sessions is not None else str(plan.base.run.end),
         "simulated": plan.base.prices.source == "synthetic", "banner": SIMULATED_BANNER, "warnings": [],

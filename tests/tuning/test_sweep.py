@@ -125,6 +125,54 @@ def test_a_failing_combination_is_recorded_and_the_others_run(project: Path, mon
     assert (results.status == "ok").sum() == 3  # (0.2|0.4, 3, -0.3) and (0.4, 3, 0.3)
 
 
+class _BatchingEngine(InProcessEngine):
+    """Runs three combinations per task, as a Dask engine would with more combinations; notes each task's size."""
+
+    def __init__(self) -> None:
+        self.tasks: list[int] = []
+
+    def batch_size(self, combos: int) -> int:
+        return 3
+
+    def submit(self, function, *args):
+        self.tasks.append(len(args[-1]))
+        return super().submit(function, *args)
+
+
+def test_batched_tasks_give_every_combination_its_own_outcome(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hkbt import pipeline
+
+    keys = ["sweep.grid.entry_threshold=[0.2, 0.3, 0.4, 0.5]", "sweep.grid.hold_days=[3, 8]"]
+    single = run_sweep(plan_sweep(project / "config.yaml", keys), ResultStore(project / "single.jsonl"), InProcessEngine())
+    original = pipeline.run_variant
+
+    def broken(config, inputs, base_dir):
+        if config.strategy.params["entry_threshold"] == 0.3 and config.strategy.params["hold_days"] == 8:
+            raise RuntimeError("disk on fire")
+        return original(config, inputs, base_dir)
+
+    monkeypatch.setattr(pipeline, "run_variant", broken)
+    engine, seen = _BatchingEngine(), []
+    batched = run_sweep(plan_sweep(project / "config.yaml", keys), ResultStore(project / "batched.jsonl"), engine,
+                        Hooks(advance=seen.append))
+    assert engine.tasks == [3, 3, 2] and len(seen) == 8  # the progress bar still moves per combination
+    stored = ResultStore(project / "batched.jsonl").outcomes
+    assert len(stored) == 8  # and each is in the sweep's memory for a resume
+    for ident, outcome in batched.outcomes.items():
+        if outcome.combo == {"strategy.params.entry_threshold": 0.3, "strategy.params.hold_days": 8}:
+            assert outcome.status == "failed" and "disk on fire" in outcome.error
+        else:
+            assert outcome.status == "ok" and outcome.metrics == single.outcomes[ident].metrics
+
+
+def test_dask_tasks_run_batches_small_enough_to_balance_the_workers() -> None:
+    from hkbt.tuning.engines import MAX_BATCH, DaskEngine
+
+    engine = DaskEngine.__new__(DaskEngine)  # the policy only, no cluster
+    engine.workers = 2
+    assert [engine.batch_size(n) for n in (1, 2, 8, 24, 80, 1000)] == [1, 1, 1, 3, MAX_BATCH, MAX_BATCH]
+
+
 def test_sweep_on_a_dask_cluster_on_loopback_equals_the_local_run(project: Path) -> None:
     """A real scheduler and two worker processes on 127.0.0.1 (tests/dask_cluster.py), gone afterwards."""
     from distributed import Client
