@@ -95,10 +95,16 @@ class ArrayFeed(bt.feeds.PandasData):
         if datamaster is not None or not ticks:
             return super().advance(size, datamaster, ticks)
         self.lines.advance(size)
-        filled = len(self) < self.buflen()  # the base class leaves the ticks empty on the last bar
-        for attr, line in self._ticks:
-            setattr(self, attr, line[0] if filled else None)
-        self.tick_last = self._tick0[0] if filled else None
+        first = self._tick0  # line 0: len(self) and buflen() are its own
+        if len(first) < first.buflen():  # the base class leaves the ticks empty on the last bar
+            bar = first.idx  # every line of the feed is at the same index
+            for attr, line in self._ticks:
+                setattr(self, attr, line.array[bar])
+            self.tick_last = first.array[bar]
+        else:
+            for attr, _ in self._ticks:
+                setattr(self, attr, None)
+            self.tick_last = None
 
 
 def _day_numbers(index: pd.DatetimeIndex) -> np.ndarray:

@@ -221,6 +221,7 @@ class Strategy(bt.Strategy):
         self._signal_rows = context.signals
         self.today: pd.Timestamp | None = None
         self._today_signals: dict[str, Signal] = {}
+        self._live: set[str] = set()  # the names with a bar today, found once per hook
         self._phase = ""
         self._free_cash = 0.0
         self._entries: dict[str, Entry] = {}
@@ -256,6 +257,7 @@ class Strategy(bt.Strategy):
             return
         self.today, self._phase = today, phase
         self._today_signals = self._by_session.get(today, _NO_SIGNALS)
+        self._live = {name for name, line in self._clock_of.items() if len(line) and session_of(line[0], line._tz) == today}
         self._free_cash = self.broker.getcash()
         if phase == "open":
             for signal in self.signals():
@@ -268,8 +270,7 @@ class Strategy(bt.Strategy):
     # -------------------------------------------------------------- the clock
     def has_bar(self, name: str) -> bool:
         """Does ``name`` trade today (a bar on this session; False while suspended)?"""
-        line = self._clock_of.get(name)
-        return line is not None and bool(len(line)) and session_of(line[0], line._tz) == self.today
+        return name in self._live
 
     def data_of(self, name: str) -> bt.feeds.PandasData:
         """The Backtrader feed of ``name`` (OHLCV lines; ``close[-1]`` is the bar before the latest)."""
