@@ -337,17 +337,46 @@ def _link_or_copy(source: Path, target: Path) -> None:
         link(str(source), str(target))
 
 
+def utc_times_as_text(frame: pd.DataFrame, date_format: str | None = None) -> pd.DataFrame:
+    """``frame`` with its UTC time columns turned into the text ``to_csv`` would write for them.
+
+    pandas formats a tz-aware column value by value in Python (0.3 s per 100,000 rows,
+    most of the time of writing news.csv); the same text comes from the naive UTC clock
+    times in one vectorised call: ``date_format`` when given, else
+    ``YYYY-MM-DD HH:MM:SS+00:00``. Without ``date_format`` that is exact for whole seconds
+    only (pandas adds a fraction to every value of a column when one value has one), so
+    such a column, and every other time zone, is left for pandas to write as before.
+    Missing times become missing text, which ``to_csv`` writes as the empty field it
+    writes for NaT. Nothing is changed in place.
+    """
+    texts = {}
+    for name, column in frame.items():
+        if not isinstance(column.dtype, pd.DatetimeTZDtype) or str(column.dt.tz) != "UTC":
+            continue
+        clock = column.dt.tz_localize(None)
+        present = clock.dropna()
+        if date_format is None and not (present == present.dt.floor("s")).all():
+            continue
+        texts[name] = clock.dt.strftime(date_format) if date_format else clock.dt.strftime("%Y-%m-%d %H:%M:%S") + "+00:00"
+    if not texts:
+        return frame
+    frame = frame.copy(deep=False)
+    for name, text in texts.items():
+        frame[name] = text
+    return frame
+
+
 def _write_files(artifacts: RunArtifacts, folder: Path) -> None:
     (folder / "metrics.json").write_text(json.dumps(artifacts.metrics, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     artifacts.trades.to_csv(folder / "trades.csv", index=False, date_format="%Y-%m-%d")
     artifacts.equity.to_csv(folder / "equity.csv", date_format="%Y-%m-%d", float_format="%.4f")
-    artifacts.signals.to_csv(folder / "signals.csv", index=False, date_format="%Y-%m-%d")
+    utc_times_as_text(artifacts.signals, "%Y-%m-%d").to_csv(folder / "signals.csv", index=False, date_format="%Y-%m-%d")
     artifacts.skipped.to_csv(folder / "skipped.csv", index=False, date_format="%Y-%m-%d")
     news = artifacts.news.assign(
         tickers=artifacts.news.tickers.map(";".join), topics=artifacts.news.topics.map(";".join),
         themes=artifacts.news.themes.map(";".join),
     )[NEWS_OUTPUT_COLUMNS]
-    news.to_csv(folder / "news.csv", index=False)
+    utc_times_as_text(news).to_csv(folder / "news.csv", index=False)
     resolved = artifacts.config.resolved()
     header = f"# resolved config of run {artifacts.config.run.name!r} (config_hash {artifacts.config.config_hash()})\n"
     (folder / "config.resolved.yaml").write_text(header + yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True), encoding="utf-8")
