@@ -386,16 +386,35 @@ def compute_news_usage(trades: pd.DataFrame) -> dict[str, list[int]]:
     return used
 
 
-def compute_ticker_news(signals: pd.DataFrame, news: pd.DataFrame, ticker: str) -> pd.DataFrame:
-    """Pure: the news items behind a ticker's signal rows, plus items naming the ticker.
+def compute_news_by_ticker(signals: pd.DataFrame, news: pd.DataFrame, tickers: list[str]) -> dict[str, pd.DataFrame]:
+    """Pure: for each ticker, the news items behind its signal rows plus the items naming it, in news order.
 
     Market-wide policy items (naming no company) count for every ticker whose
-    signal they fed, so they appear in each of those panels.
+    signal they fed, so they appear in each of those panels. The signals' id
+    lists and the news' ticker lists are each split once for all tickers (Arrow
+    columns are iterated as Python lists: per value, Arrow calls Python).
     """
-    rows = signals[signals.ticker == ticker]
-    ids = {i for joined in rows.news_ids for i in str(joined).split(";") if i}
-    named = (";" + news.tickers.astype(str) + ";").str.contains(f";{ticker};", regex=False)
-    return news[news.news_id.isin(ids) | named]
+    wanted = set(tickers)
+    cited: dict[str, set[str]] = {ticker: set() for ticker in tickers}
+    for ticker, joined in zip(signals.ticker.tolist(), signals.news_ids.tolist()):
+        if ticker in wanted:
+            cited[ticker].update(str(joined).split(";"))
+    for ids in cited.values():
+        ids.discard("")
+    named: dict[str, list[int]] = {ticker: [] for ticker in tickers}
+    for position, joined in enumerate(news.tickers.astype(str).tolist()):
+        for ticker in joined.split(";"):
+            if ticker in wanted:
+                named[ticker].append(position)
+    index = pd.Index(news.news_id.to_numpy(dtype=object))  # hashed once for every ticker's lookups
+    found = {}
+    for ticker in tickers:
+        rows = np.zeros(len(news), dtype=bool)
+        at = index.get_indexer_for(sorted(cited[ticker]))  # every row of an id, should a hand-edited news.csv repeat one
+        rows[at[at >= 0]] = True
+        rows[named[ticker]] = True
+        found[ticker] = news[rows]
+    return found
 
 
 def flatten_config(config: dict, prefix: str = "") -> dict[str, object]:

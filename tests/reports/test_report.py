@@ -39,7 +39,7 @@ from hkbt.reports.chart_data import (
     compute_news_usage,
     compute_rolling_beta,
     compute_rolling_sharpe,
-    compute_ticker_news,
+    compute_news_by_ticker,
     flatten_config,
     is_run_folder,
     load_run,
@@ -372,7 +372,7 @@ def test_news_usage_and_ticker_news(runs):
     assert sorted(len(v) for v in used.values()) == [1, 1, 1, 7]
     market_wide = run.news[run.news.tickers == ""].news_id.tolist()
     for ticker in ("1211.HK", "9618.HK"):  # named by no item: only the market-wide policy news feeds them
-        assert compute_ticker_news(run.signals, run.news, ticker).news_id.tolist() == market_wide
+        assert compute_news_by_ticker(run.signals, run.news, [ticker])[ticker].news_id.tolist() == market_wide
 
 
 def test_flatten_config():
