@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import codecs
+import gc
 import json
 import sys
 from collections.abc import Callable
@@ -56,6 +57,25 @@ def make_output_safe(streams=None) -> None:
             pass
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="hkbt-ascii")
+
+
+GC_THRESHOLDS = (20_000, 50, 50)  # CPython's default is (700, 10, 10)
+
+
+def collect_garbage_rarely() -> None:
+    """Keep CPython's cycle collector from re-walking a command's long-lived objects over and over.
+
+    Call it once the command has imported what it needs. A run builds millions of small
+    objects that live until it ends (lists of news rows, the report's tables); with the
+    default thresholds the collector starts every 700 allocations and every so often walks
+    everything alive, imported modules included: 0.8 s of CPU in a 4 s run of the
+    20,000-news case, 1.4 s at 100,000 news. What is alive now (the modules) is moved out
+    of its reach (``gc.freeze``) and a collection starts after 20,000 allocations; cycles
+    are still collected (the peak memory of those runs moved by less than 4 %). Only the
+    command-line process does this: the library leaves the collector to its caller.
+    """
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def experiment_options(name_help: str | None) -> Callable:

@@ -22,6 +22,7 @@ from rich.table import Table
 
 from hkbt import __version__
 from hkbt.cli.common import (
+    collect_garbage_rarely,
     PATH,
     err_console,
     experiment_options,
@@ -141,6 +142,7 @@ def run(config_path: Path, overrides: tuple[str, ...], name: str | None, experim
     from hkbt.reports.compare import write_index
     from hkbt.reports.run_report import render_report
 
+    collect_garbage_rarely()
     started = time.perf_counter()
     if experiments_path is not None:
         run_experiments(experiments_path, overrides, name, started)
