@@ -251,13 +251,17 @@ class Strategy(bt.Strategy):
         self._session("close")
 
     def _session(self, phase: str) -> None:
-        latest = latest_line(self._dt_lines)
-        today = session_of(latest[0], latest._tz)
+        if phase == "close" and self._phase == "open":  # the close of the bar just opened: the feeds have not moved since
+            today, live = self.today, self._live
+        else:
+            latest = latest_line(self._dt_lines)
+            today, live = session_of(latest[0], latest._tz), None
         if today < self.trade_from:
             return
-        self.today, self._phase = today, phase
+        if live is None:
+            live = {name for name, line in self._clock_of.items() if len(line) and session_of(line[0], line._tz) == today}
+        self.today, self._phase, self._live = today, phase, live
         self._today_signals = self._by_session.get(today, _NO_SIGNALS)
-        self._live = {name for name, line in self._clock_of.items() if len(line) and session_of(line[0], line._tz) == today}
         self._free_cash = self.broker.getcash()
         if phase == "open":
             for signal in self.signals():
