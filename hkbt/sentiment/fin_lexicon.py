@@ -216,7 +216,7 @@ def read_lexicon_file(name: str = "vader_fin.txt") -> str:
 
 
 _INDEXED = (
-    "verb_only", "genre", "end_head", "relief_head", "finish", "transition", "wish", "rating", "milestone", "stop",
+    "verb_only", "genre", "end_head", "record_verb", "contest", "official", "relief_head", "finish", "transition", "wish", "rating", "milestone", "stop",
     "stop_after", "verdict_after", "fail", "carrier", "unchanged", "hedge", "meets", "no_market", "market",
     "consequence", "subordinate", "status_quo",
 )
@@ -229,7 +229,7 @@ class RuleWords:
     What :mod:`hkbt.sentiment.fin_rules` reads: ``quantity`` and ``change`` (token -> tuple, shapes in
     the comments below); sets of words (``noun``, ``object_only``, ``transition``, ``lift_words``, ``end``,
     ``stop_after``, ``verdict_after``, ``meets``, ``expectation``, ``rating_move``, ``carrier``,
-    ``milestone``, ``finish``, ``relief_head``, ``genre``, ``media``, ``verb_only``, ``intransitive``,
+    ``milestone``, ``record_verb``, ``contest``, ``won``, ``lost``, ``official``, ``finish``, ``imposed`` (token -> strength), ``relief_head``, ``genre``, ``media``, ``verb_only``, ``intransitive``,
     ``end_head``, ``wish``, ``no_market``, ``market``); ``state`` (token -> signed valence), ``rating``
     (token -> the rating's own sign); factors (token -> factor: ``hedge``, ``subordinate``, ``consequence``,
     ``stop``, ``fail``, ``status_quo``, ``unchanged``), ``question_factor`` and ``hashtags_are_tags`` (from
@@ -250,7 +250,7 @@ class RuleWords:
             "bad_state", "hedge", "subordinate", "consequence", "stop", "end", "stop_after", "verdict_after", "fail",
             "status_quo", "meets", "expectation", "rating", "rating_move", "carrier", "milestone", "finish",
             "relief_head", "end_head", "genre", "media", "verb_only", "intransitive", "wish", "unchanged",
-            "no_market", "market", "weak_anchor", "marks", "publication",
+            "no_market", "market", "weak_anchor", "marks", "publication", "record_verb", "contest", "won", "lost", "official", "imposed_before_noun",
         }
         unknown = set(sections) - known
         if unknown:
@@ -308,6 +308,13 @@ class RuleWords:
         self.carrier = frozenset(get("carrier"))
         self.publication = frozenset(get("publication"))
         self.milestone = frozenset(get("milestone"))
+        self.record_verb = frozenset(get("record_verb"))
+        self.contest = frozenset(get("contest"))
+        self.won = frozenset(get("won"))
+        self.lost = frozenset(get("lost"))
+        self.official = frozenset(get("official"))
+        self.imposed = dict(get("imposed_before_noun"))
+        self.remark_factor = min(get("official").values(), default=1.0)
         self.finish = frozenset(get("finish"))
         self.relief_head = frozenset(get("relief_head"))
         self.genre = frozenset(get("genre"))

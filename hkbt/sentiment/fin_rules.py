@@ -31,9 +31,11 @@ import re
 import string
 from dataclasses import dataclass, field
 
+from vaderSentiment.vaderSentiment import NEGATE
+
 from hkbt.sentiment.fin_lexicon import RuleWords
 
-__all__ = ["RULE_VALENCE", "N_SCALAR", "LONG_NEGATIONS", "OPENING_QUOTE", "RuledText", "apply_rules"]
+__all__ = ["RULE_VALENCE", "N_SCALAR", "LONG_NEGATIONS", "NEGATIONS", "OPENING_QUOTE", "RuledText", "apply_rules"]
 
 RULE_VALENCE = 2.0
 """VADER valence of a plain ordinary change of a financial quantity ("sales rose"): about
@@ -97,13 +99,15 @@ LONG_NEGATIONS = frozenset(
     "hadn't shouldn't wouldn't couldn't nor".split()
 )
 _LONG_NEGATION_REACH = 6
+NEGATIONS = frozenset(NEGATE) | LONG_NEGATIONS
+"""Every word VADER or the rules read as a negation ("without" too); a text with one goes through the rules."""
 # Words before a noun: after them a verb-only word ("rivals", "tops") is the noun ("its rivals", "the tops").
 _NOUN_MARKERS = frozenset(
     "its their his her our your the a an to from with and of over against than all other for by on in at "
     "two three several many some local foreign domestic chinese us major key main bigger larger smaller".split()
 )
 # Prepositions that start an adjunct: a verb's object ends before them ("blocks DeepSeek over data concerns").
-_ADJUNCTS = frozenset("over for citing amid after due because despite under via through across".split())
+_ADJUNCTS = frozenset("over for citing amid after due because despite under via through across without".split())
 # Prepositions: a change word's direct object comes before any of them ("raises HK$40 billion in a placement").
 _PREPOSITIONS = _ADJUNCTS | frozenset("on at by in with into".split())
 # Before a verb, words that make it no finite verb after a subject: "to end", "will end", "could fade".
@@ -145,7 +149,8 @@ class RuledText:
     the rules that only took a valence away. ``factor`` (per-word multipliers: hedges, nothing
     moved) and ``clause`` (``(position, before, after)``: scale the words before / from
     ``position`` when the two parts pull against each other) go to
-    :meth:`hkbt.sentiment.vader_engine.VaderEngine.compound`.
+    :meth:`hkbt.sentiment.vader_engine.VaderEngine.compound`, with ``clause_start`` (per word, where its clause
+    starts: a negation does not reach across a comma) when the text has a negation and a comma.
     """
 
     raw: list[str]
@@ -157,6 +162,7 @@ class RuledText:
     notes: list[tuple[str, str]] = field(default_factory=list)
     factor: list[float] | None = None
     clause: tuple[int, float, float] | None = None
+    clause_start: list[int] | None = None
 
     def __post_init__(self) -> None:
         self.n = len(self.lower)
@@ -207,6 +213,8 @@ def apply_rules(
     _relief_compounds(t, rules)
     _finished_prices(t, rules)
     _transition(t, rules)
+    _contest(t, rules)
+    _records(t, rules)
     _direction(t, rules)
     _comparison(t, rules)
     _rating(t, rules)
@@ -221,6 +229,7 @@ def apply_rules(
     _quoted(t)
     _hedges_and_status(t, rules)
     t.clause = _clause(t, rules)
+    t.clause_start = _negation_fences(t)
     return t
 
 
@@ -545,12 +554,45 @@ def _direction(t: RuledText, rules: RuleWords) -> None:  # noqa: C901 - one bran
             if t.source[x] in ("lexicon", "vader"):
                 t.base[x] = None
         _record_level(t, i, j)
+        _purpose(t, j, polarity)
+    _imposed(t, rules)
     for j in t.bound_change.values():
         if j in t.bound_change and t.bound_change.get(j) != j:  # "sales growth slowed": the outer change decides
             t.base[j] = None
     for j in t.bound_quantity:
         if j not in t.bound_change:
             t.base[j] = None  # the quantity noun itself is not an opinion
+
+
+def _imposed(t: RuledText, rules: RuleWords) -> None:
+    """direction: "new US rules", "fresh export curbs": before a restriction no change word has taken, these words
+    say it was imposed (more of a bad thing)."""
+    for k, w in enumerate(t.lower):
+        strength = rules.imposed.get(w)
+        if strength is None or k in t.skip or k in t.bound_change:
+            continue
+        if any(x.startswith("compl") for x in t.lower[max(0, k - 3) : k]):
+            continue  # "to comply with new listing rules": rules followed, not imposed
+        j = _find_right(t, rules, k, 3)
+        if j is None or j in t.bound_quantity or j - k > 3 or not rules.quantity[t.lower[j]][2]:
+            continue
+        polarity, weight, _ = rules.quantity[t.lower[j]]
+        t.set(k, polarity * RULE_VALENCE * strength * weight, "direction", f"{t.words[k]} … {t.words[j]}")
+        t.bound_change[k] = j
+        t.bound_quantity.add(j)
+
+
+def _purpose(t: RuledText, j: int, polarity: int) -> None:
+    """"withholds approval for the chatbot launch", "cuts funding for new stores": a "for" phrase after a changed
+    quantity names what the quantity was for; its words of the same sign describe it and are not news of their own."""
+    if j + 2 >= t.n or t.lower[j + 1] != "for" or t.clause_ends_before(j + 1):
+        return
+    for x in range(j + 2, t.n):
+        if t.clause_ends_before(x):
+            break
+        value = t.base[x]
+        if value and value * polarity > 0 and t.source[x] in ("lexicon", "vader"):
+            t.base[x] = None
 
 
 def _sizes_other_noun(t: RuledText, rules: RuleWords, i: int) -> bool:
@@ -718,6 +760,54 @@ def _rating_from(t: RuledText, rules: RuleWords, p: int) -> int | None:
         if t.lower[m] == "from" and t.lower[m + 1] in rules.rating:
             return m + 1
     return None
+
+
+def _contest(t: RuledText, rules: RuleWords) -> None:
+    """contest: 'wins its appeal against a tax assessment' is good news, 'loses appeal against record fine' bad: the
+    verb says who won; what follows the contest noun in its clause only names what was contested."""
+    if "contest" not in t.has:
+        return
+    for k, w in enumerate(t.lower):
+        sign = 1 if w in rules.won else (-1 if w in rules.lost else 0)
+        if not sign or k in t.skip:
+            continue
+        for m in range(k + 1, min(t.n, k + 5)):
+            if t.clause_ends_before(m):
+                break
+            if t.lower[m] in rules.contest:
+                t.set(k, sign * RULE_VALENCE, "contest", f"{t.words[k]} … {t.words[m]}")
+                t.skip.add(k)
+                for x in range(k + 1, _clause_span(t, k)[1]):
+                    if t.source[x] in ("lexicon", "vader"):
+                        t.base[x] = None
+                    t.skip.add(x)
+                break
+            if t.base[m] and t.source[m] in ("lexicon", "vader"):
+                break  # "wins a lukewarm welcome": another object
+
+
+def _records(t: RuledText, rules: RuleWords) -> None:
+    """record: 'crushes download records', 'sets a sales record' are good news; 'losses break the record' bad."""
+    if "record_verb" not in t.has or ("record" not in t.present and "records" not in t.present):
+        return
+    for k, w in enumerate(t.lower):
+        if w not in rules.record_verb or k in t.skip:
+            continue
+        for m in range(k + 1, min(t.n, k + 5)):
+            if t.clause_ends_before(m):
+                break
+            if t.lower[m] in ("record", "records"):
+                if m + 1 < t.n and t.lower[m + 1] in rules.quantity and not t.clause_ends_before(m + 1):
+                    break  # "beats record sales": the direction rule's
+                subject = _find_left(t, rules, k, 6)
+                sign = -1 if subject is not None and rules.quantity[t.lower[subject]][0] < 0 else 1
+                for x in range(k + 1, m + 1):
+                    if t.source[x] in ("lexicon", "vader"):
+                        t.base[x] = None
+                    t.skip.add(x)
+                t.set(k, sign * RULE_VALENCE * 0.9, "record", f"{t.words[k]} … {t.words[m]}")
+                t.skip.add(k)
+                break
 
 
 def _milestone(t: RuledText, rules: RuleWords) -> None:
@@ -909,6 +999,20 @@ def _long_negation(t: RuledText) -> None:
                 break
 
 
+def _negation_fences(t: RuledText) -> list[int] | None:
+    """negation: VADER's negation looks three words back whatever stands between; here it stops at a comma or a
+    full stop ("session ends without new stimulus, disappointing investors": the disappointment is not negated).
+    Per word, the first word of its clause, or None when no negation could cross one."""
+    if NEGATIONS.isdisjoint(t.present) and not any("n't" in w for w in t.present):
+        return None
+    starts, start = [], 0
+    for k, token in enumerate(t.raw):
+        starts.append(start)
+        if t.boundary[k] or token.endswith(","):
+            start = k + 1
+    return starts if start else None
+
+
 def _wishes(t: RuledText, rules: RuleWords) -> None:
     """wish: after 'urges', 'calls for', 'seeks', a good thing in the clause is asked for, not done: it counts by
     the @wish weight ("Trump urges the Fed to lower rates"); a bad thing named there stands ("urges the US to
@@ -1046,10 +1150,38 @@ def _quiet(t: RuledText, rules: RuleWords) -> list[float]:
                 quiet.append(rules.meets_factor)
                 t.notes.append(("status_quo", f"{t.words[k]} … (as expected: nothing moved)"))
                 break
+    if "official" in t.has and _remark(t, rules):
+        quiet.append(rules.remark_factor)
+        t.notes.append(("remark", f"an official's remark, no event (x{rules.remark_factor:g})"))
     if "no_market" in t.has and "market" not in t.has:
         quiet.append(_NO_MARKET_FACTOR)  # "16 dead in shopping mall fire": no market reading at all
         t.notes.append(("no_market", f"no market word, but a story of another kind (x{_NO_MARKET_FACTOR:g})"))
     return quiet
+
+
+_SAY = frozenset("say says said".split())
+
+
+def _remark(t: RuledText, rules: RuleWords) -> bool:
+    """remark: the text is attributed to an official ("...: FS", "..., says the minister", "Officials say ...") and
+    no rule found an event in it: every valence is a plain opinion word's."""
+    lower, n = t.lower, t.n
+    attributed = False
+    for k, w in enumerate(lower):
+        if w not in rules.official:
+            continue
+        tail = next((c for c in range(k - 1, max(-1, k - 6), -1) if t.raw[c].endswith(":")), None)
+        if tail is not None and n - tail <= 6:
+            attributed = True  # "Trade wars leave no winners: Xi"
+        elif k + 1 < n and lower[k + 1] in _SAY:
+            attributed = True  # "Officials say ..."
+        elif any(lower[c] in _SAY and t.raw[c - 1].endswith(",") for c in range(max(1, k - 3), k)):
+            attributed = True  # "..., says commerce minister"
+        if attributed:
+            break
+    if not attributed:
+        return False
+    return all(v is None or s in ("lexicon", "vader") for v, s in zip(t.base, t.source))
 
 
 def _clause_span(t: RuledText, k: int) -> tuple[int, int]:

@@ -105,6 +105,7 @@ class VaderEngine:
         valued: dict[int, float | None] | None = None,
         factor: list[float] | None = None,
         clause: tuple[int, float, float] | None = None,
+        clause_start: list[int] | None = None,
     ) -> float:
         """VADER's compound score of ``text`` (already stripped, emojis already described).
 
@@ -115,6 +116,8 @@ class VaderEngine:
             factor: per-position multipliers applied to each word's valence before "but".
             clause: ``(position, before, after)``: when the words from ``position`` on pull against
                 those before it, the two parts are scaled by these factors (hkbt's clause rules).
+            clause_start: per position, the first position of its clause: a negation before it does not
+                reach the word (hkbt's rule that a negation stops at a comma; VADER's own reaches across).
         """
         lexicon = self.lexicon
         n = len(lower)
@@ -137,12 +140,13 @@ class VaderEngine:
             # that moment): a look-back at the same word elsewhere in the text finds it in the lexicon.
             # "member" below is that test: lower[j] == item or lower[j] in lexicon.
             valence = value
+            lo = clause_start[i] if clause_start is not None else 0
             if item == "no" and i != n - 1 and (lower[i + 1] == item or lower[i + 1] in lexicon):
                 valence = 0.0
             if (
-                (i > 0 and lower[i - 1] == "no")
-                or (i > 1 and lower[i - 2] == "no")
-                or (i > 2 and lower[i - 3] == "no" and lower[i - 1] in ("or", "nor"))
+                (i > lo and lower[i - 1] == "no")
+                or (i > lo + 1 and lower[i - 2] == "no")
+                or (i > lo + 2 and lower[i - 3] == "no" and lower[i - 1] in ("or", "nor"))
             ):
                 valence = value * N_SCALAR
             if words[i].isupper():
@@ -167,7 +171,7 @@ class VaderEngine:
                         valence = valence + scalar
                     else:
                         valence = valence + 0.0
-                    valence = self._negation(valence, lower, start_i, i)
+                    valence = self._negation(valence, lower, start_i, i, lo)
                     if start_i == 2 and idioms:
                         valence = self._idioms(valence, lower, i)
             if i > 0 and lower[i - 1] == "least" and item != "least" and "least" not in lexicon:
@@ -189,24 +193,24 @@ class VaderEngine:
         return self._normalised(sentiments, text)
 
     @staticmethod
-    def _negation(valence: float, lower: list[str], start_i: int, i: int) -> float:
-        """VADER's ``_negation_check``, on lower-case tokens."""
+    def _negation(valence: float, lower: list[str], start_i: int, i: int, lo: int = 0) -> float:
+        """VADER's ``_negation_check``, on lower-case tokens; a negation before position ``lo`` does not count."""
         if start_i == 0:
-            if _negated(lower[i - 1]):
+            if _negated(lower[i - 1]) and i - 1 >= lo:
                 valence = valence * N_SCALAR
         elif start_i == 1:
             if lower[i - 2] == "never" and lower[i - 1] in _SO_THIS:
                 valence = valence * 1.25
             elif lower[i - 2] == "without" and lower[i - 1] == "doubt":
                 pass
-            elif _negated(lower[i - 2]):
+            elif _negated(lower[i - 2]) and i - 2 >= lo:
                 valence = valence * N_SCALAR
         else:
             if (lower[i - 3] == "never" and lower[i - 2] in _SO_THIS) or lower[i - 1] in _SO_THIS:
                 valence = valence * 1.25
             elif lower[i - 3] == "without" and (lower[i - 2] == "doubt" or lower[i - 1] == "doubt"):
                 pass
-            elif _negated(lower[i - 3]):
+            elif _negated(lower[i - 3]) and i - 3 >= lo:
                 valence = valence * N_SCALAR
         return valence
 

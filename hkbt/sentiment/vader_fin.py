@@ -37,7 +37,7 @@ import numpy as np
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from hkbt.sentiment.fin_lexicon import RuleWords, compile_phrases, parse_lexicon, read_lexicon_file
-from hkbt.sentiment.fin_rules import LONG_NEGATIONS, OPENING_QUOTE, RULE_VALENCE, RuledText, apply_rules
+from hkbt.sentiment.fin_rules import NEGATIONS, OPENING_QUOTE, RULE_VALENCE, RuledText, apply_rules
 from hkbt.sentiment.vader_engine import VaderEngine, vader_tokens
 
 __all__ = [
@@ -61,7 +61,7 @@ def vader_version() -> str:
 
 # --- the vader_fin rules ----------------------------------------------------------------
 
-ENGINE_VERSION = "8"
+ENGINE_VERSION = "9"
 """Bumped whenever the rule code below, or the file parsing in :mod:`hkbt.sentiment.fin_lexicon`, changes what a
 text scores (part of the cache key)."""
 
@@ -80,7 +80,10 @@ FIN_RULES: dict[str, str] = {
     "growth'); the quantity noun itself then counts for nothing. Subject and change word never pair across a "
     "comma ('loss widened, cuts jobs' is two clauses); a record level reached by the change is part of it "
     "('cuts its rate to a record low'). A change by a percentage with no quantity named is a price move "
-    "('Shanghai Composite adds 1.3%'); a move under 0.5 % counts a quarter ('home prices edge up 0.1%')",
+    "('Shanghai Composite adds 1.3%'); a move under 0.5 % counts a quarter ('home prices edge up 0.1%'). 'new', "
+    "'fresh', 'additional' before a restriction say it is imposed ('could be cut off under new US rules'), not when it is "
+    "complied with; a 'for' phrase after a changed quantity names what it was for ('withholds approval for the "
+    "chatbot launch': the launch is no good news of its own)",
     "direction_fixed": "'improved', 'recovered', 'deteriorated', 'weakened' say better or worse "
     "whatever the quantity ('the loss improved' is good news)",
     "restriction_lifted": "for restrictions (tariffs, sanctions, curbs, bans, export controls) "
@@ -94,7 +97,17 @@ FIN_RULES: dict[str, str] = {
     "same clause: 'tariffs could rise' is milder than 'tariffs rise'",
     "negation": "VADER's negation ('not', 'no', 'never', 'n't', 'without' up to three words "
     "before) also flips rule valences: 'profit did not rise' is negative; 'not', 'won't', 'no' reach on to "
-    "the first valence in their clause up to six words on: 'won't be added to the entity list' is positive",
+    "the first valence in their clause up to six words on: 'won't be added to the entity list' is positive; no negation "
+    "reaches across a comma ('session ends without new stimulus, disappointing investors': the disappointment stands)",
+    "contest": "a win verb before a contest in court ('appeal', 'lawsuit', 'case', 'dispute', within four words) is good "
+    "news whatever was contested, a losing verb bad news; the rest of the clause only names what was contested: "
+    "'wins appeal against tax assessment' is positive, 'loses appeal against record fine' negative",
+    "record": "a verb that breaks a record ('crushes', 'smashes', 'sets', 'breaks') with 'record(s)' within four words "
+    "after it is good news, and its own feeling ('crushes') says nothing: 'crushes download records'; when what is "
+    "counted is bad it is bad news ('losses break the annual record')",
+    "remark": "a text attributed to a government speaker ('…: FS', '…, says commerce minister', 'Officials say …') in "
+    "which no rule found an event (only opinion words) is a remark: x0.1 ('Trade wars leave no winners: Xi', 'HK's "
+    "wealth management sector resilient: FS'); news outlets and company speakers keep their weight",
     "but": "after 'but' the sentiment counts 1.5 times, before it half (VADER's rule)",
     "stop": "a verb that stops, reverses, blocks or ends something turns round the thing it acts on. A bad "
     "thing after a stop verb becomes good news ('vows to stem the rout', 'court blocks the investment ban', "
@@ -243,8 +256,8 @@ class VaderFinScorer:
         self._rule_words = frozenset().union(
             rules.change, rules.transition, rules.hedge, rules.subordinate, rules.consequence, rules.quantity,
             rules.stop, rules.stop_after, rules.verdict_after, rules.fail, rules.status_quo, rules.meets,
-            rules.carrier, rules.rating, rules.milestone, rules.finish, rules.relief_head, rules.genre, rules.wish,
-            ("first", "first-ever", "maiden"), LONG_NEGATIONS,
+            rules.carrier, rules.rating, rules.milestone, rules.record_verb, rules.contest, rules.official, rules.imposed, rules.finish, rules.relief_head, rules.genre, rules.wish,
+            ("first", "first-ever", "maiden"), NEGATIONS,
         )
         self.everyday_weight = EVERYDAY_WEIGHT  # builds the lexicon and the version
 
@@ -354,9 +367,9 @@ class VaderFinScorer:
         source = ["vader" if v is not None and w not in self._ours else "lexicon" for w, v in zip(lower, base)]
         ruled = apply_rules(self.rules, text.split(), words, lower, base, source)
         valued = {i: v for i, (w, v) in enumerate(zip(lower, base)) if v != lexicon.get(w)}
-        if not valued and ruled.factor is None and ruled.clause is None and fired is None:
+        if not valued and ruled.factor is None and ruled.clause is None and ruled.clause_start is None and fired is None:
             return engine.compound(text, words, lower)  # rule words, but no rule fired
-        score = engine.compound(text, words, lower, valued, ruled.factor, ruled.clause)
+        score = engine.compound(text, words, lower, valued, ruled.factor, ruled.clause, ruled.clause_start)
         if fired is not None:
             self._explain_fired(ruled, engine, fired)
         return score

@@ -33,8 +33,9 @@ FLOORS = {
     # 0.972 / 0.972 is not blind: events_zh_heldout2.csv is the blind set (measured once by the lead)
     ("events_zh_heldout.csv", "zh_fin"): (0.95, 0.95),
     # round 2's blind sets, measured once by the lead at 9f6d571 (tests/data/README_round2.md): 0.821 / 0.822
-    # (target 0.85 not reached) and 0.856 / 0.855 (target 0.80 reached); development data since
-    ("events_en_heldout2.csv", "vader_fin"): (0.82, 0.82),
+    # (target 0.85 not reached) and 0.856 / 0.855 (target 0.80 reached); development data since, so round 4's
+    # English 0.850 / 0.855 is not blind
+    ("events_en_heldout2.csv", "vader_fin"): (0.85, 0.85),
     ("events_zh_heldout2.csv", "zh_fin"): (0.85, 0.85),
 }
 
@@ -91,8 +92,9 @@ def shared_headlines_by_key() -> dict[str, dict[str, str]]:
 
 
 # real headlines -> (accuracy floor, macro-F1 floor) for vader_fin: dev 0.727 / 0.730 (not blind);
-# held-out measured once by the lead at 9f6d571: 0.664 / 0.667
-REAL_FLOORS = {"real_headlines_dev.csv": (0.72, 0.72), "real_headlines_heldout.csv": (0.66, 0.66)}
+# held-out measured once by the lead at 9f6d571: 0.664 / 0.667; round 4 (development data, not blind):
+# dev 0.736 / 0.739, held-out 0.686 / 0.687
+REAL_FLOORS = {"real_headlines_dev.csv": (0.73, 0.73), "real_headlines_heldout.csv": (0.68, 0.68)}
 
 
 @pytest.mark.parametrize("name", sorted(REAL_FLOORS))

@@ -13,7 +13,7 @@ import random
 
 import pandas as pd
 import pytest
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+from vaderSentiment.vaderSentiment import NEGATE, SentimentIntensityAnalyzer
 
 from conftest import require_shared
 from hkbt.sentiment.vader_engine import VaderEngine, vader_tokens
@@ -23,7 +23,8 @@ _ABSENT = object()
 
 
 class PackageWithValences(SentimentIntensityAnalyzer):
-    """The package's analyzer, told a valence for some positions (the engine's ``valued``, ``factor``, ``clause``)."""
+    """The package's analyzer, told a valence for some positions (the engine's ``valued``, ``factor``, ``clause``),
+    and where each word's clause starts (``clause_start``: a negation before it is hidden from the package)."""
 
     def __init__(self, lexicon: dict[str, float]) -> None:
         super().__init__()
@@ -31,8 +32,22 @@ class PackageWithValences(SentimentIntensityAnalyzer):
         self.valued: dict = {}
         self.factor = None
         self.clause = None
+        self.clause_start = None
 
     def sentiment_valence(self, valence, sentitext, item, i, sentiments):
+        words = sentitext.words_and_emoticons
+        if self.clause_start is not None:
+            saved_words = list(words)
+            for j in range(max(0, i - 3), self.clause_start[i]):
+                if words[j].lower() in NEGATE or "n't" in words[j].lower():
+                    words[j] = "_"  # a negation in an earlier clause: not seen from word i
+            try:
+                return self._valence(valence, sentitext, item, i, sentiments)
+            finally:
+                words[:] = saved_words
+        return self._valence(valence, sentitext, item, i, sentiments)
+
+    def _valence(self, valence, sentitext, item, i, sentiments):
         value = self.valued.get(i, _ABSENT)
         if value is _ABSENT:
             sentiments = super().sentiment_valence(valence, sentitext, item, i, sentiments)
@@ -111,16 +126,17 @@ class CheckedEngine(VaderEngine):
     def __init__(self, lexicon: dict[str, float]) -> None:
         super().__init__(lexicon)
         self.package = PackageWithValences(dict(lexicon))
-        self.calls = self.with_rules = 0
+        self.calls = self.with_rules = self.fenced = 0
         self.mismatches: list[tuple[str, float, float]] = []
 
-    def compound(self, text, words, lower, valued=None, factor=None, clause=None):
-        got = super().compound(text, words, lower, valued, factor, clause)
+    def compound(self, text, words, lower, valued=None, factor=None, clause=None, clause_start=None):
+        got = super().compound(text, words, lower, valued, factor, clause, clause_start)
         package = self.package
-        package.valued, package.factor, package.clause = valued or {}, factor, clause
+        package.valued, package.factor, package.clause, package.clause_start = valued or {}, factor, clause, clause_start
         expected = package.polarity_scores(text)["compound"]
         self.calls += 1
-        self.with_rules += bool(valued or factor or clause)
+        self.with_rules += bool(valued or factor or clause or clause_start)
+        self.fenced += clause_start is not None
         if got != expected:
             self.mismatches.append((text, expected, got))
         return got
@@ -139,7 +155,7 @@ def test_vader_fin_through_the_engine_equals_the_package(source):
     checked = CheckedEngine(scorer.lexicon)
     scorer._engine = checked
     scorer.score(texts)
-    assert checked.calls == len(texts) and checked.with_rules > len(texts) // 5
+    assert checked.calls == len(texts) and checked.with_rules > len(texts) // 5 and checked.fenced
     assert not checked.mismatches, checked.mismatches[:5]
 
 

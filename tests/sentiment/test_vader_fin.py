@@ -232,6 +232,15 @@ RULE_CASES = [
     ("EPS in-line, misses on revenue", -1, "status_quo"),
     ("China urges the Philippines to honour its commitments", +1, "wish"),
     ("China urges the Philippines to honour its commitments as tensions rise", -1, "wish"),
+    # issue 9, round 4: families of the round-2 blind misses
+    ("Alibaba wins appeal against a Hong Kong tax assessment", +1, "contest"),
+    ("Alibaba loses appeal against record antitrust fine", -1, "contest"),
+    ("Shooter game crushes download records", +1, "record"),
+    ("Losses set an annual record", -1, "record"),
+    ("Hong Kong's economy is resilient: FS", +1, "remark"),
+    ("Trade wars leave no winners: Xi", -1, "remark"),
+    ("Regulator withholds approval for the chatbot launch", -1, "direction"),
+    ("Labs could be cut off from cloud GPUs under new US rules", -1, "direction"),
 ]
 
 
@@ -340,6 +349,43 @@ def test_round2_general_cases(fin, text, sign):
     ],
 )
 def test_round3_generic_statements(fin, text, low, high):
+    assert low <= one(fin, text) <= high, fin.explain(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "low", "high"),
+    [
+        # withholding, suspending or ending without a good thing is bad news; of a bad thing, good news
+        ("Regulator withholds the licence for the new mobile game", -1.0, -0.2),
+        ("Carmaker suspends share repurchases to fund a price war", -1.0, -0.2),
+        ("Beijing suspends extra tariffs on US farm goods", 0.3, 1.0),
+        ("Stocks fall for a fourth session, erasing stimulus gains", -1.0, -0.2),
+        # a negation does not reach across a comma; the stop verb before 'without' stops nothing
+        ("NPC session ends without new stimulus, disappointing investors", -1.0, -0.2),
+        ("Talks end without a deal, but shares rally", 0.3, 1.0),
+        # who won a contest in court decides; a court throwing out a claim is good news for the defendant
+        ("Online retailer wins its appeal over a customs penalty", 0.3, 1.0),
+        ("Court dismisses shareholder suit against the retailer", 0.3, 1.0),
+        ("Court rejects patent claim against the phone maker", 0.3, 1.0),
+        ("Regulator rejects the merger", -1.0, -0.2),
+        ("Shareholders file suit against the retailer", -1.0, -0.2),
+        ("Other lenders follow suit", -0.2, 0.3),
+        # records broken
+        ("New phone shatters pre-order records", 0.3, 1.0),
+        ("Carmaker smashes its monthly sales record", 0.3, 1.0),
+        # an official's remark with no event in it is no trading news; the same words as a report are,
+        # and an official reporting an event keeps its weight
+        ("HK's wealth management sector resilient: FS", -0.2, 0.3),
+        ("Officials say the city's prospects remain bright despite challenges", -0.2, 0.3),
+        ("HK's wealth management sector resilient", 0.3, 1.0),
+        ("Theranos lays off most of its remaining workforce: WSJ", -1.0, -0.2),
+        ("China is not considering new curbs on the gaming industry, official says", 0.3, 1.0),
+        # new restrictions are imposed ones; complying with new rules is housekeeping, new shares are no curb
+        ("US readies new export curbs on chip tools", -1.0, -0.2),
+        ("Tencent updates its articles of association to comply with new listing rules", -0.2, 0.3),
+    ],
+)
+def test_round4_families(fin, text, low, high):
     assert low <= one(fin, text) <= high, fin.explain(text)
 
 
