@@ -256,6 +256,8 @@ class RuleWords:
         if unknown:
             raise ValueError(f"vader_fin_rules.txt: unknown section(s) {', '.join(sorted(unknown))}")
         get = lambda name: sections.get(name, ({}, {}))[0]  # noqa: E731
+        self.enabled = bool(sections)
+        """False for ``""``: the rules that need no word class (levels, negation at a comma) are off too."""
         self.phrases: dict[str, str] = {}
         for _, phrases in sections.values():
             self.phrases.update(phrases)

@@ -35,7 +35,7 @@ from vaderSentiment.vaderSentiment import NEGATE
 
 from hkbt.sentiment.fin_lexicon import RuleWords
 
-__all__ = ["RULE_VALENCE", "N_SCALAR", "LONG_NEGATIONS", "NEGATIONS", "OPENING_QUOTE", "RuledText", "apply_rules"]
+__all__ = ["RULE_VALENCE", "N_SCALAR", "LONG_NEGATIONS", "NEGATIONS", "PERIOD_LEVELS", "OPENING_QUOTE", "RuledText", "apply_rules"]
 
 RULE_VALENCE = 2.0
 """VADER valence of a plain ordinary change of a financial quantity ("sales rose"): about
@@ -99,6 +99,7 @@ LONG_NEGATIONS = frozenset(
     "hadn't shouldn't wouldn't couldn't nor".split()
 )
 _LONG_NEGATION_REACH = 6
+_STOP_AFTER_REACH = 10  # "the problems at the Oulu plant have now been fixed": the subject may stand far back
 NEGATIONS = frozenset(NEGATE) | LONG_NEGATIONS
 """Every word VADER or the rules read as a negation ("without" too); a text with one goes through the rules."""
 # Words before a noun: after them a verb-only word ("rivals", "tops") is the noun ("its rivals", "the tops").
@@ -209,6 +210,8 @@ def apply_rules(
     """Run every rule over one text (``base`` and ``source`` are changed in place) and return its state."""
     t = RuledText(raw, words, lower, base, source)
     t.has = rules.classes_in(t.present)
+    if rules.enabled:
+        _period_levels(t, rules)
     _names_and_genres(t, rules)
     _relief_compounds(t, rules)
     _finished_prices(t, rules)
@@ -229,7 +232,7 @@ def apply_rules(
     _quoted(t)
     _hedges_and_status(t, rules)
     t.clause = _clause(t, rules)
-    t.clause_start = _negation_fences(t)
+    t.clause_start = _negation_fences(t) if rules.enabled else None
     return t
 
 
@@ -264,6 +267,23 @@ def _names_and_genres(t: RuledText, rules: RuleWords) -> None:
             t.base[k] = None
             t.skip.add(k)
             t.notes.append(("genre", f"{t.words[k]} {t.words[k + 1]} (a kind of {t.words[k + 1]}, not a feeling)"))
+
+
+PERIOD_LEVELS = {"high": 1.8, "highs": 1.8, "peak": 1.8, "low": -1.8, "lows": -1.8, "trough": -1.8}
+"""A level after a period ("a three-year high", "its 5-month low"): the price is where it has not been for that long."""
+
+
+def _period_levels(t: RuledText, rules: RuleWords) -> None:
+    """lexicon: "closes at three-year high" is good news, "an eight-month low" bad, as "multi-year high" is (the
+    lexicon's phrases cannot hold every number of years); of a bad quantity the other way round ("yields above
+    15-month lows")."""
+    for k, w in enumerate(t.lower[:-1]):
+        value = PERIOD_LEVELS.get(t.lower[k + 1])
+        if value is not None and _PERIOD_RE.match(w) and w != "record" and not t.raw[k].endswith(","):
+            subject = _find_left(t, rules, k, 6)
+            if subject is not None and rules.quantity[t.lower[subject]][0] < 0:
+                value = -value
+            t.set(k + 1, value, "lexicon", f"{t.words[k]} {t.words[k + 1]}")
 
 
 def _relief_compounds(t: RuledText, rules: RuleWords) -> None:  # noqa: C901 - two kinds of head, one loop each
@@ -302,11 +322,17 @@ def _relief_compounds(t: RuledText, rules: RuleWords) -> None:  # noqa: C901 - t
 
 
 def _finished_prices(t: RuledText, rules: RuleWords) -> None:
-    """'ends at its highest', 'closes the week flat': a verb saying where a price finished is no stop."""
+    """'ends at its highest', 'closes the week flat': a verb saying where a price finished is no stop; after 'the'
+    ('at the end of the period', 'the close of trading') the word is a noun, a point in time."""
     if "finish" not in t.has:
         return
     for k, w in enumerate(t.lower[:-1]):
         following = t.lower[k + 1]
+        if w in rules.finish and k and t.lower[k - 1] in ("the", "its", "their") and following == "of":
+            t.skip.add(k)
+            if t.source[k] in ("lexicon", "vader"):
+                t.base[k] = None
+            continue
         period = following == "the" and k + 2 < t.n and t.lower[k + 2] in _PERIODS  # "ends the week flat"
         figure = _number(t.raw[k + 1].rstrip(",;."), None) is not None  # "ends 1.2% higher"
         if w in rules.finish and (following in _FINISH_NEXT or period or figure):
@@ -661,7 +687,8 @@ def _comparison(t: RuledText, rules: RuleWords) -> None:
         if not direction:
             continue
         sign = direction if w in _RESULT_WORDS else direction * polarity
-        t.set(j, sign * RULE_VALENCE * weight, "comparison", f"{t.words[j]} (now vs before)")
+        small = before and abs(now - before) < 0.01 * abs(before)  # "EUR 12.1 mn, up from EUR 12.0 mn": no news
+        t.set(j, sign * RULE_VALENCE * weight * (0.25 if small else 1.0), "comparison", f"{t.words[j]} (now vs before)")
         t.bound_quantity.add(j)
 
 
@@ -703,7 +730,7 @@ def _compare(t: RuledText, rules: RuleWords, j: int) -> tuple[float, float] | No
                 sign_before = -1.0
             elif lower[m] in ("profit", "profits", "net_profit", "operating_profit"):
                 sign_before = 1.0
-            value = _number(raw[m].lstrip("("), raw[m + 1] if m + 1 < n else None)
+            value = _number(raw[m].lstrip("(").rstrip(".,;"), raw[m + 1] if m + 1 < n else None)  # "(EUR 0.19)."
             if value is not None:
                 before_percent = raw[m].endswith("%") or (m + 1 < n and lower[m + 1] in ("%", "pct", "percent"))
                 if before_percent != percent:
@@ -771,7 +798,7 @@ def _contest(t: RuledText, rules: RuleWords) -> None:
         sign = 1 if w in rules.won else (-1 if w in rules.lost else 0)
         if not sign or k in t.skip:
             continue
-        for m in range(k + 1, min(t.n, k + 5)):
+        for m in range(k + 1, min(t.n, k + 6)):
             if t.clause_ends_before(m):
                 break
             if t.lower[m] in rules.contest:
@@ -932,7 +959,7 @@ def _stop_after(t: RuledText, rules: RuleWords) -> None:
             continue
         if w.endswith("ing") or (k and lower[k - 1] in _NOT_FINITE):
             continue  # "fading game momentum", "pledge to end": not a verb after its subject
-        for m in range(k - 1, max(-1, k - 6), -1):
+        for m in range(k - 1, max(-1, k - _STOP_AFTER_REACH), -1):
             if t.clause_ends_before(m + 1):
                 break
             value = base[m]
@@ -1171,8 +1198,11 @@ def _remark(t: RuledText, rules: RuleWords) -> bool:
         if w not in rules.official:
             continue
         tail = next((c for c in range(k - 1, max(-1, k - 6), -1) if t.raw[c].endswith(":")), None)
+        head = next((c for c in range(k, min(n, k + 3)) if t.raw[c].endswith(":")), None)
         if tail is not None and n - tail <= 6:
             attributed = True  # "Trade wars leave no winners: Xi"
+        elif head is not None and head <= 3:
+            attributed = True  # "Premier Li: the economy has the resilience to withstand shocks"
         elif k + 1 < n and lower[k + 1] in _SAY:
             attributed = True  # "Officials say ..."
         elif any(lower[c] in _SAY and t.raw[c - 1].endswith(",") for c in range(max(1, k - 3), k)):

@@ -37,7 +37,7 @@ import numpy as np
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from hkbt.sentiment.fin_lexicon import RuleWords, compile_phrases, parse_lexicon, read_lexicon_file
-from hkbt.sentiment.fin_rules import NEGATIONS, OPENING_QUOTE, RULE_VALENCE, RuledText, apply_rules
+from hkbt.sentiment.fin_rules import NEGATIONS, OPENING_QUOTE, PERIOD_LEVELS, RULE_VALENCE, RuledText, apply_rules
 from hkbt.sentiment.vader_engine import VaderEngine, vader_tokens
 
 __all__ = [
@@ -61,7 +61,7 @@ def vader_version() -> str:
 
 # --- the vader_fin rules ----------------------------------------------------------------
 
-ENGINE_VERSION = "9"
+ENGINE_VERSION = "10"
 """Bumped whenever the rule code below, or the file parsing in :mod:`hkbt.sentiment.fin_lexicon`, changes what a
 text scores (part of the cache key)."""
 
@@ -72,7 +72,8 @@ finance lexicon and rules."""
 FIN_RULES: dict[str, str] = {
     "lexicon": "a word or phrase from hkbt's finance/policy/AI lexicon (vader_fin.txt) replaces or "
     "adds to VADER's valence: 'tariffs' -2.0, 'stimulus' +2.0; weight 0 removes a VADER word that "
-    "is not an opinion in market news ('shares', 'solutions', 'respectively')",
+    "is not an opinion in market news ('shares', 'solutions', 'respectively'); a high or low after a period is a "
+    "level ('closes at a three-year high' +, 'a 14-month low' -, of a bad quantity the other way round)",
     "direction": "a change word applied to a financial quantity takes its sign from both: more of a "
     "good quantity or less of a bad one is positive ('profit rose', 'loss narrowed', 'cut costs', 'lowers "
     "its base rate', 'buys more shares', 'takes a stake'), less of a good one or more of a bad one is negative "
@@ -83,14 +84,15 @@ FIN_RULES: dict[str, str] = {
     "('Shanghai Composite adds 1.3%'); a move under 0.5 % counts a quarter ('home prices edge up 0.1%'). 'new', "
     "'fresh', 'additional' before a restriction say it is imposed ('could be cut off under new US rules'), not when it is "
     "complied with; a 'for' phrase after a changed quantity names what it was for ('withholds approval for the "
-    "chatbot launch': the launch is no good news of its own)",
+    "chatbot launch': the launch is no good news of its own); 'the end of', 'the close of' are dates, not stops",
     "direction_fixed": "'improved', 'recovered', 'deteriorated', 'weakened' say better or worse "
     "whatever the quantity ('the loss improved' is good news)",
     "restriction_lifted": "for restrictions (tariffs, sanctions, curbs, bans, export controls) "
     "'lift' and 'remove' mean taken away: 'US lifts sanctions' is positive",
     "comparison": "a quantity reported against an earlier figure, with no change word, gets its "
     "direction from the numbers: 'operating profit was EUR 5 mn compared with EUR 7 mn' is "
-    "negative; '(EUR 3 mn)' after a figure is the earlier figure; a loss counts as a negative profit",
+    "negative; '(EUR 3 mn)' after a figure is the earlier figure; a loss counts as a negative profit; a change under 1 % "
+    "counts a quarter ('EUR 50.3 mn, compared with EUR 50.1 mn' is no news)",
     "transition": "moving into a state: 'swung to a profit', 'returned to growth', 'first quarterly operating "
     "profit' (positive), 'slipped into the red', 'turned to a loss', 'first annual loss' (negative)",
     "hedge": "'may', 'could', 'reportedly', 'if' scale the sentiment that follows them in the "
@@ -99,7 +101,7 @@ FIN_RULES: dict[str, str] = {
     "before) also flips rule valences: 'profit did not rise' is negative; 'not', 'won't', 'no' reach on to "
     "the first valence in their clause up to six words on: 'won't be added to the entity list' is positive; no negation "
     "reaches across a comma ('session ends without new stimulus, disappointing investors': the disappointment stands)",
-    "contest": "a win verb before a contest in court ('appeal', 'lawsuit', 'case', 'dispute', within four words) is good "
+    "contest": "a win verb before a contest in court ('appeal', 'lawsuit', 'case', 'dispute', within five words) is good "
     "news whatever was contested, a losing verb bad news; the rest of the clause only names what was contested: "
     "'wins appeal against tax assessment' is positive, 'loses appeal against record fine' negative",
     "record": "a verb that breaks a record ('crushes', 'smashes', 'sets', 'breaks') with 'record(s)' within four words "
@@ -257,7 +259,7 @@ class VaderFinScorer:
             rules.change, rules.transition, rules.hedge, rules.subordinate, rules.consequence, rules.quantity,
             rules.stop, rules.stop_after, rules.verdict_after, rules.fail, rules.status_quo, rules.meets,
             rules.carrier, rules.rating, rules.milestone, rules.record_verb, rules.contest, rules.official, rules.imposed, rules.finish, rules.relief_head, rules.genre, rules.wish,
-            ("first", "first-ever", "maiden"), NEGATIONS,
+            ("first", "first-ever", "maiden"), NEGATIONS, PERIOD_LEVELS,
         )
         self.everyday_weight = EVERYDAY_WEIGHT  # builds the lexicon and the version
 

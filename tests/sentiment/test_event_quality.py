@@ -34,8 +34,8 @@ FLOORS = {
     ("events_zh_heldout.csv", "zh_fin"): (0.95, 0.95),
     # round 2's blind sets, measured once by the lead at 9f6d571 (tests/data/README_round2.md): 0.821 / 0.822
     # (target 0.85 not reached) and 0.856 / 0.855 (target 0.80 reached); development data since, so round 4's
-    # English 0.850 / 0.855 is not blind
-    ("events_en_heldout2.csv", "vader_fin"): (0.85, 0.85),
+    # English 0.900 / 0.905 is not blind
+    ("events_en_heldout2.csv", "vader_fin"): (0.90, 0.90),
     ("events_zh_heldout2.csv", "zh_fin"): (0.85, 0.85),
 }
 
@@ -80,6 +80,18 @@ def test_rules_beat_plain_vader_and_the_trained_model_on_held_out_events():
     assert accuracy["vader_fin"] > max(accuracy["vader"], accuracy["tfns_linear"], accuracy["blend"]), accuracy
 
 
+def test_company_statements_reached():
+    """tests/data/statements_en_dev.csv (README_statements.md): FPB-like company statements in our own words, the
+    development set for that register; before round 4 0.807 / 0.791, round 4 0.897 / 0.890 (not blind: the
+    held-out third is outside the repository, measured once by the lead)."""
+    frame = pd.read_csv(DATA / "statements_en_dev.csv")
+    assert list(frame.columns) == ["id", "sentence", "label", "kind", "why"] and frame.sentence.is_unique
+    scorer = get_scorer("vader_fin")
+    predicted = to_classes(scorer.score(frame.sentence.tolist()), *scorer.class_thresholds)
+    result = compute_class_metrics(np.array(frame.label.tolist(), dtype=object), predicted)
+    assert result["accuracy"] >= 0.89 and result["macro_f1"] >= 0.88, (result["accuracy"], result["macro_f1"])
+
+
 @functools.cache
 def shared_headlines_by_key() -> dict[str, dict[str, str]]:
     """source -> key -> headline, read once in place from ../shared/data/news (keys: tests/data/README_round2.md)."""
@@ -93,8 +105,8 @@ def shared_headlines_by_key() -> dict[str, dict[str, str]]:
 
 # real headlines -> (accuracy floor, macro-F1 floor) for vader_fin: dev 0.727 / 0.730 (not blind);
 # held-out measured once by the lead at 9f6d571: 0.664 / 0.667; round 4 (development data, not blind):
-# dev 0.736 / 0.739, held-out 0.686 / 0.687
-REAL_FLOORS = {"real_headlines_dev.csv": (0.73, 0.73), "real_headlines_heldout.csv": (0.68, 0.68)}
+# dev 0.739 / 0.741, held-out 0.686 / 0.687
+REAL_FLOORS = {"real_headlines_dev.csv": (0.73, 0.74), "real_headlines_heldout.csv": (0.68, 0.68)}
 
 
 @pytest.mark.parametrize("name", sorted(REAL_FLOORS))

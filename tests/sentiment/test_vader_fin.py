@@ -389,6 +389,52 @@ def test_round4_families(fin, text, low, high):
     assert low <= one(fin, text) <= high, fin.explain(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "low", "high"),
+    [
+        # company statements (the register of tests/data/statements_en_dev.csv), in our own words
+        ("Earnings per share came in at EUR 0.11 (EUR 0.27).", -1.0, -0.2),  # 'per share' is no market share
+        ("Profit before taxes increased by 12 % to SEK 88 mn.", 0.3, 1.0),  # 'taxes' is part of the profit
+        ("The order book at the end of December stood at EUR 410 mn.", -0.2, 0.3),  # 'the end of' is a date
+        ("The lease agreement runs until the end of 2015.", -0.2, 0.3),
+        ("Northvale has received an order worth EUR 25 mn for two harbour cranes.", 0.3, 1.0),
+        ("The client cancelled its order for two harbour cranes.", -1.0, -0.2),
+        ("The temporary lay-offs announced in March have been cancelled as demand recovered.", 0.3, 1.0),
+        ("The acquisition is subject to approval by the competition authorities.", -0.2, 0.3),
+        ("The competition authority blocked the acquisition.", -1.0, -0.2),
+        ("The shares will be repurchased through public trading at the market price.", -0.2, 0.3),
+        ("The company has received a notification that the fund's holding has fallen below 10 %.", -0.2, 0.3),
+        ("Anna Berg will succeed Mikko Laine as chief financial officer on 1 June.", -0.2, 0.3),
+        ("Net sales were EUR 50.3 mn, compared with EUR 50.1 mn a year earlier.", -0.2, 0.3),  # under 1 %: no news
+        ("Net sales were EUR 58.3 mn, compared with EUR 50.1 mn a year earlier.", 0.3, 1.0),
+        ("The problems at the Oulu plant have now been fixed and production has returned to normal.", 0.3, 1.0),
+        ("The new share issue would dilute current owners by about a quarter.", -1.0, -0.2),
+        ("The closure of the loss-making unit will lift operating profit.", 0.3, 1.0),
+        ("The closure of its largest plant was announced on Monday.", -1.0, -0.2),
+        ("The mill will stop for its annual maintenance shutdown in August, as every year.", -0.2, 0.3),
+        ("Orders from the oil and gas sector doubled.", 0.3, 1.0),
+        # levels after a period; of a bad quantity the other way round
+        ("Hang Seng closes at a three-year high", 0.3, 1.0),
+        ("Yuan slides to a 14-month low against the dollar", -1.0, -0.2),
+        ("Treasury yields hover near 15-month lows", 0.3, 1.0),
+        # broker moves and hopes as nouns
+        ("Broker upgrades the carmaker to overweight", 0.3, 1.0),
+        ("Central bank holds rates, dashing hopes for easing", -1.0, -0.2),
+        # regulators' words, subsidies, contracts, courts
+        ("Exchange opens inquiry into unusual trading in the shares", -1.0, -0.2),
+        ("SFC censures brokerage over anti-money laundering lapses", -1.0, -0.2),
+        ("Beijing widens trade-in subsidies to phones", 0.3, 1.0),
+        ("Local governments scale back car purchase subsidies", -1.0, -0.2),
+        ("Court sides with the retailer in trademark dispute", 0.3, 1.0),
+        ("Retailer loses bid to overturn antitrust penalty", -1.0, -0.2),
+        ("Regulator closes its probe into the platform", 0.3, 1.0),
+        ("The two firms will close the merger on Dec. 4", -0.2, 0.3),
+    ],
+)
+def test_round4_statements_and_events(fin, text, low, high):
+    assert low <= one(fin, text) <= high, fin.explain(text)
+
+
 def test_no_market_words_leave_business_news_alone(fin):
     """A fire at a factory is business news: the no_market rule needs the absence of every market word."""
     assert "no_market" not in {r for r, _, _ in fin.explain("Fire halts production at Xiaomi's EV factory").fired}
