@@ -216,7 +216,7 @@ def read_lexicon_file(name: str = "vader_fin.txt") -> str:
 
 
 _INDEXED = (
-    "verb_only", "genre", "end_head", "record_verb", "contest", "official", "relief_head", "finish", "transition", "wish", "rating", "milestone", "stop",
+    "verb_only", "genre", "end_head", "record_verb", "contest", "official", "imposed", "relief_head", "finish", "transition", "wish", "rating", "milestone", "stop",
     "stop_after", "verdict_after", "fail", "carrier", "unchanged", "hedge", "meets", "no_market", "market",
     "consequence", "subordinate", "status_quo",
 )
@@ -269,6 +269,7 @@ class RuleWords:
             self.quantity[token] = (-1, weight, False)
         for token, weight in get("restriction").items():
             self.quantity[token] = (-1, weight, True)
+        self.restrictions = frozenset(get("restriction"))
         # change token -> (direction +1/-1, strength, fixed sign or 0, comes before its noun)
         change: dict[str, list[float]] = {}
         for name, direction in (

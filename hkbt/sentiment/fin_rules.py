@@ -35,7 +35,7 @@ from vaderSentiment.vaderSentiment import NEGATE
 
 from hkbt.sentiment.fin_lexicon import RuleWords
 
-__all__ = ["RULE_VALENCE", "N_SCALAR", "LONG_NEGATIONS", "NEGATIONS", "PERIOD_LEVELS", "OPENING_QUOTE", "RuledText", "apply_rules"]
+__all__ = ["RULE_VALENCE", "N_SCALAR", "LONG_NEGATIONS", "NEGATIONS", "PERIOD_LEVELS", "SAY", "COMPARE_CUES", "OPENING_QUOTE", "RuledText", "apply_rules"]
 
 RULE_VALENCE = 2.0
 """VADER valence of a plain ordinary change of a financial quantity ("sales rose"): about
@@ -63,7 +63,7 @@ _UNITS = {
     "b": 1e9, "bn": 1e9, "billion": 1e9, "billions": 1e9, "tn": 1e12, "trillion": 1e12,
 }
 _NUMBER_RE = re.compile(r"^\(?[A-Za-z$€£¥]{0,4}\$?(\d[\d,]*(?:\.\d+)?|\.\d+)([A-Za-z%]{0,8})\)?$")
-_COMPARE_CUES = frozenset({"from", "compared", "versus", "vs", "vs.", "against"})
+COMPARE_CUES = frozenset({"from", "compared", "versus", "vs", "vs.", "against"})
 _RESULT_WORDS = frozenset(
     "profit profits net_profit operating_profit pretax_profit pre_tax_profit loss losses net_loss operating_loss "
     "pretax_loss pre_tax_loss earnings result results ebit".split()
@@ -76,6 +76,7 @@ _FIRSTS = frozenset({"first", "first-ever", "maiden"})  # "first quarterly profi
 
 _QUOTES = "'\"‘’“”"
 OPENING_QUOTE = re.compile("(?:^|\\s)['\"‘“]")
+_OPENING = frozenset("'\"‘“")
 """A token that opens a quotation: the quoted-words rule only runs when the text has one."""
 # Record levels that a bound change word reaches ("cut ... to a record low"): part of the change.
 _PERIOD_RE = re.compile(r"^(\d+|one|two|three|four|five|six|seven|eight|nine|ten|multi)-(year|month|week|day|decade)$|^(decade|record)$")
@@ -216,8 +217,11 @@ def apply_rules(
     _relief_compounds(t, rules)
     _finished_prices(t, rules)
     _transition(t, rules)
-    _contest(t, rules)
-    _records(t, rules)
+    has = t.has
+    if "contest" in has:  # the rules of round 4 test their word class here: one call less for most texts
+        _contest(t, rules)
+    if "record_verb" in has:
+        _records(t, rules)
     _direction(t, rules)
     _comparison(t, rules)
     _rating(t, rules)
@@ -232,7 +236,8 @@ def apply_rules(
     _quoted(t)
     _hedges_and_status(t, rules)
     t.clause = _clause(t, rules)
-    t.clause_start = _negation_fences(t) if rules.enabled else None
+    if rules.enabled and not (NEGATIONS.isdisjoint(t.present) and "n't" not in t.joined):
+        t.clause_start = _negation_fences(t)  # a negation stops at a clause's end
     return t
 
 
@@ -271,12 +276,15 @@ def _names_and_genres(t: RuledText, rules: RuleWords) -> None:
 
 PERIOD_LEVELS = {"high": 1.8, "highs": 1.8, "peak": 1.8, "low": -1.8, "lows": -1.8, "trough": -1.8}
 """A level after a period ("a three-year high", "its 5-month low"): the price is where it has not been for that long."""
+_LEVEL_WORDS = frozenset(PERIOD_LEVELS)
 
 
 def _period_levels(t: RuledText, rules: RuleWords) -> None:
     """lexicon: "closes at three-year high" is good news, "an eight-month low" bad, as "multi-year high" is (the
     lexicon's phrases cannot hold every number of years); of a bad quantity the other way round ("yields above
     15-month lows")."""
+    if _LEVEL_WORDS.isdisjoint(t.present):
+        return
     for k, w in enumerate(t.lower[:-1]):
         value = PERIOD_LEVELS.get(t.lower[k + 1])
         if value is not None and _PERIOD_RE.match(w) and w != "record" and not t.raw[k].endswith(","):
@@ -593,6 +601,8 @@ def _direction(t: RuledText, rules: RuleWords) -> None:  # noqa: C901 - one bran
 def _imposed(t: RuledText, rules: RuleWords) -> None:
     """direction: "new US rules", "fresh export curbs": before a restriction no change word has taken, these words
     say it was imposed (more of a bad thing)."""
+    if "imposed" not in t.has or rules.restrictions.isdisjoint(t.present):
+        return
     for k, w in enumerate(t.lower):
         strength = rules.imposed.get(w)
         if strength is None or k in t.skip or k in t.bound_change:
@@ -662,7 +672,7 @@ def _record_level(t: RuledText, i: int, j: int) -> None:
 
 def _comparison(t: RuledText, rules: RuleWords) -> None:
     """comparison: a quantity with no change word, reported against an earlier figure."""
-    compared = not _COMPARE_CUES.isdisjoint(t.present) or ("(" in t.joined and any(x.startswith("(") for x in t.raw))
+    compared = not COMPARE_CUES.isdisjoint(t.present) or ("(" in t.joined and any(x.startswith("(") for x in t.raw))
     if not compared:
         return
     lower, raw = t.lower, t.raw
@@ -672,7 +682,7 @@ def _comparison(t: RuledText, rules: RuleWords) -> None:
             m = k - 1
             while m >= 0 and k - m <= 8 and _is_filler(raw, lower, m):
                 m -= 1
-            if m >= 0 and lower[m] in _COMPARE_CUES:
+            if m >= 0 and lower[m] in COMPARE_CUES:
                 t.base[k] = None
                 t.skip.add(k)
     for j, w in enumerate(lower):
@@ -717,7 +727,7 @@ def _compare(t: RuledText, rules: RuleWords, j: int) -> tuple[float, float] | No
                 percent = token.endswith("%") or (k + 1 < n and lower[k + 1] in ("%", "pct", "percent"))
             continue
         bracket = token.startswith("(")
-        cue = lower[k] in _COMPARE_CUES or bracket
+        cue = lower[k] in COMPARE_CUES or bracket
         if not cue:
             if _number(token, None) is not None:
                 return None  # a second figure with no cue: a breakdown, not a comparison
@@ -1030,7 +1040,7 @@ def _negation_fences(t: RuledText) -> list[int] | None:
     """negation: VADER's negation looks three words back whatever stands between; here it stops at a comma or a
     full stop ("session ends without new stimulus, disappointing investors": the disappointment is not negated).
     Per word, the first word of its clause, or None when no negation could cross one."""
-    if NEGATIONS.isdisjoint(t.present) and not any("n't" in w for w in t.present):
+    if NEGATIONS.isdisjoint(t.present) and "n't" not in t.joined:
         return None
     starts, start = [], 0
     for k, token in enumerate(t.raw):
@@ -1088,9 +1098,9 @@ def _carrier(t: RuledText, rules: RuleWords) -> None:
 def _quoted(t: RuledText) -> None:
     """quoted: a quoted name in capitals ("'Doom Fighters'") is a name; a word or two in quotes before a noun
     ("its 'great' game pipeline") is someone else's word, not the news. Neither is an opinion."""
-    raw, n = t.raw, t.n
-    if not OPENING_QUOTE.search(t.joined):
-        return
+    raw, n, joined = t.raw, t.n, t.joined
+    if not (joined[:1] in _OPENING or " '" in joined or ' "' in joined or " ‘" in joined or " “" in joined):
+        return  # OPENING_QUOTE over words joined by single spaces, as plain look-ups (most texts have no quote)
     for k, token in enumerate(raw):
         if token[:1] not in _QUOTES or k >= n:
             continue
@@ -1186,7 +1196,8 @@ def _quiet(t: RuledText, rules: RuleWords) -> list[float]:
     return quiet
 
 
-_SAY = frozenset("say says said".split())
+SAY = frozenset("say says said".split())
+"""Words that attribute what follows or goes before them to a speaker ("Officials say ...")."""
 
 
 def _remark(t: RuledText, rules: RuleWords) -> bool:
@@ -1203,9 +1214,9 @@ def _remark(t: RuledText, rules: RuleWords) -> bool:
             attributed = True  # "Trade wars leave no winners: Xi"
         elif head is not None and head <= 3:
             attributed = True  # "Premier Li: the economy has the resilience to withstand shocks"
-        elif k + 1 < n and lower[k + 1] in _SAY:
+        elif k + 1 < n and lower[k + 1] in SAY:
             attributed = True  # "Officials say ..."
-        elif any(lower[c] in _SAY and t.raw[c - 1].endswith(",") for c in range(max(1, k - 3), k)):
+        elif any(lower[c] in SAY and t.raw[c - 1].endswith(",") for c in range(max(1, k - 3), k)):
             attributed = True  # "..., says commerce minister"
         if attributed:
             break

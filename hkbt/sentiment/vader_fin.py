@@ -37,7 +37,7 @@ import numpy as np
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from hkbt.sentiment.fin_lexicon import RuleWords, compile_phrases, parse_lexicon, read_lexicon_file
-from hkbt.sentiment.fin_rules import NEGATIONS, OPENING_QUOTE, PERIOD_LEVELS, RULE_VALENCE, RuledText, apply_rules
+from hkbt.sentiment.fin_rules import COMPARE_CUES, SAY, LONG_NEGATIONS, NEGATIONS, OPENING_QUOTE, PERIOD_LEVELS, RULE_VALENCE, RuledText, apply_rules
 from hkbt.sentiment.vader_engine import VaderEngine, vader_tokens
 
 __all__ = [
@@ -255,12 +255,25 @@ class VaderFinScorer:
         self._ours = frozenset(entries)
         rules = self.rules
         # A text with none of these words (and no quotation) skips the rule engine: no rule could fire.
+        # A quantity alone fires no rule: a rule that reads one also needs a word of its own. Words that act only
+        # with a quantity (a comparison cue, a relief head, "new" before a restriction, "unchanged", "rivals" as a
+        # noun, and the words of another kind of story, which a quantity makes market news) are checked only when
+        # one is there.
         self._rule_words = frozenset().union(
-            rules.change, rules.transition, rules.hedge, rules.subordinate, rules.consequence, rules.quantity,
+            rules.change, rules.transition, rules.hedge, rules.subordinate, rules.consequence,
             rules.stop, rules.stop_after, rules.verdict_after, rules.fail, rules.status_quo, rules.meets,
-            rules.carrier, rules.rating, rules.milestone, rules.record_verb, rules.contest, rules.official, rules.imposed, rules.finish, rules.relief_head, rules.genre, rules.wish,
-            ("first", "first-ever", "maiden"), NEGATIONS, PERIOD_LEVELS,
+            rules.carrier, rules.rating, rules.milestone, rules.won, rules.lost, rules.finish, rules.relief_head,
+            rules.genre, rules.wish, ("first", "first-ever", "maiden", "record", "records"), LONG_NEGATIONS,
         )
+        self._with_quantity = frozenset().union(
+            COMPARE_CUES, rules.end_head, rules.unchanged, rules.verb_only, rules.imposed, rules.no_market
+        )
+        self._quantities = frozenset(rules.quantity)
+        # Words that need the rules only with a mark in the text: a negation before a comma, a level after
+        # "three-year", an official's words after a colon or with "says".
+        self._fence_words = NEGATIONS - LONG_NEGATIONS
+        self._levels = frozenset(PERIOD_LEVELS)
+        self._officials = rules.official
         self.everyday_weight = EVERYDAY_WEIGHT  # builds the lexicon and the version
 
     @property
@@ -359,22 +372,35 @@ class VaderFinScorer:
         words = vader_tokens(text)  # VADER's own tokens: rule positions are VADER's
         lower = [w.lower() for w in words]
         engine = self._engine
-        if (
-            fired is None and self._rule_words.isdisjoint(lower) and "#" not in text and "?" not in text
-            and OPENING_QUOTE.search(text) is None
-        ):
+        if fired is None and not self._rules_could_fire(text, lower):
             return engine.compound(text, words, lower)
         lexicon = self.lexicon
         base: list[float | None] = [lexicon.get(w) for w in lower]
         source = ["vader" if v is not None and w not in self._ours else "lexicon" for w, v in zip(lower, base)]
+        before = base.copy()  # the rules change base in place
         ruled = apply_rules(self.rules, text.split(), words, lower, base, source)
-        valued = {i: v for i, (w, v) in enumerate(zip(lower, base)) if v != lexicon.get(w)}
+        valued = {i: v for i, (v, was) in enumerate(zip(base, before)) if v != was}
         if not valued and ruled.factor is None and ruled.clause is None and ruled.clause_start is None and fired is None:
             return engine.compound(text, words, lower)  # rule words, but no rule fired
         score = engine.compound(text, words, lower, valued, ruled.factor, ruled.clause, ruled.clause_start)
         if fired is not None:
             self._explain_fired(ruled, engine, fired)
         return score
+
+    def _rules_could_fire(self, text: str, lower: list[str]) -> bool:
+        """Whether a rule could fire at all: a rule word, or a mark a rule reads (#, ?, a quote), or one of the
+        words that need a mark next to them (a comma, a hyphen, a colon)."""
+        if (
+            not self._rule_words.isdisjoint(lower) or "#" in text or "?" in text or OPENING_QUOTE.search(text)
+        ):
+            return True
+        if (not self._with_quantity.isdisjoint(lower) or "(" in text) and not self._quantities.isdisjoint(lower):
+            return True
+        if "," in text and not self._fence_words.isdisjoint(lower):
+            return True
+        if "-" in text and not self._levels.isdisjoint(lower):
+            return True
+        return not self._officials.isdisjoint(lower) and (":" in text or not SAY.isdisjoint(lower))
 
     def _explain_fired(self, ruled: RuledText, engine: VaderEngine, fired: list[tuple[str, str, float]]) -> None:
         """Which rule gave each word its valence, and which rules scaled or removed valences."""
