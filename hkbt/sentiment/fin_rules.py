@@ -90,9 +90,10 @@ _LEVELS = frozenset(
 _OBJECT_FILLERS = frozenset("its their his her the a an more entire nearly almost about some all of".split())
 # After a verb that reports where a price finished ("ends", "closes"), these say it is a level, not a stop.
 _FINISH_NEXT = frozenset(
-    "at higher lower up down flat little slightly near above below barely unchanged mixed in on with "
+    "at higher lower up down flat little slightly near above below over under barely unchanged mixed in on with "
     "sharply modestly firmly".split()
 )
+_SIDES = {"above": 1, "over": 1, "below": -1, "under": -1}
 _PERIODS = frozenset("day week month year session quarter morning afternoon half".split())
 # Negations whose reach the rules extend beyond VADER's three words (to the end of the clause, up to six).
 LONG_NEGATIONS = frozenset(
@@ -347,6 +348,10 @@ def _finished_prices(t: RuledText, rules: RuleWords) -> None:
             t.skip.add(k)
             if t.source[k] in ("lexicon", "vader"):
                 t.base[k] = None
+            side = _SIDES.get(following)
+            if side and k + 2 < t.n and _number(t.raw[k + 2].rstrip(",;."), None) is not None:
+                # "Hang Seng closes above 23,000": a level passed, as the milestone rule reads "passes 23,000"
+                t.set(k, side * RULE_VALENCE * 0.8, "milestone", f"{t.words[k]} {following} {t.raw[k + 2]}")
 
 
 # --- quantities and their direction ----------------------------------------------------------
@@ -563,6 +568,10 @@ def _direction(t: RuledText, rules: RuleWords) -> None:  # noqa: C901 - one bran
             # reach back across the comma
             after_comma = i > 0 and (lower[i - 1] == "," or t.raw[i - 1].endswith(",")) and (w in ("up", "down") or before_noun)
             j = _find_left(t, rules, i, 20 if after_comma else 12, cross_commas=after_comma)
+            verb_ends_clause = i + 1 >= n or t.clause_ends_before(i + 1)
+            if j is not None and not before_noun and w not in rules.intransitive and not verb_ends_clause:
+                # "stocks extend losses", "stocks pare gains": a quantity right after the verb is what changed
+                j = _find_right(t, rules, i, 2, stop_verb) or j
         if j is None and not boundary[i] and w not in rules.intransitive:
             j = _find_right(t, rules, i, 5, stop_verb)  # "cut costs", "raised its forecast", "reduce a maximum of ten jobs"
         percent = _percent_after(t, i) if not fixed else None
@@ -579,6 +588,7 @@ def _direction(t: RuledText, rules: RuleWords) -> None:  # noqa: C901 - one bran
             direction = -1  # "lifts sanctions" takes them away; "lifting tariffs to 125 %" raises them
         sign = fixed or direction * polarity
         small = percent is not None and percent < 0.5  # "home prices edge up 0.1%": no move worth trading
+        small = small or _slight(t, i)  # "stocks up slightly", "open marginally down"
         value = sign * RULE_VALENCE * strength * weight * (0.25 if small else 1.0)
         span = f"{t.words[j]} … {t.words[i]}" if j < i else f"{t.words[i]} … {t.words[j]}"
         t.set(i, value, "direction_fixed" if fixed else ("restriction_lifted" if lifted else "direction"), span)
@@ -616,6 +626,14 @@ def _imposed(t: RuledText, rules: RuleWords) -> None:
         t.set(k, polarity * RULE_VALENCE * strength * weight, "direction", f"{t.words[k]} … {t.words[j]}")
         t.bound_change[k] = j
         t.bound_quantity.add(j)
+
+
+_SLIGHT = frozenset("slightly marginally fractionally".split())
+
+
+def _slight(t: RuledText, i: int) -> bool:
+    """Whether 'slightly', 'marginally' or 'fractionally' stands right before or after the change word at ``i``."""
+    return (i > 0 and t.lower[i - 1] in _SLIGHT) or (i + 1 < t.n and t.lower[i + 1] in _SLIGHT)
 
 
 def _purpose(t: RuledText, j: int, polarity: int) -> None:

@@ -61,7 +61,7 @@ def vader_version() -> str:
 
 # --- the vader_fin rules ----------------------------------------------------------------
 
-ENGINE_VERSION = "10"
+ENGINE_VERSION = "11"
 """Bumped whenever the rule code below, or the file parsing in :mod:`hkbt.sentiment.fin_lexicon`, changes what a
 text scores (part of the cache key)."""
 
@@ -84,7 +84,9 @@ FIN_RULES: dict[str, str] = {
     "('Shanghai Composite adds 1.3%'); a move under 0.5 % counts a quarter ('home prices edge up 0.1%'). 'new', "
     "'fresh', 'additional' before a restriction say it is imposed ('could be cut off under new US rules'), not when it is "
     "complied with; a 'for' phrase after a changed quantity names what it was for ('withholds approval for the "
-    "chatbot launch': the launch is no good news of its own); 'the end of', 'the close of' are dates, not stops",
+    "chatbot launch': the launch is no good news of its own); 'the end of', 'the close of' are dates, not stops; "
+    "'slightly', 'marginally' next to a change word make it a quarter ('stocks up slightly'); with a quantity both "
+    "before a transitive verb and right after it, the one after changed ('stocks extend losses')",
     "direction_fixed": "'improved', 'recovered', 'deteriorated', 'weakened' say better or worse "
     "whatever the quantity ('the loss improved' is good news)",
     "restriction_lifted": "for restrictions (tariffs, sanctions, curbs, bans, export controls) "
@@ -157,7 +159,8 @@ FIN_RULES: dict[str, str] = {
     "starting without 'to', the rating does: 'turns overweight on', 'initiates at buy' are positive, 'goes "
     "underweight' negative",
     "milestone": "passing a figure is good news ('passes 10 million rides', 'tops $1 trillion'), unless what "
-    "is counted is bad ('losses top $1 billion' is the direction rule's)",
+    "is counted is bad ('losses top $1 billion' is the direction rule's); so is closing above one ('Hang Seng "
+    "closes above 23,000'), and closing below one bad news",
     "subordinate": "a headline's news is its main clause: when a clause opened by 'as', 'amid', 'after' or "
     "'following' after it pulls the other way, that clause counts half: 'Wall Street rallies as West "
     "hits Russia with new sanctions' is positive; when both agree ('cash shrinks as losses persist') "

@@ -105,8 +105,8 @@ def shared_headlines_by_key() -> dict[str, dict[str, str]]:
 
 # real headlines -> (accuracy floor, macro-F1 floor) for vader_fin: dev 0.727 / 0.730 (not blind);
 # held-out measured once by the lead at 9f6d571: 0.664 / 0.667; round 4 (development data, not blind):
-# dev 0.739 / 0.741, held-out 0.682 / 0.683
-REAL_FLOORS = {"real_headlines_dev.csv": (0.73, 0.74), "real_headlines_heldout.csv": (0.68, 0.68)}
+# dev 0.752 / 0.754, held-out 0.700 / 0.701
+REAL_FLOORS = {"real_headlines_dev.csv": (0.75, 0.75), "real_headlines_heldout.csv": (0.70, 0.70)}
 
 
 @pytest.mark.parametrize("name", sorted(REAL_FLOORS))

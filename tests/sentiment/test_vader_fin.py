@@ -435,6 +435,31 @@ def test_round4_statements_and_events(fin, text, low, high):
     assert low <= one(fin, text) <= high, fin.explain(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "low", "high"),
+    [
+        # a small move is no move; the same move unqualified is
+        ("Local stocks up slightly in morning trading", -0.2, 0.3),
+        ("Hong Kong stocks open marginally down", -0.2, 0.3),
+        ("Local stocks up sharply in morning trading", 0.3, 1.0),
+        # reference pieces and open questions report no move
+        ("Factbox: European banks hit by money laundering scandal", -0.2, 0.3),
+        ("European banks hit by money laundering scandal", -1.0, -0.2),
+        ("Analysts debate whether the Hang Seng rally has further to run", -0.2, 0.3),
+        # a quantity right after a transitive verb is what changed, not the subject before it
+        ("Hong Kong stocks extend losses at open", -1.0, -0.2),
+        ("Hong Kong stocks extend gains at open", 0.3, 1.0),
+        ("Stocks pare early gains", -1.0, -0.2),
+        ("Marketing expenses increase, weighing on profit", -1.0, -0.2),
+        # a level passed at the close
+        ("Hang Seng Index closes above 23,000", 0.3, 1.0),
+        ("Hang Seng Index closes below 20,000", -1.0, -0.2),
+    ],
+)
+def test_round4_real_headline_families(fin, text, low, high):
+    assert low <= one(fin, text) <= high, fin.explain(text)
+
+
 def test_no_market_words_leave_business_news_alone(fin):
     """A fire at a factory is business news: the no_market rule needs the absence of every market word."""
     assert "no_market" not in {r for r, _, _ in fin.explain("Fire halts production at Xiaomi's EV factory").fired}
