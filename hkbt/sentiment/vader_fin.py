@@ -304,6 +304,7 @@ class VaderFinScorer:
                 lexicon[token] = value
         self.lexicon: dict[str, float] = lexicon
         self._engine.lexicon = lexicon
+        self._vader_only = frozenset(lexicon).difference(self._ours)  # words whose valence is VADER's own
 
     # -- text to tokens --------------------------------------------------------------------
 
@@ -379,7 +380,8 @@ class VaderFinScorer:
             return engine.compound(text, words, lower)
         lexicon = self.lexicon
         base: list[float | None] = [lexicon.get(w) for w in lower]
-        source = ["vader" if v is not None and w not in self._ours else "lexicon" for w, v in zip(lower, base)]
+        vader_only = self._vader_only
+        source = ["vader" if w in vader_only else "lexicon" for w in lower]
         before = base.copy()  # the rules change base in place
         ruled = apply_rules(self.rules, text.split(), words, lower, base, source)
         valued = {i: v for i, (v, was) in enumerate(zip(base, before)) if v != was}
