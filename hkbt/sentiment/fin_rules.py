@@ -817,11 +817,30 @@ def _rating_from(t: RuledText, rules: RuleWords, p: int) -> int | None:
     return None
 
 
+_RECORDS = frozenset("record records chart charts".split())  # "tops the download charts" is a record of its kind
+
+
+_APPEALS = frozenset("appeal appeals bid_to_overturn attempt_to_overturn effort_to_overturn".split())
+_REFUSED = frozenset("rejected dismissed denied refused overruled".split())
+
+
 def _contest(t: RuledText, rules: RuleWords) -> None:
     """contest: 'wins its appeal against a tax assessment' is good news, 'loses appeal against record fine' bad: the
-    verb says who won; what follows the contest noun in its clause only names what was contested."""
+    verb says who won; what follows the contest noun in its clause only names what was contested. An appeal is the
+    subject's own: 'Xiaomi's appeal against the ban rejected' is bad news."""
     if "contest" not in t.has:
         return
+    for k, w in enumerate(t.lower):
+        if w not in _APPEALS or k in t.skip:
+            continue
+        end = _clause_span(t, k)[1]
+        refused = next((m for m in range(k + 1, end) if t.lower[m] in _REFUSED), None)
+        if refused is not None:
+            for x in range(k, end):
+                if t.source[x] in ("lexicon", "vader"):
+                    t.base[x] = None
+                t.skip.add(x)
+            t.set(refused, -RULE_VALENCE, "contest", f"{t.words[k]} … {t.words[refused]}")
     for k, w in enumerate(t.lower):
         sign = 1 if w in rules.won else (-1 if w in rules.lost else 0)
         if not sign or k in t.skip:
@@ -843,7 +862,7 @@ def _contest(t: RuledText, rules: RuleWords) -> None:
 
 def _records(t: RuledText, rules: RuleWords) -> None:
     """record: 'crushes download records', 'sets a sales record' are good news; 'losses break the record' bad."""
-    if "record_verb" not in t.has or ("record" not in t.present and "records" not in t.present):
+    if "record_verb" not in t.has or _RECORDS.isdisjoint(t.present):
         return
     for k, w in enumerate(t.lower):
         if w not in rules.record_verb or k in t.skip:
@@ -851,7 +870,7 @@ def _records(t: RuledText, rules: RuleWords) -> None:
         for m in range(k + 1, min(t.n, k + 5)):
             if t.clause_ends_before(m):
                 break
-            if t.lower[m] in ("record", "records"):
+            if t.lower[m] in _RECORDS:
                 if m + 1 < t.n and t.lower[m + 1] in rules.quantity and not t.clause_ends_before(m + 1):
                     break  # "beats record sales": the direction rule's
                 subject = _find_left(t, rules, k, 6)

@@ -61,7 +61,7 @@ def vader_version() -> str:
 
 # --- the vader_fin rules ----------------------------------------------------------------
 
-ENGINE_VERSION = "11"
+ENGINE_VERSION = "12"
 """Bumped whenever the rule code below, or the file parsing in :mod:`hkbt.sentiment.fin_lexicon`, changes what a
 text scores (part of the cache key)."""
 
@@ -105,8 +105,9 @@ FIN_RULES: dict[str, str] = {
     "reaches across a comma ('session ends without new stimulus, disappointing investors': the disappointment stands)",
     "contest": "a win verb before a contest in court ('appeal', 'lawsuit', 'case', 'dispute', within five words) is good "
     "news whatever was contested, a losing verb bad news; the rest of the clause only names what was contested: "
-    "'wins appeal against tax assessment' is positive, 'loses appeal against record fine' negative",
-    "record": "a verb that breaks a record ('crushes', 'smashes', 'sets', 'breaks') with 'record(s)' within four words "
+    "'wins appeal against tax assessment' is positive, 'loses appeal against record fine' negative; an appeal is the "
+    "subject's own, so 'appeal against the ban rejected' is negative",
+    "record": "a verb that breaks a record ('crushes', 'smashes', 'sets', 'breaks', 'tops') with 'record(s)' or 'chart(s)' within four words "
     "after it is good news, and its own feeling ('crushes') says nothing: 'crushes download records'; when what is "
     "counted is bad it is bad news ('losses break the annual record')",
     "remark": "a text attributed to a government speaker ('…: FS', '…, says commerce minister', 'Officials say …') in "
@@ -266,7 +267,7 @@ class VaderFinScorer:
             rules.change, rules.transition, rules.hedge, rules.subordinate, rules.consequence,
             rules.stop, rules.stop_after, rules.verdict_after, rules.fail, rules.status_quo, rules.meets,
             rules.carrier, rules.rating, rules.milestone, rules.won, rules.lost, rules.finish, rules.relief_head,
-            rules.genre, rules.wish, ("first", "first-ever", "maiden", "record", "records"), LONG_NEGATIONS,
+            rules.genre, rules.wish, ("first", "first-ever", "maiden", "record", "records", "chart", "charts"), LONG_NEGATIONS,
         )
         self._with_quantity = frozenset().union(
             COMPARE_CUES, rules.end_head, rules.unchanged, rules.verb_only, rules.imposed, rules.no_market

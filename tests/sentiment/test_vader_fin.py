@@ -454,6 +454,14 @@ def test_round4_statements_and_events(fin, text, low, high):
         # a level passed at the close
         ("Hang Seng Index closes above 23,000", 0.3, 1.0),
         ("Hang Seng Index closes below 20,000", -1.0, -0.2),
+        # batch 5 of our own sentences: purchases halted, fines annulled, streaks, charts, appeals refused
+        ("Beijing halts purchases of US soybeans", -1.0, -0.2),
+        ("Court annuls fine imposed on the payment affiliate", 0.3, 1.0),
+        ("Hang Seng extends losing streak to five sessions", -1.0, -0.2),
+        ("Hang Seng snaps losing streak", 0.3, 1.0),
+        ("New title tops global download charts in its first week", 0.3, 1.0),
+        ("Phone maker's appeal against US investment ban rejected", -1.0, -0.2),
+        ("The contract was terminated because the customer went into receivership.", -1.0, -0.2),
     ],
 )
 def test_round4_real_headline_families(fin, text, low, high):
