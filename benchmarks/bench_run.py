@@ -43,7 +43,8 @@ REPO = cases.REPO
 BIN = Path(sys.executable).parent
 TARGET_RATIO, TARGET_BIG_S = 1.5, 10.0
 STAGES = [  # names run_pipeline looks up in its module; each is timed where it is called (missing names are skipped)
-    "read_news", "detect_languages", "filter_languages", "compose_text", "mask_false_friends", "link_entities",
+    "file_digest", "read_prepared", "write_prepared", "read_news", "detect_languages", "filter_languages", "compose_text",
+    "mask_false_friends", "link_entities",
     "compute_sentiment", "tag_topics", "assign_scope", "assign_tradable_session", "build_signals", "load_prices",
     "run_backtest", "build_trades", "compute_index_benchmark", "compute_metrics", "compute_data_hash",
 ]

@@ -62,7 +62,12 @@ def disk_error(path: Path | str, exc: OSError, doing: str = "cannot write") -> D
 
 
 def write_text_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` via a temporary sibling and ``os.replace``.
+    """Write ``text`` (UTF-8) to ``path`` atomically (see :func:`write_bytes_atomic`)."""
+    return write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` via a temporary sibling and ``os.replace``.
 
     The temporary file is ``.<name>.<random>.tmp`` beside the target; any
     ``OSError`` becomes a :class:`~hkbt.errors.DataError` and leaves the target
@@ -76,8 +81,8 @@ def write_text_atomic(path: Path, text: str) -> Path:
         _remove_stale_temporaries(path)
         with signals_deferred():  # an interruption lands before the file exists or after `temporary` names it
             handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
         os.chmod(temporary, default_mode())
         os.replace(temporary, path)
     except OSError as exc:

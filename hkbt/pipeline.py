@@ -34,6 +34,7 @@ from hkbt.backtest.benchmark import compute_index_benchmark, compute_proxy_bench
 from hkbt.config import Config
 from hkbt.backtest.costs import FeeSchedule
 from hkbt.news.entities import link_entities
+from hkbt.news.prepared_cache import PREPARED_KEYS, file_digest, prepared_key, read_prepared, write_prepared
 from hkbt.backtest.metrics import compute_metrics
 from hkbt.news.load import NewsReport, load_news
 from hkbt.prices import PRICE_SOURCES, SIMULATED_BANNER, PriceRequest, align_to_sessions
@@ -107,10 +108,48 @@ def read_news(config: Config, base_dir: Path, as_of: pd.Timestamp | None = None)
 
 def prepare_news(config: Config, base_dir: Path, progress: Progress | None = None,
                  as_of: pd.Timestamp | None = None) -> tuple[pd.DataFrame, NewsReport]:
-    """Load, link, score, tag and align the news (stages 1-5 before aggregation)."""
-    progress = progress or Progress()
-    news, report = read_news(config, base_dir, as_of)
+    """Load, link, score, tag and align the news (stages 1-5 before aggregation).
+
+    With a cache folder (``sentiment.cache_dir``) and a news file, everything before
+    the sessions comes from the prepared-news cache when this file, these settings and
+    this hkbt have been seen before (:mod:`hkbt.news.prepared_cache`).
+    """
     cache = resolve_path(config.sentiment.cache_dir, base_dir) if config.sentiment.cache_dir else None
+    path = resolve_path(config.news.path, base_dir)
+    key = digest = None
+    if cache is not None and config.news.store is None and as_of is None:
+        try:
+            digest = file_digest(path)
+        except OSError:
+            pass  # load_news says what is wrong with the file
+        else:
+            key = prepared_key(picked_settings(config, PREPARED_KEYS), digest)
+    notes = []
+    news = report = None
+    if key is not None:
+        news, report, note = read_prepared(cache, key)
+        notes += [note] if note else []
+    if news is None:
+        news, report = _prepare_news(config, base_dir, cache, progress or Progress(), as_of)
+        if key is not None and len(news) and _unchanged(path, digest):
+            note = write_prepared(cache, key, news, report)
+            notes += [note] if note else []
+    news = assign_tradable_session(news, config.signals.cutoff_before_open_minutes)
+    return news, dataclasses.replace(report, notes=report.notes + tuple(notes))
+
+
+def _unchanged(path: Path, digest: str) -> bool:
+    """The news file still has the bytes the key was made from (it was not rewritten while it was read)."""
+    try:
+        return file_digest(path) == digest
+    except OSError:
+        return False
+
+
+def _prepare_news(config: Config, base_dir: Path, cache: Path | None, progress: Progress,
+                  as_of: pd.Timestamp | None) -> tuple[pd.DataFrame, NewsReport]:
+    """Stages 1-4: read, detect languages, link, score, tag topics and scopes (no cache of the result)."""
+    news, report = read_news(config, base_dir, as_of)
     news = news.assign(language=detect_languages(compose_text(news, config.sentiment.text), cache))
     news, dropped = filter_languages(news, config.news.languages)
     report = dataclasses.replace(report, languages_dropped=tuple(dropped.items()))
@@ -127,7 +166,6 @@ def prepare_news(config: Config, base_dir: Path, progress: Progress | None = Non
     news = compute_sentiment(news, scorers_for(config), text=config.sentiment.text, cache_dir=cache, progress=progress.scored)
     news = tag_topics(news, config.topics, text)
     news = assign_scope(news, rules, matched)
-    news = assign_tradable_session(news, config.signals.cutoff_before_open_minutes)
     return news, report
 
 
@@ -194,16 +232,21 @@ INPUT_KEYS = ("universe.tickers", "universe.benchmark", "universe.proxy", "unive
 these share one :class:`SharedInputs`; everything else (strategy, costs, cash, lots) is per variant."""
 
 
-def inputs_key(config: Config) -> str:
-    """sha256 of the settings in :data:`INPUT_KEYS`: equal keys mean the same shared inputs."""
+def picked_settings(config: Config, keys: tuple[str, ...]) -> dict[str, object]:
+    """The resolved values of dotted ``keys`` (e.g. :data:`INPUT_KEYS`), as ``{key: value}``."""
     resolved = config.resolved()
     picked = {}
-    for key in INPUT_KEYS:
+    for key in keys:
         node = resolved
         for part in key.split("."):
             node = node[part]
         picked[key] = node
-    return hashlib.sha256(json.dumps(picked, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return picked
+
+
+def inputs_key(config: Config) -> str:
+    """sha256 of the settings in :data:`INPUT_KEYS`: equal keys mean the same shared inputs."""
+    return hashlib.sha256(json.dumps(picked_settings(config, INPUT_KEYS), sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 @dataclass

@@ -52,6 +52,8 @@ class NewsReport:
     outside_examples: tuple[str, ...] = ()  # a few of those tickers, for the warning
     languages_dropped: tuple[tuple[str, int], ...] = ()
     """``(language, count)`` of items dropped for their language (see :func:`hkbt.news.language.filter_languages`)."""
+    notes: tuple[str, ...] = ()
+    """Other lines for the user, as they are (e.g. a prepared-news cache entry that could not be used)."""
 
     def warnings(self, timezone: str) -> list[str]:
         """One line per fix the user should know about, for ``warning:`` output."""
@@ -71,7 +73,7 @@ class NewsReport:
             counts = ", ".join(f"{code} {n}" for code, n in self.languages_dropped)
             lines.append(f"{total} news item(s) dropped: no scorer for their language ({counts}; 'und' = no letters); "
                          "news.languages lists the languages kept")
-        return lines
+        return lines + list(self.notes)
 
 
 def load_news(path: Path, columns: NewsColumns, timezone: str = "Asia/Hong_Kong", fmt: str = "auto") -> tuple[pd.DataFrame, NewsReport]:
