@@ -69,25 +69,29 @@ def find_echoes(news: pd.DataFrame, window_hours: float, similarity: float) -> p
     order = news.sort_values(["published_at", "news_id"], kind="stable")
     stamps = pd.DatetimeIndex(order.published_at).as_unit("ns").asi8
     window = int(window_hours * 3600 * 1e9)
-    items: list[tuple[int, str, frozenset[str]]] = []  # every item seen, in publication order
-    postings: dict[str, deque[int]] = {}  # word -> positions in `items` of recent items containing it
-    first = 0  # items[first:] are inside the window
+    stamps_seen: list[int] = []  # every item seen, in publication order: its time, id and number of words ...
+    ids: list[str] = []
+    sizes: list[int] = []  # ... kept in three lists, indexed by position
+    postings: dict[str, deque[int]] = {}  # word -> positions of recent items containing it
+    first = 0  # items first.. are inside the window
     found: list[list[str]] = []
     for news_id, stamp, headline in zip(order.news_id.tolist(), stamps.tolist(), order.headline.tolist()):
-        while first < len(items) and stamp - items[first][0] > window:
+        while first < len(stamps_seen) and stamp - stamps_seen[first] > window:
             first += 1
         words = headline_tokens(headline)
+        size = len(words)
         shared: Counter[int] = Counter()
         for word in words:
             positions = postings.get(word)
             while positions and positions[0] < first:
                 positions.popleft()  # each position leaves once: linear overall
-            shared.update(positions or ())
-        found.append([
-            items[p][1] for p, common in sorted(shared.items())
-            if common / (len(words) + len(items[p][2]) - common) >= similarity
-        ])
+            if positions:
+                shared.update(positions)
+        hits = [p for p, common in shared.items() if common / (size + sizes[p] - common) >= similarity]
+        found.append([ids[p] for p in sorted(hits)] if hits else [])
         for word in words:
-            postings.setdefault(word, deque()).append(len(items))
-        items.append((stamp, news_id, words))
+            postings.setdefault(word, deque()).append(len(ids))
+        stamps_seen.append(stamp)
+        ids.append(news_id)
+        sizes.append(size)
     return pd.Series(found, index=order.index, dtype=object).reindex(news.index)

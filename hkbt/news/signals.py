@@ -120,23 +120,36 @@ def signal_rules_from_config(config) -> SignalRules:
 
 
 # ------------------------------------------------------------------- routing
-def _targets(row, rules: SignalRules) -> tuple[dict[str, float], bool]:
+def _targets(scope: str, tickers: tuple[str, ...], themes: tuple[str, ...], policy: bool, outside: bool,
+             rules: SignalRules) -> tuple[dict[str, float], bool]:
     """``({ticker: weight}, market_wide)`` for one news item (see the module docstring)."""
-    scope = row.scope
     if scope == "company":
         weight = rules.scope_weights["company"]
-        return {t: weight for t in row.tickers if t in rules.universe}, False
+        return {t: weight for t in tickers if t in rules.universe}, False
     if scope == "theme":
         reached: dict[str, float] = {}
-        for theme in row.themes:
+        for theme in themes:
             weight = rules.theme_weights.get(theme, rules.scope_weights["theme"])
             for ticker in rules.theme_tickers.get(theme, ()):
                 reached[ticker] = max(reached.get(ticker, 0.0), weight)
         return reached, False
-    if row.outside_universe or not rules.market_wide_policy or "policy" not in row.topics:
+    if outside or not rules.market_wide_policy or not policy:
         return {}, False
     weight = rules.scope_weights[scope]
     return dict.fromkeys(rules.universe, weight), True
+
+
+def _route_items(news: pd.DataFrame, rules: SignalRules) -> list[tuple[dict[str, float], bool]]:
+    """:func:`_targets` of every item, worked out once per distinct (scope, tickers, themes, policy, outside)."""
+    known: dict[tuple, tuple[dict[str, float], bool]] = {}
+    routed = []
+    for key in zip(news.scope.tolist(), map(tuple, news.tickers.tolist()), map(tuple, news.themes.tolist()),
+                   ["policy" in topics for topics in news.topics.tolist()], news.outside_universe.tolist()):
+        found = known.get(key)
+        if found is None:
+            found = known[key] = _targets(*key, rules)
+        routed.append(found)
+    return routed
 
 
 def route_news(news: pd.DataFrame, sessions: pd.DatetimeIndex, rules: SignalRules, keep_zero_weight: bool = False) -> pd.DataFrame:
@@ -158,31 +171,38 @@ def route_news(news: pd.DataFrame, sessions: pd.DatetimeIndex, rules: SignalRule
         original index, repeated once per ticker. Shared by :func:`build_signals`
         and the event study, so both see the same pairs.
     """
-    columns = ["scope", "tickers", "themes", "topics", "outside_universe"]
-    routed = [_targets(row, rules) for row in news[columns].itertuples(index=False)]
-    repeat = np.array([len(targets) for targets, _ in routed], dtype=int)
-    pairs = news.iloc[np.repeat(np.arange(len(news)), repeat)].copy()
-    pairs["ticker"] = [t for targets, _ in routed for t in targets]
-    pairs["weight"] = np.array([w for targets, _ in routed for w in targets.values()], dtype=float)
-    pairs["market_wide"] = np.repeat([m for _, m in routed], repeat).astype(bool)
-    pairs["duplicate_of"] = _duplicates(news, pairs, rules)
-    pairs.loc[pairs.duplicate_of != "", "weight"] = 0.0
-    pairs = pairs[pairs.tradable_session.isin(sessions)]
+    routed = _route_items(news, rules)
+    item = np.repeat(np.arange(len(news)), [len(targets) for targets, _ in routed])
+    extra = pd.DataFrame({
+        "ticker": [t for targets, _ in routed for t in targets],
+        "weight": np.array([w for targets, _ in routed for w in targets.values()], dtype=float),
+        "market_wide": np.array([m for targets, m in routed for _ in targets], dtype=bool),
+    })
+    extra["duplicate_of"] = _duplicates(news, item, extra.ticker.tolist(), rules)
+    echo = (extra.duplicate_of != "").to_numpy()
+    extra.loc[echo, "weight"] = 0.0
+    keep = news.tradable_session.isin(sessions).to_numpy()[item]
     if not keep_zero_weight:
-        pairs = pairs[(pairs.weight > 0) | (pairs.duplicate_of != "")]
+        keep &= (extra.weight.to_numpy() > 0) | echo
+    pairs = news.iloc[item[keep]].copy()  # only the rows kept: copying every column of every pair is slow
+    for column in extra.columns:
+        pairs[column] = extra[column].array[keep]
     return pairs
 
 
-def _duplicates(news: pd.DataFrame, pairs: pd.DataFrame, rules: SignalRules) -> list[str]:
-    """For each pair, the first earlier item it echoes that reached the same ticker with a score of the same sign."""
-    if rules.novelty_hours <= 0 or pairs.empty:
-        return [""] * len(pairs)
-    ids, tickers = pairs.news_id.tolist(), pairs.ticker.tolist()  # plain lists: iterating Arrow-backed columns is slow
-    routed = news[news.news_id.isin(set(ids))]  # only items that reach a ticker can echo for one
-    echoes = dict(zip(routed.news_id.tolist(), find_echoes(routed, rules.novelty_hours, rules.novelty_similarity)))
-    sign = dict(zip(news.news_id.tolist(), np.sign(news.score.to_numpy(dtype=float)).tolist()))
+def _duplicates(news: pd.DataFrame, item: np.ndarray, tickers: list[str], rules: SignalRules) -> list[str]:
+    """For each pair (``news`` row ``item``, ticker), the first earlier item it echoes that reached the same ticker
+    with a score of the same sign."""
+    if rules.novelty_hours <= 0 or not len(item):
+        return [""] * len(item)
+    routed = news.iloc[np.unique(item)]  # only items that reach a ticker can echo for one
+    routed_ids = routed.news_id.tolist()  # plain lists: iterating Arrow-backed columns is slow
+    echoes = dict(zip(routed_ids, find_echoes(routed, rules.novelty_hours, rules.novelty_similarity).tolist()))
+    sign = dict(zip(routed_ids, np.sign(routed.score.to_numpy(dtype=float)).tolist()))
+    ids = news.news_id.to_numpy(dtype=object)[item].tolist()
     reached = set(zip(ids, tickers))
-    return [next((e for e in echoes[i] if (e, t) in reached and sign[e] == sign[i]), "") for i, t in zip(ids, tickers)]
+    return [next((e for e in echoes[i] if (e, t) in reached and sign[e] == sign[i]), "") if echoes[i] else ""
+            for i, t in zip(ids, tickers)]
 
 
 # --------------------------------------------------------------- aggregation

@@ -240,7 +240,7 @@ def score_texts(
     """
     slot = Slot("scores", (("scorer", scorer.name), ("version", scorer.version)), "score", _valid_score)
     scores = cached_per_text(texts, cache_dir, slot, lambda todo: _score_batches(todo, scorer, progress).tolist())
-    return np.array(scores, dtype=np.float64)
+    return np.array(scores, dtype=np.float64) + 0.0  # -0.0 -> 0.0, as SQLite gives it back: a cached score equals a new one
 
 
 # --- the pipeline stage -----------------------------------------------------------------

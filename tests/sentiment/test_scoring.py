@@ -94,6 +94,16 @@ class TestScoreCache:
         np.testing.assert_array_equal(out2, out1)
         assert out2.dtype == np.float64
 
+    def test_a_negative_zero_is_the_same_zero_scored_or_cached(self, tmp_path):
+        """SQLite stores -0.0 as 0.0: a fresh score must not differ from the cached one in its sign."""
+        class NegativeZero(CountingScorer):
+            def score(self, texts):
+                return -np.zeros(len(texts))
+        fresh = score_texts(["flat"], NegativeZero(), cache_dir=tmp_path)
+        cached = score_texts(["flat"], NegativeZero(), cache_dir=tmp_path)
+        uncached = score_texts(["flat"], NegativeZero())
+        assert not np.signbit(fresh).any() and not np.signbit(cached).any() and not np.signbit(uncached).any()
+
     def test_only_missing_texts_are_scored_and_order_is_kept(self, tmp_path):
         score_texts(["a", "ccc"], CountingScorer(), cache_dir=tmp_path)
         scorer = CountingScorer()
