@@ -32,11 +32,14 @@ not the run.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
 import importlib.metadata
 import json
 import math
+import os
 import platform
+import stat
 from functools import lru_cache
 from pathlib import Path
 
@@ -97,8 +100,15 @@ def _versions() -> dict[str, str]:
 
 
 def file_digest(path: Path) -> str:
-    """SHA-256 of a file's bytes (``OSError`` if it cannot be read)."""
-    with open(path, "rb") as stream:
+    """SHA-256 of a regular file's bytes (``OSError`` if it cannot be read or is not a regular file).
+
+    Opened without blocking, so a FIFO or device at ``path`` is refused at once instead of
+    waiting for a writer (the news loader then says what is wrong with it).
+    """
+    handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with open(handle, "rb") as stream:
+        if not stat.S_ISREG(os.fstat(handle).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
         return hashlib.file_digest(stream, "sha256").hexdigest()
 
 

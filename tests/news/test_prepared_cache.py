@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import inspect
+import os
 import shutil
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 
 import hkbt.pipeline as pipeline
 from hkbt.config import load_config
+from hkbt.errors import DataError
 from hkbt.news import prepared_cache
 from hkbt.news.prepared_cache import DEPENDENCIES, FOLDER, MAGIC, PREPARED_KEYS, code_digest, prepared_key
 from hkbt.pipeline import picked_settings, prepare_news
@@ -55,6 +57,12 @@ def project(template, tmp_path):
 @pytest.fixture
 def expected(template):
     return template[1]
+
+
+def load_config_text(folder: Path, text: str):
+    (folder / "config.yaml").write_text("run: {start: 2024-03-01, end: 2025-03-31, output_dir: out}\n"
+                                        "prices: {source: synthetic}\n" + text, encoding="utf-8")
+    return load_config(folder / "config.yaml")
 
 
 def _config(project: Path, *overrides: str):
@@ -225,6 +233,16 @@ def test_an_unwritable_cache_costs_a_warning_not_the_run(project, expected, monk
     pd.testing.assert_frame_equal(news, expected[0])
     assert len(report.notes) == 1 and "Permission denied" in report.notes[0] and "not cached" in report.notes[0]
     assert not list((project / "cache" / FOLDER).iterdir())  # no temporary file left behind
+
+
+def test_a_fifo_as_news_path_is_refused_without_waiting_for_a_writer(tmp_path):
+    """The digest opens the news path before the loader checks it: a FIFO must not block the run."""
+    fifo = tmp_path / "news.fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError, match="not a regular file"):
+        prepared_cache.file_digest(fifo)
+    with pytest.raises(DataError, match="not a regular file"):
+        prepare_news(load_config_text(tmp_path, "news: {path: news.fifo}\nsentiment: {cache_dir: cache}\n"), tmp_path)
 
 
 def test_news_from_a_store_or_as_of_is_not_cached(project):
