@@ -112,8 +112,12 @@ def test_d10_unreadable_news_file(root: Path, monkeypatch, code: int, fragment: 
             raise OSError(code, os.strerror(code), str(path))
         return real(path, *args, **kwargs)
 
+    def unreadable(path):
+        raise OSError(code, os.strerror(code), str(path))
+
     monkeypatch.setattr(pd, "read_csv", refuse)
     monkeypatch.setattr("hkbt.news.load._check_header", lambda path: None)
+    monkeypatch.setattr("hkbt.pipeline.file_digest", unreadable)  # the prepared-news cache reads the file first
     check(run_hostile(root, []), "news.csv: cannot read the news file", fragment)
 
 
