@@ -12,6 +12,7 @@ import csv
 import errno
 import json
 import os
+import shutil
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -238,6 +239,8 @@ def test_synthetic_and_real_prices_meet_the_bar_contract(root: Path):
 
 
 def _cache(root: Path) -> Path:
+    """The score cache; the prepared-news cache beside it is emptied, so that the next run reads this one."""
+    shutil.rmtree(root / "cache" / "prepared-news", ignore_errors=True)
     return root / "cache" / "sentiment.sqlite"
 
 
@@ -268,8 +271,6 @@ def test_d11_read_only_score_cache(root: Path, monkeypatch):
 
 
 def test_d11_score_cache_folder_removed_while_scoring(root: Path, monkeypatch):
-    import shutil
-
     from hkbt.sentiment import scoring
 
     _cache(root).unlink()
