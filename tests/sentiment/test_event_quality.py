@@ -37,6 +37,9 @@ FLOORS = {
     # English 0.900 / 0.905 is not blind
     ("events_en_heldout2.csv", "vader_fin"): (0.90, 0.90),
     ("events_zh_heldout2.csv", "zh_fin"): (0.85, 0.85),
+    # round 3's blind English set (tests/data/README_round3.md), measured once by the lead at 58fcb05 with
+    # round 4's rules: 0.797 / 0.799 (0.800 / 0.802 on the rules before round 4): the target 0.85 NOT reached
+    ("events_en_heldout3.csv", "vader_fin"): (0.79, 0.79),
 }
 
 
@@ -80,16 +83,27 @@ def test_rules_beat_plain_vader_and_the_trained_model_on_held_out_events():
     assert accuracy["vader_fin"] > max(accuracy["vader"], accuracy["tfns_linear"], accuracy["blend"]), accuracy
 
 
-def test_company_statements_reached():
-    """tests/data/statements_en_dev.csv (README_statements.md): FPB-like company statements in our own words, the
-    development set for that register; before round 4 0.807 / 0.791, round 4 0.897 / 0.890 (not blind: the
-    held-out third is outside the repository, measured once by the lead)."""
-    frame = pd.read_csv(DATA / "statements_en_dev.csv")
+# tests/data/README_statements.md: FPB-like company statements in our own words. The development part: before
+# round 4 0.807 / 0.791, round 4 0.897 / 0.890 (not blind). The held-out third, measured once by the lead at
+# 58fcb05: 0.853 / 0.844 (0.847 / 0.833 before round 4); development data since.
+STATEMENT_FLOORS = {"statements_en_dev.csv": (0.89, 0.88), "statements_en_heldout.csv": (0.85, 0.84)}
+
+
+@pytest.mark.parametrize("name", sorted(STATEMENT_FLOORS))
+def test_company_statements_reached(name):
+    frame = pd.read_csv(DATA / name)
     assert list(frame.columns) == ["id", "sentence", "label", "kind", "why"] and frame.sentence.is_unique
     scorer = get_scorer("vader_fin")
     predicted = to_classes(scorer.score(frame.sentence.tolist()), *scorer.class_thresholds)
     result = compute_class_metrics(np.array(frame.label.tolist(), dtype=object), predicted)
-    assert result["accuracy"] >= 0.89 and result["macro_f1"] >= 0.88, (result["accuracy"], result["macro_f1"])
+    accuracy_floor, f1_floor = STATEMENT_FLOORS[name]
+    assert result["accuracy"] >= accuracy_floor and result["macro_f1"] >= f1_floor, (result["accuracy"], result["macro_f1"])
+
+
+def test_statement_parts_are_disjoint():
+    dev, heldout = (pd.read_csv(DATA / name) for name in sorted(STATEMENT_FLOORS))
+    assert not set(dev.sentence) & set(heldout.sentence) and not set(dev.id) & set(heldout.id)
+    assert 0.30 <= len(heldout) / (len(dev) + len(heldout)) <= 0.36
 
 
 @functools.cache
