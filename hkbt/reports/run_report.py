@@ -133,7 +133,7 @@ MINUTES = "%Y-%m-%d %H:%M"
 
 
 def clock_texts(clock: pd.DatetimeIndex, fmt: str, missing: str | None = None) -> np.ndarray:
-    """Naive clock times as text in ``fmt`` (an object array of str), ``missing`` for NaT.
+    """Clock times (a zone's wall clock if zoned) as text in ``fmt`` (an object array of str), ``missing`` for NaT.
 
     ``%Y-%m-%d``, or ``%Y-%m-%d %H:%M`` followed by plain text (`` HKT``), are written
     by numpy in one C loop (the same text as ``strftime``, which calls Python per value
@@ -141,6 +141,8 @@ def clock_texts(clock: pd.DatetimeIndex, fmt: str, missing: str | None = None) -
     """
     if not len(clock):
         return np.array([], dtype=object)
+    if clock.tz is not None:  # its wall-clock times, as strftime shows them
+        clock = clock.tz_localize(None)
     if fmt == "%Y-%m-%d":
         text = np.datetime_as_string(clock.to_numpy(), unit="D").astype(object)
     elif fmt.startswith(MINUTES) and "%" not in fmt[len(MINUTES):]:

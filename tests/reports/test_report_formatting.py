@@ -42,6 +42,8 @@ def test_hkt_and_day_texts_are_strftime(values):
     utc = pd.Series(_index(values, "ns")).dt.tz_localize("UTC")
     assert hkt_texts(utc).tolist() == ["—" if t is pd.NaT else t.tz_convert("Asia/Hong_Kong").strftime("%Y-%m-%d %H:%M HKT") for t in utc]
     assert day_texts(utc.dt.tz_localize(None)).tolist() == ["—" if t is pd.NaT else t.strftime("%Y-%m-%d") for t in utc]
+    zoned = utc.dt.tz_convert("Asia/Hong_Kong")  # a zoned column's dates are its own wall-clock dates
+    assert day_texts(zoned).tolist() == ["—" if t is pd.NaT else t.strftime("%Y-%m-%d") for t in zoned]
     present = utc.dropna().dt.tz_localize(None)
     assert date_strings(pd.DatetimeIndex(present)) == [t.strftime("%Y-%m-%d") for t in present]
 
