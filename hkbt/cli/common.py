@@ -71,8 +71,9 @@ def collect_garbage_rarely() -> None:
     everything alive, imported modules included: 0.8 s of CPU in a 4 s run of the
     20,000-news case, 1.4 s at 100,000 news. What is alive now (the modules) is moved out
     of its reach (``gc.freeze``) and a collection starts after 20,000 allocations; cycles
-    are still collected (the peak memory of those runs moved by less than 4 %). Only the
-    command-line process does this: the library leaves the collector to its caller.
+    are still collected (the peak memory of those runs moved by less than 4 %). ``hkbt run``
+    and ``hkbt study`` (0.7 s of CPU less on the 20,000-news case) do this; the library
+    leaves the collector to its caller.
     """
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)

@@ -16,7 +16,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from hkbt.cli.common import experiment_options, load_experiment, progress_bars, show_simulated_banner, show_warnings
+from hkbt.cli.common import (
+    collect_garbage_rarely,
+    experiment_options,
+    load_experiment,
+    progress_bars,
+    show_simulated_banner,
+    show_warnings,
+)
 from hkbt.errors import HkbtError
 
 
@@ -53,6 +60,7 @@ def study(config_path: Path, overrides: tuple[str, ...], name: str | None, horiz
     from hkbt.backtest.results import claim_run_folder
     from hkbt.reports.study_page import render_study
 
+    collect_garbage_rarely()  # a study builds the same inputs as a run
     started = time.perf_counter()
     options = [f"study.horizons=[{horizons}]"] if horizons is not None else []
     options += [f"study.buckets=[{bucket_edges}]"] if bucket_edges is not None else []
