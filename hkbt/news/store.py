@@ -337,10 +337,14 @@ class NewsStore:
         return store
 
     def _check_owner(self) -> None:
-        """Refuse a database that hkbt did not create (or one from a newer hkbt)."""
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        app = self._db.execute("PRAGMA application_id").fetchone()[0]
-        tables = self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        """Refuse a database that hkbt did not create (or one from a newer hkbt).
+
+        The version, the mark and the tables are read in one statement, so from one snapshot: read one by
+        one, another command creating the same store could commit its schema between two of the reads.
+        """
+        version, app, tables = self._db.execute(
+            "SELECT (SELECT user_version FROM pragma_user_version), (SELECT application_id FROM pragma_application_id),"
+            " (SELECT count(*) FROM sqlite_master)").fetchone()
         if (app != APPLICATION_ID and (version or tables)) or (app == APPLICATION_ID and version == 0 and tables):
             raise DataError(str(self.path), "is a database hkbt did not create; it is left untouched",
                             "choose another news.store path (hkbt creates the file)")

@@ -216,8 +216,8 @@ def read_lexicon_file(name: str = "vader_fin.txt") -> str:
 
 
 _INDEXED = (
-    "verb_only", "genre", "end_head", "record_verb", "contest", "official", "imposed", "relief_head", "finish", "transition", "wish", "rating", "milestone", "stop",
-    "stop_after", "verdict_after", "fail", "carrier", "unchanged", "hedge", "meets", "no_market", "market",
+    "verb_only", "genre", "end_head", "record_verb", "contest", "official", "imposed", "relief_head", "finish",
+    "transition", "wish", "rating", "milestone", "stop", "stop_after", "verdict_after", "fail", "carrier", "unchanged", "hedge", "meets", "no_market", "market",
     "consequence", "subordinate", "status_quo",
 )
 """The classes whose presence in a text :meth:`RuleWords.classes_in` reports."""
@@ -229,7 +229,8 @@ class RuleWords:
     What :mod:`hkbt.sentiment.fin_rules` reads: ``quantity`` and ``change`` (token -> tuple, shapes in
     the comments below); sets of words (``noun``, ``object_only``, ``transition``, ``lift_words``, ``end``,
     ``stop_after``, ``verdict_after``, ``meets``, ``expectation``, ``rating_move``, ``carrier``,
-    ``milestone``, ``record_verb``, ``contest``, ``won``, ``lost``, ``official``, ``finish``, ``imposed`` (token -> strength), ``relief_head``, ``genre``, ``media``, ``verb_only``, ``intransitive``,
+    ``milestone``, ``record_verb``, ``contest``, ``won``, ``lost``, ``official``, ``finish``, ``imposed``
+    (token -> strength), ``relief_head``, ``genre``, ``media``, ``verb_only``, ``intransitive``,
     ``end_head``, ``wish``, ``no_market``, ``market``); ``state`` (token -> signed valence), ``rating``
     (token -> the rating's own sign); factors (token -> factor: ``hedge``, ``subordinate``, ``consequence``,
     ``stop``, ``fail``, ``status_quo``, ``unchanged``), ``question_factor`` and ``hashtags_are_tags`` (from

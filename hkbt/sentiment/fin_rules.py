@@ -836,28 +836,34 @@ def _contest(t: RuledText, rules: RuleWords) -> None:
         end = _clause_span(t, k)[1]
         refused = next((m for m in range(k + 1, end) if t.lower[m] in _REFUSED), None)
         if refused is not None:
-            for x in range(k, end):
-                if t.source[x] in ("lexicon", "vader"):
-                    t.base[x] = None
-                t.skip.add(x)
+            _mute(t, k, end)
             t.set(refused, -RULE_VALENCE, "contest", f"{t.words[k]} … {t.words[refused]}")
     for k, w in enumerate(t.lower):
         sign = 1 if w in rules.won else (-1 if w in rules.lost else 0)
-        if not sign or k in t.skip:
-            continue
-        for m in range(k + 1, min(t.n, k + 6)):
-            if t.clause_ends_before(m):
-                break
-            if t.lower[m] in rules.contest:
-                t.set(k, sign * RULE_VALENCE, "contest", f"{t.words[k]} … {t.words[m]}")
-                t.skip.add(k)
-                for x in range(k + 1, _clause_span(t, k)[1]):
-                    if t.source[x] in ("lexicon", "vader"):
-                        t.base[x] = None
-                    t.skip.add(x)
-                break
-            if t.base[m] and t.source[m] in ("lexicon", "vader"):
-                break  # "wins a lukewarm welcome": another object
+        if sign and k not in t.skip:
+            _contest_won_or_lost(t, rules, k, sign)
+
+
+def _contest_won_or_lost(t: RuledText, rules: RuleWords, k: int, sign: int) -> None:
+    """The verb at ``k`` (won: +1, lost: -1) and the contest noun a few words on: the verb is the news."""
+    for m in range(k + 1, min(t.n, k + 6)):
+        if t.clause_ends_before(m):
+            return
+        if t.lower[m] in rules.contest:
+            t.set(k, sign * RULE_VALENCE, "contest", f"{t.words[k]} … {t.words[m]}")
+            t.skip.add(k)
+            _mute(t, k + 1, _clause_span(t, k)[1])
+            return
+        if t.base[m] and t.source[m] in ("lexicon", "vader"):
+            return  # "wins a lukewarm welcome": another object
+
+
+def _mute(t: RuledText, start: int, end: int) -> None:
+    """Words ``start``..``end - 1`` only name what a rule has already read: their own valences go, no rule reads them."""
+    for x in range(start, end):
+        if t.source[x] in ("lexicon", "vader"):
+            t.base[x] = None
+        t.skip.add(x)
 
 
 def _records(t: RuledText, rules: RuleWords) -> None:

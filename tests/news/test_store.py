@@ -50,6 +50,34 @@ def test_a_new_store_is_created_at_the_latest_schema_and_marked_as_hkbt(tmp_path
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+def test_a_store_created_by_another_process_between_two_reads_is_not_called_foreign(tmp_path, monkeypatch) -> None:
+    """Two commands creating the same store at once: whatever the second does between its own statements, the
+    first may commit its schema there; the ownership check must see one consistent state (it read the version,
+    the mark and the tables in three statements, so it could see a new schema with an old version and refuse
+    the store as foreign: the race behind a once-flaky two-fetches test)."""
+    path = tmp_path / "news.db"
+    real_connect = sqlite3.connect
+    done: list[str] = []
+
+    def connect(*args, **kwargs):
+        db = real_connect(*args, **kwargs)
+        statements: list[str] = []
+
+        def between_statements(sql: str) -> None:
+            statements.append(sql)
+            if len(statements) == 2 and not done:  # the other command commits its whole schema right here
+                done.append(sql)
+                monkeypatch.setattr(sqlite3, "connect", real_connect)
+                NewsStore.open(path).close()
+
+        db.set_trace_callback(between_statements)
+        return db
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    with NewsStore.open(path) as store:
+        assert done and store.schema_version == SCHEMA_VERSION
+
+
 def test_an_old_schema_is_migrated_in_order_and_keeps_its_items(tmp_path) -> None:
     path = tmp_path / "news.db"
     # a version-1 store, as the first hkbt with a store wrote it
