@@ -65,7 +65,7 @@ def main(folder: str, trades_csv: str, start: str, end: str, tickers: str) -> No
     for ticker in sorted(tickers.split(",")):
         cerebro.adddata(bt.feeds.PandasData(dataname=read_prices(folder, ticker, first, last)), name=ticker)
     cerebro.addstrategy(Replay, orders=dict(orders))
-    strategy = cerebro.run(runonce=False)[0]
+    strategy = cerebro.run(runonce=True)[0]  # as hkbt runs it (same fills here; CPU 1.11-1.12 s vs 1.09-1.15 s bar by bar)
     print(f"fills {strategy.fills} final {cerebro.broker.getvalue():.2f}")
 
 
