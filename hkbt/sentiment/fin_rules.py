@@ -881,10 +881,7 @@ def _records(t: RuledText, rules: RuleWords) -> None:
                     break  # "beats record sales": the direction rule's
                 subject = _find_left(t, rules, k, 6)
                 sign = -1 if subject is not None and rules.quantity[t.lower[subject]][0] < 0 else 1
-                for x in range(k + 1, m + 1):
-                    if t.source[x] in ("lexicon", "vader"):
-                        t.base[x] = None
-                    t.skip.add(x)
+                _mute(t, k + 1, m + 1)
                 t.set(k, sign * RULE_VALENCE * 0.9, "record", f"{t.words[k]} … {t.words[m]}")
                 t.skip.add(k)
                 break

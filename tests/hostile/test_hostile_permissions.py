@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 import pytest
-from hostile_kit import RUN, check, invoke, make_project, run_hostile
+from hostile_kit import RUN, assert_user_error, check, invoke, make_project, run_hostile
 
 from hkbt.cli.main import cli
 
@@ -95,6 +95,4 @@ def test_a_run_folder_that_cannot_be_looked_into_is_not_a_run(root: Path, monkey
 
 
 def _one_line(args: list[str]) -> str:
-    from hostile_kit import assert_user_error
-
     return assert_user_error(invoke(args))
