@@ -17,7 +17,9 @@ Tue 28 Jan 2025 14:00 (holiday 29-31 Jan)   Mon 3 Feb 2025
 ==========================================  ==============================
 
 Session times, lunch breaks, half days and holidays all come from
-``exchange_calendars``' XHKG calendar; nothing is hand-coded.
+``exchange_calendars``' XHKG calendar; nothing is hand-coded. The calendar is built
+once per process (:func:`xhkg_sessions`), or read from the run's cache folder when
+:func:`load_calendar` was given one (:mod:`hkbt.news.calendar_cache`).
 
 Warning — look-ahead: everything downstream (strategy, event studies) must
 use ``tradable_session`` and never ``published_at``'s calendar date, which for
@@ -27,8 +29,8 @@ after-close news is the *same* day as a session the news could not affect.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
-import exchange_calendars as xcals
 import numpy as np
 import pandas as pd
 
@@ -36,6 +38,48 @@ from hkbt.errors import DataError
 
 CALENDAR = "XHKG"
 HKT = "Asia/Hong_Kong"
+
+_schedule: pd.DataFrame | None = None  # every session of the calendar, once built or read (see xhkg_sessions)
+
+
+def xhkg_sessions() -> pd.DataFrame:
+    """Every session of ``exchange_calendars``' XHKG calendar (its default range), ``open`` and ``close`` in UTC.
+
+    Built once per process (``exchange_calendars`` keeps its calendars for the process
+    too), unless :func:`load_calendar` already read it from a cache folder.
+    """
+    global _schedule
+    if _schedule is None:
+        _schedule = _build_schedule()
+    return _schedule
+
+
+def _build_schedule() -> pd.DataFrame:
+    import exchange_calendars as xcals  # 0.15 s to import and build: a warm run reads the cached table instead
+
+    schedule = xcals.get_calendar(CALENDAR).schedule[["open", "close"]]
+    return schedule.set_axis(pd.DatetimeIndex(schedule.index.values))  # no freq, as a cached table has none
+
+
+def load_calendar(cache_dir: Path | None) -> str | None:
+    """Make :func:`xhkg_sessions` read the calendar from ``cache_dir`` (or build and store it there).
+
+    Returns a warning when an entry could not be used or written (the calendar is then
+    built, and the run goes on); ``None`` otherwise. Without a folder, or once this
+    process has the calendar, it does nothing.
+    """
+    global _schedule
+    if cache_dir is None or _schedule is not None:
+        return None
+    from hkbt.news.calendar_cache import read_schedule, schedule_key, write_schedule
+
+    key = schedule_key(CALENDAR)
+    schedule, note = read_schedule(cache_dir, CALENDAR, key)
+    if schedule is None:
+        schedule = _build_schedule()
+        note = write_schedule(cache_dir, CALENDAR, key, schedule) or note
+    _schedule = schedule
+    return note
 
 
 def xhkg_schedule(first: date, last: date) -> pd.DataFrame:
@@ -45,16 +89,17 @@ def xhkg_schedule(first: date, last: date) -> pd.DataFrame:
     UTC ``open`` and ``close`` columns, e.g. ``2025-01-28``: open 01:30 UTC
     (09:30 HKT), close 04:00 UTC (12:00 HKT, a half day).
     """
-    calendar = xcals.get_calendar(CALENDAR)
-    lo = max(pd.Timestamp(first), calendar.first_session)
-    hi = min(pd.Timestamp(last), calendar.last_session)
+    schedule = xhkg_sessions()
+    first_session, last_session = schedule.index[0], schedule.index[-1]
+    lo = max(pd.Timestamp(first), first_session)
+    hi = min(pd.Timestamp(last), last_session)
     if hi < lo:
         raise DataError(
             "calendar",
-            f"no XHKG sessions between {first} and {last} (calendar covers {calendar.first_session.date()}..{calendar.last_session.date()})",
+            f"no XHKG sessions between {first} and {last} (calendar covers {first_session.date()}..{last_session.date()})",
             "choose run dates inside that range",
         )
-    return calendar.schedule.loc[lo:hi, ["open", "close"]]
+    return schedule.loc[lo:hi, ["open", "close"]]  # a copy: callers may change it
 
 
 def run_sessions(start: date, end: date, *, whole_window: bool = True) -> pd.DatetimeIndex:
@@ -65,8 +110,8 @@ def run_sessions(start: date, end: date, *, whole_window: bool = True) -> pd.Dat
     ``whole_window=False`` clips (for the warm-up bars before run.start).
     """
     if whole_window:
-        calendar = xcals.get_calendar(CALENDAR)
-        first, last = calendar.first_session.date(), calendar.last_session.date()
+        covered = xhkg_sessions().index
+        first, last = covered[0].date(), covered[-1].date()
         if start < first or end > last:
             key = "run.start" if start < first else "run.end"
             raise DataError(key, f"{start}..{end} reaches outside the XHKG calendar, which covers {first}..{last}",

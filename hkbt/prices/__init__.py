@@ -43,7 +43,6 @@ import pandas as pd
 from hkbt.prices.csv_files import load_csv_prices, read_price_csv
 from hkbt.prices.frames import PRICE_COLUMNS, align_to_sessions, check_prices, ticker_filename
 from hkbt.prices.synthetic import SIMULATED_BANNER, simulate_prices
-from hkbt.prices.yahoo import fetch_yfinance_prices
 
 
 @dataclass(frozen=True)
@@ -63,8 +62,18 @@ class PriceRequest:
     progress: Callable[[str], None] | None = None
 
 
+def __getattr__(name: str) -> Any:
+    """``fetch_yfinance_prices`` on first use: the Yahoo module imports ``exchange_calendars``, which a
+    run from CSV files with a cached calendar never needs (see :mod:`hkbt.news.calendar_cache`)."""
+    if name == "fetch_yfinance_prices":
+        from hkbt.prices.yahoo import fetch_yfinance_prices
+
+        return fetch_yfinance_prices
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 PRICE_SOURCES: dict[str, Callable[[PriceRequest], dict[str, pd.DataFrame]]] = {
-    "yfinance": lambda r: fetch_yfinance_prices(r.tickers, r.first, r.last, Path(r.settings.cache_dir), progress=r.progress),
+    "yfinance": lambda r: __getattr__("fetch_yfinance_prices")(r.tickers, r.first, r.last, Path(r.settings.cache_dir), progress=r.progress),
     "csv": lambda r: load_csv_prices(Path(r.settings.csv_dir), r.tickers, r.first, r.last, r.settings.csv_files),
     "synthetic": lambda r: simulate_prices(r.tickers, r.sessions, r.settings.seed, r.benchmark),
 }

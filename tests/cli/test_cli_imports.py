@@ -16,6 +16,7 @@ from conftest import REPO_ROOT
 NOT_FOR_A_RUN = [
     "optuna", "dask", "distributed", "yfinance", "feedparser", "lingua", "plotly.graph_objects", "scipy", "matplotlib",
     "hkbt.tuning", "hkbt.news.feeds", "hkbt.analysis",
+    "exchange_calendars", "hkbt.prices.yahoo",  # the XHKG calendar comes from the cache folder (hkbt.news.calendar_cache)
 ]
 
 RUN = """
