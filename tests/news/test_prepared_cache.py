@@ -77,8 +77,10 @@ def _refuse_stages(monkeypatch):
     """Make the stages the cache replaces fail, to prove a run did not call them."""
     def refuse(*args, **kwargs):
         raise AssertionError("the prepared-news cache was not used")
-    for name in ("read_news", "link_entities", "compute_sentiment", "tag_topics", "assign_scope", "detect_languages"):
-        monkeypatch.setattr(pipeline, name, refuse)
+    monkeypatch.setattr(pipeline, "read_news", refuse)
+    for name in ("hkbt.news.entities.link_entities", "hkbt.sentiment.scoring.compute_sentiment", "hkbt.news.topics.tag_topics",
+                 "hkbt.news.scopes.assign_scope", "hkbt.news.language.detect_languages"):  # imported when the stages run
+        monkeypatch.setattr(name, refuse)
 
 
 def _same(first, second):
