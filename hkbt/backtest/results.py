@@ -20,7 +20,7 @@ news.csv               every news item: times (published, first seen, available)
 config.resolved.yaml   the exact settings used, defaults included
 prices.csv             daily bars of the traded tickers on the run's sessions
 run_info.json          when the run finished and its warnings (the only clock-dependent file)
-report.html            the HTML report, rendered from the files above
+report.html            the HTML report, rendered from the files above (news.csv and the config from memory)
 .hkbt-folder           hkbt's marker: the list of files hkbt wrote here
 =====================  ======================================================
 """
@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import yaml
@@ -44,6 +45,9 @@ import yaml
 from hkbt.files import default_mode, disk_error, exchange_paths, exclusive_lock, signals_deferred
 from hkbt.errors import ConfigError
 from hkbt.pipeline import RunArtifacts
+
+if TYPE_CHECKING:
+    from hkbt.reports.chart_data import RunData
 
 NEWS_OUTPUT_COLUMNS = [
     "news_id", "published_at", "first_seen_at", "available_at", "tradable_session", "headline", "source", "url",
@@ -245,12 +249,15 @@ def staging_folder(folder: Path) -> Iterator[Path]:
         raise
 
 
-def write_run(artifacts: RunArtifacts, folder: Path, report_html: str | Callable[[Path], str]) -> Path:
+def write_run(artifacts: RunArtifacts, folder: Path, report_html: str | Callable[[RunData], str]) -> Path:
     """Write every output file of a run into ``folder`` atomically; return it.
 
     ``report_html`` is the report's HTML, or a function that renders it from the
     staging folder once every other file is complete there (so the report is
-    built from the run's files only, and still nothing appears half-written).
+    built from the run's files only, and still nothing appears half-written). It
+    is given the folder as :func:`~hkbt.reports.chart_data.load_written_run` reads
+    it: what ``load_run`` would read, with news.csv and config.resolved.yaml taken
+    from the frame and text just written instead of parsed back.
 
     The finished staging folder replaces ``folder`` in one atomic exchange
     (:func:`hkbt.files.exchange_paths`): at every instant ``folder`` is either
@@ -260,8 +267,13 @@ def write_run(artifacts: RunArtifacts, folder: Path, report_html: str | Callable
     Raises :class:`ConfigError` if ``folder`` is not one hkbt may replace.
     """
     with _lock(folder), staging_folder(folder) as staging:
-        _write_files(artifacts, staging)
-        html = report_html(staging) if callable(report_html) else report_html
+        news, config_text = _write_files(artifacts, staging)
+        if callable(report_html):
+            from hkbt.reports.chart_data import load_written_run
+
+            html = report_html(load_written_run(staging, news, artifacts.config, config_text))
+        else:
+            html = report_html
         (staging / "report.html").write_text(html, encoding="utf-8")
         _write_marker(staging, [p.name for p in staging.iterdir()])
         check_hkbt_folder(folder)
@@ -366,7 +378,8 @@ def utc_times_as_text(frame: pd.DataFrame, date_format: str | None = None) -> pd
     return frame
 
 
-def _write_files(artifacts: RunArtifacts, folder: Path) -> None:
+def _write_files(artifacts: RunArtifacts, folder: Path) -> tuple[pd.DataFrame, str]:
+    """Every file of the run but the report; returns the frame written to news.csv and config.resolved.yaml's text."""
     (folder / "metrics.json").write_text(json.dumps(artifacts.metrics, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     artifacts.trades.to_csv(folder / "trades.csv", index=False, date_format="%Y-%m-%d")
     artifacts.equity.to_csv(folder / "equity.csv", date_format="%Y-%m-%d", float_format="%.4f")
@@ -379,7 +392,8 @@ def _write_files(artifacts: RunArtifacts, folder: Path) -> None:
     utc_times_as_text(news).to_csv(folder / "news.csv", index=False)
     resolved = artifacts.config.resolved()
     header = f"# resolved config of run {artifacts.config.run.name!r} (config_hash {artifacts.config.config_hash()})\n"
-    (folder / "config.resolved.yaml").write_text(header + yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    config_text = header + yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True)
+    (folder / "config.resolved.yaml").write_text(config_text, encoding="utf-8")
     sessions = artifacts.equity.index
     bars = [frame.loc[frame.index.isin(sessions)].assign(ticker=ticker) for ticker, frame in artifacts.prices.items()
             if ticker in artifacts.config.universe.tickers]
@@ -390,4 +404,5 @@ def _write_files(artifacts: RunArtifacts, folder: Path) -> None:
     finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
     info = {"finished_at": finished, "warnings": list(artifacts.warnings)}
     (folder / "run_info.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    return news, config_text
 

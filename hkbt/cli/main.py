@@ -152,7 +152,7 @@ def run(config_path: Path, overrides: tuple[str, ...], name: str | None, experim
         with progress_bars() as bars:
             artifacts = run_pipeline(config, base_dir, bars)
         show_warnings(artifacts.warnings)
-        write_run(artifacts, folder, render_report)  # the report is rendered from the written files
+        write_run(artifacts, folder, render_report)  # the report is rendered from the written folder (its big files kept in memory)
     index_warnings: list[str] = []
     write_index(folder.parent, index_warnings)
     show_warnings(index_warnings)

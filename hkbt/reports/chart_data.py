@@ -97,15 +97,41 @@ def read_json(path: Path) -> object:
 
 def _read_csv(path: Path, text_columns: list[str], **kwargs) -> pd.DataFrame:
     frame = pd.read_csv(path, dtype={c: str for c in text_columns}, keep_default_na=False, na_values={c: [] for c in text_columns}, **kwargs)
+    return _text_columns(frame, text_columns)
+
+
+def _text_columns(frame: pd.DataFrame, text_columns: list[str]) -> pd.DataFrame:
+    """``frame`` with its ``text_columns`` as text, missing values as "" (in place)."""
     for column in text_columns:
         if column in frame:
             frame[column] = frame[column].fillna("").astype(str)
     return frame
 
 
+NEWS_TEXT_COLUMNS = ["news_id", "headline", "source", "url", "tickers", "linked_by", "topics", "scope", "themes", "language"]
+"""news.csv's text columns: read as text, a blank field as "" (never NaN, whatever it says: a theme may be called "null")."""
+
+
 def load_run(folder: Path) -> RunData:
     """Read a finished run folder; :class:`~hkbt.errors.DataError` if it is not one."""
-    folder = Path(folder)
+    return _load_run(Path(folder), None)
+
+
+def load_written_run(folder: Path, news: pd.DataFrame, settings: Config, config_text: str) -> RunData:
+    """:func:`load_run` of a folder this process has just written, without reading back its two big files.
+
+    ``news`` is the frame written to news.csv (its columns, lists already joined)
+    and ``settings`` / ``config_text`` the config and the exact text written to
+    config.resolved.yaml; everything else is read from ``folder``. Reading news.csv
+    and validating the YAML again cost more than the rest of the folder together
+    (0.08 s of 0.10 s for 20,000 items). The result equals ``load_run(folder)``
+    (tested: the same frames, columns, values and dtypes up to the resolution of the
+    times, and byte-identical reports).
+    """
+    return _load_run(Path(folder), (news, settings, config_text))
+
+
+def _load_run(folder: Path, written: tuple[pd.DataFrame, Config, str] | None) -> RunData:
     missing = [name for name in RUN_FILES if not (folder / name).is_file()]
     if missing:
         raise DataError(str(folder), f"not a finished run folder ({', '.join(missing)} missing)", "run `hkbt run --name NAME` first")
@@ -120,15 +146,13 @@ def load_run(folder: Path) -> RunData:
         equity = _read_equity(folder / "equity.csv")
         signals = _read_csv(folder / "signals.csv", ["ticker", "topics", "news_ids", "scope", "themes", "news_weights"])
         signals["session"] = pd.to_datetime(signals["session"])
-        news = _read_csv(folder / "news.csv", ["news_id", "headline", "source", "url", "tickers", "linked_by", "topics"])
-        news["published_at"] = pd.to_datetime(news["published_at"], utc=True, format="ISO8601")
-        # runs before the news store have neither column: the publication time was the clock
-        news["first_seen_at"] = pd.to_datetime(news.get("first_seen_at", pd.NaT), utc=True, format="ISO8601")
-        news["available_at"] = (pd.to_datetime(news["available_at"], utc=True, format="ISO8601")
-                                if "available_at" in news else news["published_at"])
-        news["tradable_session"] = pd.to_datetime(news["tradable_session"])
-        config_text = (folder / "config.resolved.yaml").read_text(encoding="utf-8")
-        settings = _settings(folder / "config.resolved.yaml", parse_yaml(config_text, str(folder / "config.resolved.yaml"))[0])  # no alias loops or bombs
+        if written is None:
+            news = _news_times(_read_csv(folder / "news.csv", NEWS_TEXT_COLUMNS))
+            config_text = (folder / "config.resolved.yaml").read_text(encoding="utf-8")
+            settings = _settings(folder / "config.resolved.yaml", parse_yaml(config_text, str(folder / "config.resolved.yaml"))[0])  # no alias loops or bombs
+        else:
+            news, settings, config_text = written
+            news = _news_times(_text_columns(news.copy(deep=False), NEWS_TEXT_COLUMNS))
         prices = None
         if (folder / PRICES_FILE).is_file():
             prices = _read_csv(folder / PRICES_FILE, ["ticker"])
@@ -144,6 +168,17 @@ def load_run(folder: Path) -> RunData:
     finished_at, warnings = load_run_info(folder)
     return RunData(folder, metrics, trades, equity, signals, news, settings.resolved(), config_text, prices, finished_at, warnings,
                    settings, skipped)
+
+
+def _news_times(news: pd.DataFrame) -> pd.DataFrame:
+    """news.csv's time columns as times: UTC clocks, the session a date (text as read, or times as written)."""
+    news["published_at"] = pd.to_datetime(news["published_at"], utc=True, format="ISO8601")
+    # runs before the news store have neither column: the publication time was the clock
+    news["first_seen_at"] = pd.to_datetime(news.get("first_seen_at", pd.NaT), utc=True, format="ISO8601")
+    news["available_at"] = (pd.to_datetime(news["available_at"], utc=True, format="ISO8601")
+                            if "available_at" in news else news["published_at"])
+    news["tradable_session"] = pd.to_datetime(news["tradable_session"])
+    return news
 
 
 def _settings(path: Path, raw: object):

@@ -42,6 +42,7 @@ from hkbt.reports.chart_data import (
     compute_news_by_ticker,
     flatten_config,
     is_run_folder,
+    RunData,
     load_run,
 )
 from click.testing import CliRunner
@@ -413,12 +414,18 @@ def test_write_run_leaves_nothing_when_the_report_fails(runs, tmp_path, monkeypa
     class Boom(Exception):
         pass
 
-    def render(folder: Path) -> str:
-        assert (folder / "metrics.json").is_file() and (folder / "trades.csv").is_file()
+    def render(run: RunData) -> str:
+        assert (run.folder / "metrics.json").is_file() and (run.folder / "trades.csv").is_file()
         raise Boom
 
-    artifacts = type("A", (), {})()
-    monkeypatch.setattr(results, "_write_files", lambda a, folder: shutil.copytree(runs.demo, folder, dirs_exist_ok=True))
+    demo = load_run(runs.demo)
+
+    def write_files(artifacts, folder: Path) -> tuple[pd.DataFrame, str]:
+        shutil.copytree(runs.demo, folder, dirs_exist_ok=True)
+        return demo.news, demo.config_text
+
+    artifacts = type("A", (), {"config": demo.settings})()
+    monkeypatch.setattr(results, "_write_files", write_files)
     with pytest.raises(Boom):
         results.write_run(artifacts, tmp_path / "never", render)
     assert list(tmp_path.iterdir()) == []
