@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import yaml
 
+from hkbt.csv_text import csv_bytes
 from hkbt.files import default_mode, disk_error, exchange_paths, exclusive_lock, signals_deferred
 from hkbt.errors import ConfigError
 from hkbt.pipeline import RunArtifacts
@@ -378,18 +379,23 @@ def utc_times_as_text(frame: pd.DataFrame, date_format: str | None = None) -> pd
     return frame
 
 
+def _write_csv(path: Path, data: bytes) -> None:
+    """Write :func:`~hkbt.csv_text.csv_bytes`'s bytes (what ``to_csv(path)`` writes there)."""
+    path.write_bytes(data)
+
+
 def _write_files(artifacts: RunArtifacts, folder: Path) -> tuple[pd.DataFrame, str]:
     """Every file of the run but the report; returns the frame written to news.csv and config.resolved.yaml's text."""
     (folder / "metrics.json").write_text(json.dumps(artifacts.metrics, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    artifacts.trades.to_csv(folder / "trades.csv", index=False, date_format="%Y-%m-%d")
-    artifacts.equity.to_csv(folder / "equity.csv", date_format="%Y-%m-%d", float_format="%.4f")
-    utc_times_as_text(artifacts.signals, "%Y-%m-%d").to_csv(folder / "signals.csv", index=False, date_format="%Y-%m-%d")
-    artifacts.skipped.to_csv(folder / "skipped.csv", index=False, date_format="%Y-%m-%d")
+    _write_csv(folder / "trades.csv", csv_bytes(artifacts.trades, date_format="%Y-%m-%d"))
+    _write_csv(folder / "equity.csv", csv_bytes(artifacts.equity, index=True, date_format="%Y-%m-%d", float_format="%.4f"))
+    _write_csv(folder / "signals.csv", csv_bytes(utc_times_as_text(artifacts.signals, "%Y-%m-%d"), date_format="%Y-%m-%d"))
+    _write_csv(folder / "skipped.csv", csv_bytes(artifacts.skipped, date_format="%Y-%m-%d"))
     news = artifacts.news.assign(
         tickers=artifacts.news.tickers.map(";".join), topics=artifacts.news.topics.map(";".join),
         themes=artifacts.news.themes.map(";".join),
     )[NEWS_OUTPUT_COLUMNS]
-    utc_times_as_text(news).to_csv(folder / "news.csv", index=False)
+    _write_csv(folder / "news.csv", csv_bytes(utc_times_as_text(news)))
     resolved = artifacts.config.resolved()
     header = f"# resolved config of run {artifacts.config.run.name!r} (config_hash {artifacts.config.config_hash()})\n"
     config_text = header + yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True)
@@ -400,7 +406,7 @@ def _write_files(artifacts: RunArtifacts, folder: Path) -> tuple[pd.DataFrame, s
     if bars:
         prices = pd.concat(bars).rename_axis("session").reset_index()
         columns = ["session", "ticker"] + [c for c in ("open", "high", "low", "close", "volume") if c in prices]
-        prices[columns].to_csv(folder / "prices.csv", index=False, date_format="%Y-%m-%d", float_format="%.4f")
+        _write_csv(folder / "prices.csv", csv_bytes(prices[columns], date_format="%Y-%m-%d", float_format="%.4f"))
     finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
     info = {"finished_at": finished, "warnings": list(artifacts.warnings)}
     (folder / "run_info.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
