@@ -65,9 +65,9 @@ import pandas as pd
 
 from hkbt.config import Config, StudyConfig
 from hkbt.errors import DataError
+from hkbt.news.load import describe_news_source
 from hkbt.news.scopes import SCOPES
 from hkbt.news.signals import SignalRules, route_news, signal_rules_from_config
-from hkbt.news.store import describe_news_source
 
 _DEFAULTS = StudyConfig()  # the options' defaults live in the config schema (study:)
 DEFAULT_HORIZONS = tuple(_DEFAULTS.horizons)

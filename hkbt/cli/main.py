@@ -9,6 +9,7 @@ and exit status 2, with no traceback and no half-written output.
 
 from __future__ import annotations
 
+import importlib
 import signal
 import sys
 import time
@@ -33,17 +34,23 @@ from hkbt.cli.common import (
     show_simulated_banner,
     show_warnings,
 )
-from hkbt.cli.check import check_lookahead
-from hkbt.cli.news import news
-from hkbt.cli.today import today
-from hkbt.cli.sentiment import sentiment
-from hkbt.cli.settings import list_strategies, show_config
-from hkbt.cli.study import study
-from hkbt.cli.sweep import sweep
 from hkbt.errors import HkbtError, one_line
 from hkbt.files import Interrupted, interrupted_by, raise_on_signals
 
 EXIT_USER_ERROR = 2
+
+COMMANDS_ELSEWHERE = {
+    "study": "hkbt.cli.study:study",
+    "sentiment": "hkbt.cli.sentiment:sentiment",
+    "check-lookahead": "hkbt.cli.check:check_lookahead",
+    "config": "hkbt.cli.settings:show_config",
+    "strategies": "hkbt.cli.settings:list_strategies",
+    "sweep": "hkbt.cli.sweep:sweep",
+    "news": "hkbt.cli.news:news",
+    "today": "hkbt.cli.today:today",
+}
+"""Commands defined in their own modules (``name -> module:function``), imported only when that command
+runs or the help lists it: ``hkbt run`` never pays for importing the news, sweep or sentiment commands."""
 
 
 def _error(text: str, code: int = EXIT_USER_ERROR) -> None:
@@ -74,6 +81,15 @@ class _Group(click.Group):
             err_console.print("Aborted!", highlight=False)
             sys.exit(1)
         sys.exit(code or 0)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS_ELSEWHERE})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in COMMANDS_ELSEWHERE and name not in self.commands:
+            module, function = COMMANDS_ELSEWHERE[name].split(":")
+            self.add_command(getattr(importlib.import_module(module), function), name)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -331,14 +347,3 @@ def main() -> None:
         cli(prog_name="hkbt")
     except Interrupted as exc:  # one that arrived outside a command (start-up, or printing the last lines)
         _interrupted(exc.signum)
-
-
-
-cli.add_command(study)
-cli.add_command(sentiment)
-cli.add_command(check_lookahead)
-cli.add_command(show_config)
-cli.add_command(list_strategies)
-cli.add_command(sweep)
-cli.add_command(news)
-cli.add_command(today)

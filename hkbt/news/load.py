@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from hkbt.config import NewsColumns
+from hkbt.config import NewsColumns, NewsConfig
 from hkbt.errors import DataError
 
 _HAS_TIME = re.compile(r"\d{1,2}:\d{2}|T\d{2}")  # a time of day ("07:30", "T07") in a timestamp
@@ -304,3 +304,15 @@ def _news_id(url: str, source: str, published: str, headline: str) -> str:
     """Stable id: the url when there is one, else source + UTC time (ISO 8601) + headline."""
     key = url if url else f"{source}|{published}|{headline}"
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+def describe_news_source(news: NewsConfig) -> str:
+    """Where a run's news came from, for page headers: the file, or the store and its timestamp rule.
+
+    >>> from hkbt.config import NewsConfig
+    >>> describe_news_source(NewsConfig(store="data/news.db"))
+    'store data/news.db (timestamp: auto)'
+    """
+    if news.store is not None:
+        return f"store {news.store.as_posix()} (timestamp: {news.timestamp})"
+    return news.path.as_posix()

@@ -60,7 +60,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from hkbt.config import NewsConfig, StoreFilters
+from hkbt.config import StoreFilters
 from hkbt.errors import DataError
 from hkbt.news.load import NEWS_COLUMNS, NewsReport
 
@@ -606,18 +606,6 @@ def _fix_for(exc: sqlite3.Error) -> str | None:
 
 
 # ----------------------------------------------------------------------------- runs
-
-
-def describe_news_source(news: NewsConfig) -> str:
-    """Where a run's news came from, for page headers: the file, or the store and its timestamp rule.
-
-    >>> from hkbt.config import NewsConfig
-    >>> describe_news_source(NewsConfig(store="data/news.db"))
-    'store data/news.db (timestamp: auto)'
-    """
-    if news.store is not None:
-        return f"store {news.store.as_posix()} (timestamp: {news.timestamp})"
-    return news.path.as_posix()
 
 
 def load_store_news(path: Path, filters: StoreFilters, timestamp: str = "auto", timezone: str = "Asia/Hong_Kong",

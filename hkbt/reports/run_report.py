@@ -37,8 +37,8 @@ from markupsafe import Markup
 
 from hkbt.errors import DataError
 from hkbt.files import write_text_atomic
+from hkbt.news.load import describe_news_source
 from hkbt.news.sessions import HKT
-from hkbt.news.store import describe_news_source
 from hkbt.prices import SIMULATED_BANNER
 from hkbt.reports.chart_data import (
     ROLLING_WINDOW,

@@ -17,6 +17,9 @@ NOT_FOR_A_RUN = [
     "optuna", "dask", "distributed", "yfinance", "feedparser", "lingua", "plotly.graph_objects", "scipy", "matplotlib",
     "hkbt.tuning", "hkbt.news.feeds", "hkbt.analysis",
     "exchange_calendars", "hkbt.prices.yahoo",  # the XHKG calendar comes from the cache folder (hkbt.news.calendar_cache)
+    # the other commands load only when they run (hkbt.cli.main.COMMANDS_ELSEWHERE); a page header needs no news store
+    "hkbt.cli.news", "hkbt.cli.sweep", "hkbt.cli.sentiment", "hkbt.cli.study", "hkbt.cli.today", "hkbt.cli.check",
+    "hkbt.cli.settings", "hkbt.news.store",
 ]
 
 RUN = """
