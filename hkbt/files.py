@@ -93,6 +93,17 @@ def write_bytes_atomic(path: Path, data: bytes) -> Path:
     return path
 
 
+def ours_or_missing(path: Path, magic: bytes) -> bool:
+    """``path`` does not exist or begins with ``magic`` (a cache entry hkbt wrote); unreadable counts as not ours."""
+    try:
+        with open(path, "rb") as stream:
+            return stream.read(len(magic)) == magic
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+
+
 def _remove_stale_temporaries(path: Path) -> None:
     now = time.time()
     for stale in path.parent.glob(f".{glob.escape(path.name)}.*{TEMP_SUFFIX}"):

@@ -154,9 +154,9 @@ def run(config_path: Path, overrides: tuple[str, ...], name: str | None, experim
       hkbt run --experiments experiments.yaml --set prices.source=synthetic
     """
     from hkbt.backtest.results import claim_run_folder, write_run
-    from hkbt.pipeline import run_pipeline
+    from hkbt.pipeline import resolve_path, run_pipeline
     from hkbt.reports.compare import write_index
-    from hkbt.reports.run_report import render_report
+    from hkbt.reports.run_report import keep_compiled_templates, render_report
 
     collect_garbage_rarely()
     started = time.perf_counter()
@@ -164,6 +164,7 @@ def run(config_path: Path, overrides: tuple[str, ...], name: str | None, experim
         run_experiments(experiments_path, overrides, name, started)
         return
     config, base_dir, folder = load_experiment(config_path, overrides, name)
+    keep_compiled_templates(resolve_path(config.sentiment.cache_dir, base_dir) if config.sentiment.cache_dir else None)
     with claim_run_folder(folder):  # one command per run name; never a folder hkbt did not write
         with progress_bars() as bars:
             artifacts = run_pipeline(config, base_dir, bars)

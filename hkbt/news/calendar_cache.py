@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from hkbt.errors import DataError
-from hkbt.files import write_bytes_atomic
+from hkbt.files import ours_or_missing, write_bytes_atomic
 
 FORMAT = 1
 """Version of the entry layout; part of the key."""
@@ -89,7 +89,7 @@ def write_schedule(folder: Path, calendar: str, key: str, schedule: pd.DataFrame
     entry's path that hkbt did not write is left alone (:func:`read_schedule` warned about it).
     """
     path = _entry(folder, calendar, key)
-    if not _ours_or_missing(path):
+    if not ours_or_missing(path, MAGIC):
         return None
     body = _encode(schedule, key)
     try:
@@ -97,20 +97,9 @@ def write_schedule(folder: Path, calendar: str, key: str, schedule: pd.DataFrame
     except DataError as exc:
         return f"{exc}; the calendar is not cached (the run goes on)"
     for older in path.parent.glob(f"{calendar}-*.bin"):
-        if older != path and _ours_or_missing(older):
+        if older != path and ours_or_missing(older, MAGIC):
             older.unlink(missing_ok=True)
     return None
-
-
-def _ours_or_missing(path: Path) -> bool:
-    """``path`` does not exist or begins with :data:`MAGIC` (an entry hkbt wrote); unreadable counts as not ours."""
-    try:
-        with open(path, "rb") as stream:
-            return stream.read(len(MAGIC)) == MAGIC
-    except FileNotFoundError:
-        return True
-    except OSError:
-        return False
 
 
 def _encode(schedule: pd.DataFrame, key: str) -> bytes:

@@ -77,6 +77,17 @@ TEMPLATES = Environment(
 )
 
 
+def keep_compiled_templates(cache_dir: Path | None) -> None:
+    """Keep the pages' compiled templates in ``cache_dir`` (the run's cache folder), or nowhere when None.
+
+    For this process (``hkbt run`` calls it with ``sentiment.cache_dir``): the next run
+    reads the compiled code instead of compiling again (:mod:`hkbt.reports.template_cache`).
+    """
+    from hkbt.reports.template_cache import TemplateCache
+
+    TEMPLATES.bytecode_cache = TemplateCache(cache_dir) if cache_dir is not None else None
+
+
 # ----------------------------------------------------------------------------- formatting
 
 FORMATS = {
