@@ -107,8 +107,11 @@ NEGATIONS = frozenset(NEGATE) | LONG_NEGATIONS
 # Words before a noun: after them a verb-only word ("rivals", "tops") is the noun ("its rivals", "the tops").
 _NOUN_MARKERS = frozenset(
     "its their his her our your the a an to from with and of over against than all other for by on in at "
-    "two three several many some local foreign domestic chinese us major key main bigger larger smaller".split()
+    "two three several many some local foreign domestic chinese us major key main bigger larger smaller "
+    "lags lag lagged trails trail trailed beats beat outpaces outpaced outsells outsold overtakes overtook behind "
+    "past".split()  # after a verb of ranking, the word ranked against is a noun: "lags rivals in user growth"
 )
+_RANKING = frozenset("lags lag lagged trails trail trailed beats outpaces outpaced outsells overtakes leads behind".split())
 # Prepositions that start an adjunct: a verb's object ends before them ("blocks DeepSeek over data concerns").
 _ADJUNCTS = frozenset("over for citing amid after due because despite under via through across without".split())
 # Prepositions: a change word's direct object comes before any of them ("raises HK$40 billion in a placement").
@@ -215,6 +218,8 @@ def apply_rules(
     if rules.enabled:
         _period_levels(t, rules)
     _names_and_genres(t, rules)
+    if rules.enabled:
+        _names_fields_and_sayings(t, rules)
     _relief_compounds(t, rules)
     _finished_prices(t, rules)
     _transition(t, rules)
@@ -275,6 +280,62 @@ def _names_and_genres(t: RuledText, rules: RuleWords) -> None:
             t.notes.append(("genre", f"{t.words[k]} {t.words[k + 1]} (a kind of {t.words[k + 1]}, not a feeling)"))
 
 
+def _names_fields_and_sayings(t: RuledText, rules: RuleWords) -> None:
+    """genre: a capitalised everyday word in a name ("Great Wall Motor"), the field of a race ("lags rivals in user
+    growth") and a quantity before "it" or "that", which is a verb ("claims it tops rival models", "fines it": no
+    quantity there, its own valence stays)."""
+    if not _RANKING.isdisjoint(t.present):
+        _ranked_field(t, rules)
+    if "vader" in t.source:
+        _names_in_capitals(t)
+    if "it" in t.present or "that" in t.present:
+        for k, w in enumerate(t.lower[:-1]):
+            if k and w in rules.quantity and t.lower[k + 1] in ("it", "that") and not t.clause_ends_before(k + 1):
+                t.skip.add(k)
+
+
+def _names_in_capitals(t: RuledText) -> None:
+    """genre: in a sentence-case headline, a capitalised word that only VADER's everyday lexicon knows, followed by
+    another capitalised word, is part of a name: "Great Wall Motor suspends its dividend", "Bright Scholar",
+    "Dead by Daylight" (a title-case headline capitalises every word, and is left alone)."""
+    raw = t.raw
+    words = [w for w in raw[1:] if w[:1].isalpha() and len(w) > 3]
+    if not words or sum(w[0].isupper() for w in words) > 0.5 * len(words):
+        return
+    for k in range(t.n - 1):
+        if t.source[k] != "vader" or not t.base[k] or not raw[k][:1].isupper() or raw[k].isupper():
+            continue
+        following = raw[k + 1] if k + 1 < len(raw) else ""
+        after = raw[k + 2] if k + 2 < len(raw) else ""
+        if k == 0 and not after[:1].isupper():
+            continue  # "Struggling British carmaker ...": the first word of a headline is capitalised anyway
+        if following[:1].isupper() or (following == "by" and after[:1].isupper()):
+            t.base[k] = None
+            t.skip.add(k)
+            t.notes.append(("genre", f"{t.words[k]} {following} (part of a name)"))
+
+
+def _ranked_field(t: RuledText, rules: RuleWords) -> None:
+    """genre: after a verb of ranking, 'in' or 'on' names the field of the race, not a change: in "Ernie lags rivals in
+    user growth", "beats rivals on margins" the verb is the news and the quantity says where."""
+    for k, w in enumerate(t.lower):
+        if w not in _RANKING:
+            continue
+        for m in range(k + 1, min(t.n, k + 4)):
+            if t.clause_ends_before(m):
+                break
+            if t.lower[m] in ("in", "on"):
+                for x in range(m + 1, min(t.n, m + 4)):
+                    if t.clause_ends_before(x):
+                        break
+                    if t.lower[x] in rules.quantity and t.source[x] in ("lexicon", "vader"):
+                        t.base[x] = None
+                        t.skip.add(x)
+                        t.notes.append(("genre", f"{t.words[k]} … in {t.words[x]} (the field of the race)"))
+                        break
+                break
+
+
 PERIOD_LEVELS = {"high": 1.8, "highs": 1.8, "peak": 1.8, "low": -1.8, "lows": -1.8, "trough": -1.8}
 """A level after a period ("a three-year high", "its 5-month low"): the price is where it has not been for that long."""
 _LEVEL_WORDS = frozenset(PERIOD_LEVELS)
@@ -306,6 +367,8 @@ def _relief_compounds(t: RuledText, rules: RuleWords) -> None:  # noqa: C901 - t
             verb_like = w in rules.change or w in rules.stop or w in rules.fail or w in rules.carrier
             if (entry is None and ("_" in w or verb_like)) or (k + 2 < t.n and t.lower[k + 2] in _OBJECT_FILLERS):
                 continue  # "fail to halt the slide", "Tencent cuts its dividend": a verb, not a compound noun
+            if t.lower[k + 1] in rules.change and _find_right(t, rules, k + 1, 4) is not None:
+                continue  # "memory costs cut Xiaomi's smartphone profit": a verb with an object, not "subsidy cuts"
             value = t.base[k]
             polarity = (value > 0) - (value < 0) if value else (entry[0] if entry else 0)
             if polarity:
@@ -569,9 +632,10 @@ def _direction(t: RuledText, rules: RuleWords) -> None:  # noqa: C901 - one bran
             after_comma = i > 0 and (lower[i - 1] == "," or t.raw[i - 1].endswith(",")) and (w in ("up", "down") or before_noun)
             j = _find_left(t, rules, i, 20 if after_comma else 12, cross_commas=after_comma)
             verb_ends_clause = i + 1 >= n or t.clause_ends_before(i + 1)
-            if j is not None and not before_noun and w not in rules.intransitive and not verb_ends_clause:
-                # "stocks extend losses", "stocks pare gains": a quantity right after the verb is what changed
-                j = _find_right(t, rules, i, 2, stop_verb) or j
+            if j is not None and not before_noun and w not in rules.intransitive and not verb_ends_clause and lower[i + 1] not in _PREPOSITIONS:
+                # "stocks extend losses", "memory costs cut Xiaomi's smartphone profit": a quantity after the verb (not
+                # after a preposition: "shares slip over security concerns") is what changed; the subject is the cause
+                j = _find_right(t, rules, i, 4, stop_verb) or j
         if j is None and not boundary[i] and w not in rules.intransitive:
             j = _find_right(t, rules, i, 5, stop_verb)  # "cut costs", "raised its forecast", "reduce a maximum of ten jobs"
         percent = _percent_after(t, i) if not fixed else None
@@ -586,6 +650,8 @@ def _direction(t: RuledText, rules: RuleWords) -> None:  # noqa: C901 - one bran
         lifted = is_restriction and w in rules.lift_words and not _raised_to(lower, t.raw, max(i, j))
         if lifted:
             direction = -1  # "lifts sanctions" takes them away; "lifting tariffs to 125 %" raises them
+        if is_restriction and j < i and direction < 0 and _acts_on_object(t, rules, i):
+            direction = 1  # "Dutch curbs bar ASML from servicing": the restriction is the subject that bars, it bites
         sign = fixed or direction * polarity
         small = percent is not None and percent < 0.5  # "home prices edge up 0.1%": no move worth trading
         small = small or _slight(t, i)  # "stocks up slightly", "open marginally down"
@@ -599,6 +665,8 @@ def _direction(t: RuledText, rules: RuleWords) -> None:  # noqa: C901 - one bran
                 t.base[x] = None
         _record_level(t, i, j)
         _purpose(t, j, polarity)
+        if lifted and j > i:
+            _named_scope(t, j, value)
     _imposed(t, rules)
     for j in t.bound_change.values():
         if j in t.bound_change and t.bound_change.get(j) != j:  # "sales growth slowed": the outer change decides
@@ -628,6 +696,17 @@ def _imposed(t: RuledText, rules: RuleWords) -> None:
         t.bound_quantity.add(j)
 
 
+def _acts_on_object(t: RuledText, rules: RuleWords, i: int) -> bool:
+    """Whether the change word at ``i`` is an active verb with an object after it: a name or a determiner follows
+    in its clause ("curbs bar ASML", "sanctions cut off the firm"), not a preposition, a figure or the clause's end
+    ("tariffs drop to 10 %", "curbs ease for US firms"), and it is no participle ("tariffs cut last year")."""
+    w = t.lower[i]
+    if i + 1 >= t.n or t.clause_ends_before(i + 1) or w in rules.intransitive or w.endswith(("ed", "en")):
+        return False
+    following = t.raw[i + 1]
+    return following[:1].isupper() or t.lower[i + 1] in _OBJECT_FILLERS
+
+
 _SLIGHT = frozenset("slightly marginally fractionally".split())
 
 
@@ -646,6 +725,18 @@ def _purpose(t: RuledText, j: int, polarity: int) -> None:
             break
         value = t.base[x]
         if value and value * polarity > 0 and t.source[x] in ("lexicon", "vader"):
+            t.base[x] = None
+
+
+def _named_scope(t: RuledText, j: int, value: float) -> None:
+    """restriction_lifted: after a lifted restriction, the rest of its clause names what it covered ("lifts its ban
+    on Micron chips in critical infrastructure", "lifts sanctions on a troubled lender"): words there that pull
+    against the lifting are no news of their own."""
+    for x in range(j + 1, t.n):
+        if t.clause_ends_before(x):
+            break
+        other = t.base[x]
+        if other and other * value < 0 and t.source[x] in ("lexicon", "vader"):
             t.base[x] = None
 
 
@@ -930,12 +1021,23 @@ def _stop(t: RuledText, rules: RuleWords) -> None:  # noqa: C901 - one loop, the
     change_of = {q: c for c, q in t.bound_change.items() if c != q}  # a bound quantity's valence is on its change word
     for k, w in enumerate(lower):
         scale = rules.stop.get(w)
-        if scale is None or k in t.skip or k in t.bound_change or _wished(t, rules, k):
-            continue  # "halts production", "scraps its dividend": the direction rule has the object
+        if scale is None or k in t.skip or _wished(t, rules, k):
+            continue
+        if k in t.bound_change:  # "halts production", "scraps its dividend": the direction rule has the object
+            q = t.bound_change[k]
+            if w in rules.end and q > k and any(x in ("that", "which") for x in lower[q + 1 : q + 3]):
+                # "scraps the subsidy scheme that would have boosted EV sales": what the scheme would have done is
+                # part of what was scrapped
+                _stopped_rest(t, q, rules.quantity[lower[q]][0])
+            continue
         ends_good = w in rules.end
-        for m in range(k + 1, min(n, k + 8)):
-            if t.clause_ends_before(m, relative=True) or lower[m] in _ADJUNCTS:
+        reach = k + 8
+        for m in range(k + 1, n):
+            if m >= reach or t.clause_ends_before(m, relative=True) or lower[m] in _ADJUNCTS:
                 break
+            if lower[m] in ("that", "which", "to"):
+                reach = m + 8  # "drops the rule that would have capped chip exports", "drops its plan to put drone
+                # makers on the entity list": a relative clause or an infinitive belongs to the object
             if not base[m] and m > k + 1 and lower[m].endswith("ed") and lower[m] not in rules.quantity:
                 break  # "dismisses traders linked to a loss": the object ended before the participle
             if m in change_of:
@@ -959,7 +1061,22 @@ def _stop(t: RuledText, rules: RuleWords) -> None:  # noqa: C901 - one loop, the
                 t.set(head, _turned(value, scale), "stop", f"{t.words[k]} … {t.words[head]}")
                 t.acted.add(k)
                 t.own_valence_off(k, -value)
+                if any(x in ("to", "that", "which") for x in lower[k + 1 : head + 1]):
+                    _stopped_rest(t, head, value)
             break
+
+
+def _stopped_rest(t: RuledText, head: int, value: float) -> None:
+    """stop: the rest of a stopped plan (an infinitive or a relative clause after the stop verb), up to an adjunct or
+    the clause's end, is part of what was stopped: in "scraps its plan to add drone makers to the entity list" the
+    entity list is the plan's, not a new listing; its words of the stopped thing's sign count for nothing."""
+    for x in range(head + 1, min(t.n, head + 9)):
+        if t.clause_ends_before(x, relative=True) or t.lower[x] in _ADJUNCTS:
+            break
+        other = t.base[x]
+        if other and other * value > 0 and t.source[x] in ("lexicon", "vader", "direction"):
+            t.base[x] = None
+            t.notes.append(("stop", f"{t.words[head]} … {t.words[x]} (part of what was stopped)"))
 
 
 def _wished(t: RuledText, rules: RuleWords, k: int) -> bool:

@@ -61,7 +61,7 @@ def vader_version() -> str:
 
 # --- the vader_fin rules ----------------------------------------------------------------
 
-ENGINE_VERSION = "12"
+ENGINE_VERSION = "13"
 """Bumped whenever the rule code below, or the file parsing in :mod:`hkbt.sentiment.fin_lexicon`, changes what a
 text scores (part of the cache key)."""
 
@@ -81,7 +81,12 @@ FIN_RULES: dict[str, str] = {
     "growth'); the quantity noun itself then counts for nothing. Subject and change word never pair across a "
     "comma ('loss widened, cuts jobs' is two clauses); a record level reached by the change is part of it "
     "('cuts its rate to a record low'). A change by a percentage with no quantity named is a price move "
-    "('Shanghai Composite adds 1.3%'); a move under 0.5 % counts a quarter ('home prices edge up 0.1%'). 'new', "
+    "('Shanghai Composite adds 1.3%'); a move under 0.5 % counts a quarter ('home prices edge up 0.1%'). A verb with a "
+    "quantity before it and one after it changes the one after, and the one before is the cause ('memory costs cut "
+    "Xiaomi's smartphone profit in half'); verbs of harm ('squeeze', 'eat into', 'dent', 'weigh on') only take an "
+    "object ('input costs squeeze margins'); a restriction that is the subject of a blocking verb with an object "
+    "bites ('Dutch curbs bar ASML from servicing its tools' is bad news, 'curbs ease' good); rates and costs whose "
+    "rise hurts ('HIBOR', 'funding costs', 'memory prices', 'input costs') are bad quantities. 'new', "
     "'fresh', 'additional' before a restriction say it is imposed ('could be cut off under new US rules'), not when it is "
     "complied with; a 'for' phrase after a changed quantity names what it was for ('withholds approval for the "
     "chatbot launch': the launch is no good news of its own); 'the end of', 'the close of' are dates, not stops; "
@@ -90,7 +95,8 @@ FIN_RULES: dict[str, str] = {
     "direction_fixed": "'improved', 'recovered', 'deteriorated', 'weakened' say better or worse "
     "whatever the quantity ('the loss improved' is good news)",
     "restriction_lifted": "for restrictions (tariffs, sanctions, curbs, bans, export controls) "
-    "'lift' and 'remove' mean taken away: 'US lifts sanctions' is positive",
+    "'lift' and 'remove' mean taken away: 'US lifts sanctions' is positive; the rest of the clause names what the "
+    "restriction covered ('lifts its ban on Micron chips in critical infrastructure')",
     "comparison": "a quantity reported against an earlier figure, with no change word, gets its "
     "direction from the numbers: 'operating profit was EUR 5 mn compared with EUR 7 mn' is "
     "negative; '(EUR 3 mn)' after a figure is the earlier figure; a loss counts as a negative profit; a change under 1 % "
@@ -120,7 +126,11 @@ FIN_RULES: dict[str, str] = {
     "thing after an end verb becomes bad news ('delays the launch', 'skips game approvals', 'pushes back its "
     "upgraded assistant'); a verb after the thing it ends works the same way ('the crackdown is over', 'price "
     "fight ends', 'winning streak ends', 'the tie-up stalls'). With nothing to act on, the verb keeps its own sign; "
-    "after a wish ('urges the US to cancel new tariffs') nothing is stopped yet",
+    "after a wish ('urges the US to cancel new tariffs') nothing is stopped yet. A relative clause or an "
+    "infinitive after the object is part of it, and so is the rest of what it names ('withdraws the rule that would "
+    "have capped chip exports', 'scraps its plan to add drone makers to the entity list' are good news, 'scraps the "
+    "subsidy that would have boosted EV sales' bad); phrasal retreats are end verbs ('backs away from data-centre "
+    "leases' is bad news, 'backs off its crackdown' good)",
     "fail": "'fails to', 'unable to', 'declines to', 'rules out' turn round everything after them in their "
     "clause: 'measures fail to halt the slide' and 'fails to lift revenue' are bad news, 'rules out new curbs' "
     "good news; alone ('fails to deliver') they are bad news",
@@ -150,7 +160,11 @@ FIN_RULES: dict[str, str] = {
     "Fighters' to launch next quarter\"), and a word or two in quotes before a noun is someone else's word "
     "(\"its 'great' game pipeline fails to lift revenue\" is bad news)",
     "genre": "an emotion word naming a kind of product is not a feeling: 'horror game', 'killer whales', "
-    "'crisis communications firm'; nor is a hashtag, which files a text under a topic ('#investing', '#crisis')",
+    "'crisis communications firm'; nor is a hashtag, which files a text under a topic ('#investing', '#crisis'); "
+    "nor, in a sentence-case headline, a capitalised everyday word inside a name ('Great Wall Motor', 'Dead by "
+    "Daylight'); after a verb of ranking ('lags', 'trails', 'beats') the rival is a noun and an 'in' phrase names "
+    "the field ('lags rivals in user growth' is bad news); a quantity before 'it' or 'that' is a verb ('claims it "
+    "tops rival models')",
     "relief": "in a compound whose head eases a bad thing ('tariff truce', 'sanctions relief', 'debt deal') the "
     "head is the news and the bad word only names what is eased: 'extend their tariff truce' is good news; a head "
     "that ends what it names turns it round: 'tariff removal' is good news, 'licence withdrawals' and 'subsidy "
@@ -377,7 +391,7 @@ class VaderFinScorer:
         words = vader_tokens(text)  # VADER's own tokens: rule positions are VADER's
         lower = [w.lower() for w in words]
         engine = self._engine
-        if fired is None and not self._rules_could_fire(text, lower):
+        if fired is None and not self._rules_could_fire(text, words, lower):
             return engine.compound(text, words, lower)
         lexicon = self.lexicon
         base: list[float | None] = [lexicon.get(w) for w in lower]
@@ -393,7 +407,7 @@ class VaderFinScorer:
             self._explain_fired(ruled, engine, fired)
         return score
 
-    def _rules_could_fire(self, text: str, lower: list[str]) -> bool:
+    def _rules_could_fire(self, text: str, words: list[str], lower: list[str]) -> bool:
         """Whether a rule could fire at all: a rule word, or a mark a rule reads (#, ?, a quote), or one of the
         words that need a mark next to them (a comma, a hyphen, a colon)."""
         if (
@@ -406,6 +420,10 @@ class VaderFinScorer:
             return True
         if "-" in text and not self._levels.isdisjoint(lower):
             return True
+        if not self._vader_only.isdisjoint(lower) and any(
+            w[:1].isupper() and lw in self._vader_only for w, lw in zip(words, lower)
+        ):
+            return True  # a capitalised everyday word may be part of a name ("Great Wall Motor")
         return not self._officials.isdisjoint(lower) and (":" in text or not SAY.isdisjoint(lower))
 
     def _explain_fired(self, ruled: RuledText, engine: VaderEngine, fired: list[tuple[str, str, float]]) -> None:
