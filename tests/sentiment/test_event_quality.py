@@ -90,7 +90,11 @@ def test_rules_beat_plain_vader_and_the_trained_model_on_held_out_events():
 # tests/data/README_statements.md: FPB-like company statements in our own words. The development part: before
 # round 4 0.807 / 0.791, round 4 0.897 / 0.890 (not blind). The held-out third, measured once by the lead at
 # 58fcb05: 0.853 / 0.844 (0.847 / 0.833 before round 4); development data since.
-STATEMENT_FLOORS = {"statements_en_dev.csv": (0.89, 0.88), "statements_en_heldout.csv": (0.85, 0.84)}
+# statements_en_dev2.csv (README_statements2.md), written blind by another helper, landed during round 5: 0.853 / 0.840
+# on round 4's rules, 0.853 / 0.842 on round 5's first rules (development data: read by family from then on)
+STATEMENT_FLOORS = {
+    "statements_en_dev.csv": (0.89, 0.88), "statements_en_heldout.csv": (0.85, 0.84), "statements_en_dev2.csv": (0.85, 0.84),
+}
 
 
 @pytest.mark.parametrize("name", sorted(STATEMENT_FLOORS))
@@ -105,7 +109,7 @@ def test_company_statements_reached(name):
 
 
 def test_statement_parts_are_disjoint():
-    dev, heldout = (pd.read_csv(DATA / name) for name in sorted(STATEMENT_FLOORS))
+    dev, heldout = (pd.read_csv(DATA / name) for name in ("statements_en_dev.csv", "statements_en_heldout.csv"))
     assert not set(dev.sentence) & set(heldout.sentence) and not set(dev.id) & set(heldout.id)
     assert 0.30 <= len(heldout) / (len(dev) + len(heldout)) <= 0.36
 
