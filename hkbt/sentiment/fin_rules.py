@@ -908,7 +908,7 @@ def _rating_from(t: RuledText, rules: RuleWords, p: int) -> int | None:
     return None
 
 
-_RECORDS = frozenset("record records chart charts".split())  # "tops the download charts" is a record of its kind
+_RECORDS = frozenset("record records chart charts leaderboard leaderboards".split())  # "tops the download charts" too
 
 
 _APPEALS = frozenset("appeal appeals bid_to_overturn attempt_to_overturn effort_to_overturn".split())
@@ -1126,6 +1126,11 @@ def _stop_after(t: RuledText, rules: RuleWords) -> None:
             continue
         if w.endswith("ing") or (k and lower[k - 1] in _NOT_FINITE):
             continue  # "fading game momentum", "pledge to end": not a verb after its subject
+        following = lower[k + 1] if k + 1 < t.n else ""
+        if following and not t.clause_ends_before(k + 1) and following not in _FUNCTION_WORDS and (
+            t.raw[k + 1][:1].isupper() or following in _OBJECT_FILLERS
+        ):
+            continue  # "a shortage of chips stalls Baidu's build-out": a verb with an object, what it stops follows
         for m in range(k - 1, max(-1, k - _STOP_AFTER_REACH), -1):
             if t.clause_ends_before(m + 1):
                 break
@@ -1159,6 +1164,10 @@ def _fail(t: RuledText, rules: RuleWords) -> None:
         scale = rules.fail.get(w)
         if scale is None:
             continue
+        figure = k + 2 if k + 2 < t.n and _CURRENCY_WORDS.get(t.lower[k + 1]) else k + 1  # "declined to EUR 5 mn"
+        if w.startswith("decline") and figure < t.n and _number(t.raw[figure].rstrip(",;."), None) is not None:
+            _declined_to_figure(t, rules, k)  # "the operating margin declined to 3.8 %": a fall, no refusal
+            continue
         for m in range(k - 1, -1, -1):  # "stimulus package fails to stop the slide": the good subject did not deliver
             if t.clause_ends_before(m + 1):
                 break
@@ -1174,6 +1183,18 @@ def _fail(t: RuledText, rules: RuleWords) -> None:
                 turned += t.base[m]
         if turned and t.source[k] in ("lexicon", "vader"):
             t.base[k] = None  # the turned words carry the news; alone, 'fails to' keeps its own sign
+
+
+def _declined_to_figure(t: RuledText, rules: RuleWords, k: int) -> None:
+    """direction: "declined to" before a figure is a fall to it, not a refusal ("the margin declined to 3.8 %")."""
+    q = _find_left(t, rules, k, 8)
+    if q is None:
+        return
+    polarity, weight, _ = rules.quantity[t.lower[q]]
+    t.set(k, -polarity * RULE_VALENCE * weight, "direction", f"{t.words[q]} … {t.words[k]}")
+    t.bound_change[k] = q
+    t.bound_quantity.add(q)
+    t.base[q] = None
 
 
 def _long_negation(t: RuledText) -> None:
@@ -1347,7 +1368,9 @@ def _quiet(t: RuledText, rules: RuleWords) -> list[float]:
     if "official" in t.has and _remark(t, rules):
         quiet.append(rules.remark_factor)
         t.notes.append(("remark", f"an official's remark, no event (x{rules.remark_factor:g})"))
-    if "no_market" in t.has and "market" not in t.has:
+    if "no_market" in t.has and "market" not in t.has and any(
+        w in rules.no_market and k not in t.skip for k, w in enumerate(t.lower)
+    ):  # a word read as part of a name ("Dead by Daylight") tells no story of another kind
         quiet.append(_NO_MARKET_FACTOR)  # "16 dead in shopping mall fire": no market reading at all
         t.notes.append(("no_market", f"no market word, but a story of another kind (x{_NO_MARKET_FACTOR:g})"))
     return quiet

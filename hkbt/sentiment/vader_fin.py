@@ -130,10 +130,12 @@ FIN_RULES: dict[str, str] = {
     "infinitive after the object is part of it, and so is the rest of what it names ('withdraws the rule that would "
     "have capped chip exports', 'scraps its plan to add drone makers to the entity list' are good news, 'scraps the "
     "subsidy that would have boosted EV sales' bad); phrasal retreats are end verbs ('backs away from data-centre "
-    "leases' is bad news, 'backs off its crackdown' good)",
+    "leases' is bad news, 'backs off its crackdown' good); a verb after its subject with an object after it is "
+    "transitive and stops that object, not its subject ('a shortage of chips stalls Baidu's build-out' is bad news)",
     "fail": "'fails to', 'unable to', 'declines to', 'rules out' turn round everything after them in their "
     "clause: 'measures fail to halt the slide' and 'fails to lift revenue' are bad news, 'rules out new curbs' "
-    "good news; alone ('fails to deliver') they are bad news",
+    "good news; alone ('fails to deliver') they are bad news; 'declined to' before a figure is a fall to it ('the "
+    "margin declined to 3.8 %'), not a refusal",
     "verdict": "'falls short', 'disappoints', 'fizzles' after a good thing say it did not deliver: the good "
     "word counts for nothing ('stimulus briefing falls short' is bad news)",
     "status_quo": "'routine', 'previously announced', an AGM, a date or a meeting ('schedules', 'to meet'), and a "
@@ -141,7 +143,9 @@ FIN_RULES: dict[str, str] = {
     "text counts x0.25 ('revenue rises 8%, matching analysts' estimates' is neutral); 'in line', 'as expected', "
     "'mixed', 'unchanged', 'flat' do so for their own clause ('suspends buybacks, leaves dividend policy unchanged' "
     "is bad news, 'EPS in-line, beats on revenue' good news), or for the whole text when they open a clause of "
-    "their own ('sets its target at 5%, unchanged from last year')",
+    "their own ('sets its target at 5%, unchanged from last year'); a release's boilerplate ('forward-looking "
+    "statements', 'risks and uncertainties', 'pursuant to') and flagging notices ('has been notified', 'voting "
+    "rights') count x0.25 too",
     "wish": "after 'urges', 'calls for', 'seeks', 'wants' a good thing in the clause is asked for, not done: it counts "
     "x0.25 ('China urges the Philippines to honour its commitments' is no news; 'urges the Fed to lower rates' lowers "
     "nothing); a bad thing named there stands ('urges the US to cancel new tariffs' is bad news). 'hopes for', "
@@ -150,7 +154,7 @@ FIN_RULES: dict[str, str] = {
     "buy?', 'Will Alibaba's cloud sales double?' are neutral); a sentence after it keeps its weight",
     "no_market": "a text with a word of another kind of story (a disaster, a crime, sport, diplomacy) and no word "
     "of business or markets counts x0.25: '16 dead in shopping mall fire', 'Verstappen wins the Grand Prix sprint "
-    "race' are no trading news",
+    "race' are no trading news; a word read as part of a name ('Dead by Daylight') tells no such story",
     "carrier": "a verb whose object is the news ('launches', 'wins') counts for nothing when what follows "
     "it in its clause pulls the other way: 'launches a cybersecurity investigation' is bad news, 'wins only a "
     "lukewarm welcome' too, and so does a passive one after its subject ('probe launched into dairy imports'), or "

@@ -75,7 +75,7 @@ def test_the_founders_companies_are_bought_at_the_open_of_18_february_on_the_sym
 
 def test_the_privacy_item_and_the_foreign_items_do_not_dilute_or_reach_anything(run):
     news, signals = run["news"], run["signals"]
-    privacy = item(news, "South Korea's privacy regulator meets DeepSeek")
+    privacy = item(news, "South Korea suspends new DeepSeek downloads")
     assert news.loc[privacy, "scope"] == "theme" and news.loc[privacy, "themes"] == "china_ai"
     for start in ("Musk's xAI", "Trump says tariffs on imported cars", "HSBC posts record"):
         assert news.loc[item(news, start), "scope"] == "other", start

@@ -41,9 +41,9 @@ FLOORS = {
     # round 4's rules: 0.797 / 0.799 (0.800 / 0.802 on the rules before round 4): the target 0.85 NOT reached
     # round 5 (development data, not blind): 0.867 / 0.868
     ("events_en_heldout3.csv", "vader_fin"): (0.86, 0.86),
-    # round 5's own batches, written and labelled before each was scored (tests/data/README_selfcheck.md): 74 of 96
-    # right unseen; development data since
-    ("events_en_selfcheck.csv", "vader_fin"): (0.90, 0.90),
+    # round 5's own batches, written and labelled before each was scored (tests/data/README_selfcheck.md): 123 of
+    # 160 right unseen; development data since (0.906 / 0.913)
+    ("events_en_selfcheck.csv", "vader_fin"): (0.90, 0.91),
 }
 
 
@@ -91,9 +91,10 @@ def test_rules_beat_plain_vader_and_the_trained_model_on_held_out_events():
 # round 4 0.807 / 0.791, round 4 0.897 / 0.890 (not blind). The held-out third, measured once by the lead at
 # 58fcb05: 0.853 / 0.844 (0.847 / 0.833 before round 4); development data since.
 # statements_en_dev2.csv (README_statements2.md), written blind by another helper, landed during round 5: 0.853 / 0.840
-# on round 4's rules, 0.853 / 0.842 on round 5's first rules (development data: read by family from then on)
+# on round 4's rules; read by family in round 5 (development data): dev 0.903 / 0.898, held-out third 0.887 / 0.878,
+# dev2 0.910 / 0.907
 STATEMENT_FLOORS = {
-    "statements_en_dev.csv": (0.89, 0.88), "statements_en_heldout.csv": (0.85, 0.84), "statements_en_dev2.csv": (0.85, 0.84),
+    "statements_en_dev.csv": (0.90, 0.89), "statements_en_heldout.csv": (0.88, 0.87), "statements_en_dev2.csv": (0.91, 0.90),
 }
 
 

@@ -526,6 +526,38 @@ def test_round5_families(fin, text, low, high):
     assert low <= one(fin, text) <= high, fin.explain(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "low", "high"),
+    [
+        # round 5, company statements (the register of statements_en_dev2.csv), in our own words: a fall "to" a
+        # figure, states reached, quantities of a results release, boilerplate and flagging notices; then a stop
+        # verb with an object after it, leaderboards, service failures, rates and authorisations
+        ("The gross margin declined to 21.4 % from 24.0 %.", -1.0, -0.2),
+        ("The company declined to comment on the report.", -0.2, 0.3),
+        ("The group turned to a pre-tax profit of EUR 1.1 mn.", 0.3, 1.0),
+        ("Diluted earnings per share rose to EUR 0.42.", 0.3, 1.0),
+        ("Customer churn fell to 8 % in the quarter.", 0.3, 1.0),
+        ("Full-year operating profit is expected to fall short of last year's.", -1.0, -0.2),
+        ("The company received an order worth EUR 40 mn from a Swedish utility.", 0.3, 1.0),
+        ("The board proposes an extra dividend of EUR 0.50 per share.", 0.3, 1.0),
+        ("Cost savings are now estimated at EUR 25 mn, up from EUR 15 mn.", 0.3, 1.0),
+        ("Production was cut because of a lack of orders.", -1.0, -0.2),
+        ("This release contains forward-looking statements that involve risks and uncertainties.", -0.2, 0.3),
+        ("The company has been notified that the fund's holding has exceeded 10 % of the voting rights.", -0.2, 0.3),
+        ("The company has no plans for further share issues.", -0.2, 0.3),
+        ("A shortage of memory chips stalls the server maker's expansion", -1.0, -0.2),
+        ("The crackdown on tutoring firms stalls", 0.3, 1.0),
+        ("Ride-hailing app's new model tops the leaderboard", 0.3, 1.0),
+        ("Delivery app crashes during a shopping festival", -1.0, -0.2),
+        ("Regulator cuts the down-payment ratio for second homes", 0.3, 1.0),
+        ("Central bank trims the reverse repo rate", 0.3, 1.0),
+        ("The new drug won marketing authorisation in the EU", 0.3, 1.0),
+    ],
+)
+def test_round5_statements_and_events(fin, text, low, high):
+    assert low <= one(fin, text) <= high, fin.explain(text)
+
+
 def test_names_in_capitals_only_in_sentence_case(fin):
     """A capitalised everyday word inside a name is no feeling; a title-case headline capitalises every word."""
     assert "genre" in {rule for rule, _, _ in fin.explain("Great Wall Motor names a new finance chief").fired}
