@@ -35,7 +35,10 @@ from vaderSentiment.vaderSentiment import NEGATE
 
 from hkbt.sentiment.fin_lexicon import RuleWords
 
-__all__ = ["RULE_VALENCE", "N_SCALAR", "LONG_NEGATIONS", "NEGATIONS", "PERIOD_LEVELS", "SAY", "COMPARE_CUES", "OPENING_QUOTE", "RuledText", "apply_rules"]
+__all__ = [
+    "SEPARABLE_VERBS", "RULE_VALENCE", "N_SCALAR", "LONG_NEGATIONS", "NEGATIONS", "PERIOD_LEVELS",
+    "SAY", "COMPARE_CUES", "OPENING_QUOTE", "RuledText", "apply_rules",
+]
 
 RULE_VALENCE = 2.0
 """VADER valence of a plain ordinary change of a financial quantity ("sales rose"): about
@@ -292,6 +295,80 @@ def _names_fields_and_sayings(t: RuledText, rules: RuleWords) -> None:
         for k, w in enumerate(t.lower[:-1]):
             if k and w in rules.quantity and t.lower[k + 1] in ("it", "that") and not t.clause_ends_before(k + 1):
                 t.skip.add(k)
+    if not _PRICED.keys().isdisjoint(t.present):
+        _priced_against_market(t)
+    if "off" in t.present:
+        _off_a_list(t)
+    if not SEPARABLE_VERBS.isdisjoint(t.present):
+        _separated_particles(t)
+
+
+# A verb and its particle with the object between them ("rolls its network out to 40 cities", "pushes the phone
+# back to 2027"): the pair means what the joined phrase would ("rolls out" is a launch, "pushes back" a delay).
+_REVIEWS = frozenset("review reviews filing inspection inspections test tests audit assessment vetting checks".split())
+_SEPARABLE = {
+    **dict.fromkeys("roll rolls rolled rolling".split(), (frozenset({"out"}), 1.3)),
+    **dict.fromkeys("push pushes pushed pushing".split(), (frozenset({"back"}), -1.2)),
+    **dict.fromkeys("call calls called calling put puts putting".split(), (frozenset({"off"}), -1.2)),
+    **dict.fromkeys("shut shuts shutting".split(), (frozenset({"down"}), -1.5)),
+    **dict.fromkeys("ships shipped".split(), (frozenset({"to"}), 1.0)),
+    **dict.fromkeys("make makes made".split(), (frozenset({"available", "available_to"}), 1.3)),
+    **dict.fromkeys("pass passes passed".split(), (_REVIEWS, 1.3)),  # "passes the regulator's generative-AI filing"
+}
+SEPARABLE_VERBS = frozenset(_SEPARABLE)
+"""Verbs that may stand apart from their particle; a text with one goes through the rules."""
+_SEPARATION = 5  # at most this many words between the verb and its particle
+
+
+def _separated_particles(t: RuledText) -> None:
+    """lexicon: a phrasal verb split by its object reads as the phrase: "NIO rolls its battery-swap network out to 40
+    more cities" is a launch, "Apple pushes its first foldable back to 2027" a delay, "calls the merger off" a
+    cancellation, "makes DeepSeek R1 available to Azure customers" a launch, "passes the regulator's filing" an
+    approval. Joined ("rolls out"), the lexicon has the phrase already."""
+    for k, w in enumerate(t.lower):
+        entry = _SEPARABLE.get(w)
+        if entry is None or t.base[k] is not None and t.source[k] not in ("lexicon", "vader"):
+            continue
+        particles, value = entry
+        for m in range(k + 2, min(t.n, k + 2 + _SEPARATION)):
+            if t.clause_ends_before(m):
+                break
+            if t.lower[m] in particles:
+                _mute(t, k + 1, m)  # the words between name what was rolled out or pushed back
+                t.set(k, value, "lexicon", f"{t.words[k]} … {t.words[m]}")
+                t.skip.add(m)
+                break
+
+
+_PRICED = {"premium": 1.5, "discount": -1.5}
+
+
+def _priced_against_market(t: RuledText) -> None:
+    """lexicon: a percentage before 'premium' or 'discount' prices a deal against the market: "offers HK$13 a share,
+    a 35% premium" is good news for the target, "places new shares at a 7% discount" bad for holders."""
+    for k in range(1, t.n):
+        value = _PRICED.get(t.lower[k])
+        if value is not None and t.raw[k - 1].rstrip(",").endswith("%"):
+            t.set(k, value, "lexicon", f"{t.raw[k - 1]} {t.words[k]}")
+
+
+_LISTS = frozenset("list lists blacklist entity_list".split())
+
+
+def _off_a_list(t: RuledText) -> None:
+    """stop: 'off' before a list within five words takes a name off it: "court orders the Pentagon to take Xiaomi off
+    its military company list" is good news; the words naming the list are no news of their own."""
+    for k, w in enumerate(t.lower):
+        if w != "off":
+            continue
+        for m in range(k + 1, min(t.n, k + 6)):
+            if t.clause_ends_before(m):
+                break
+            if t.lower[m] in _LISTS:
+                _mute(t, k + 1, m + 1)
+                t.set(k, 0.75 * RULE_VALENCE, "stop", f"off … {t.words[m]}")
+                t.skip.add(k)
+                break
 
 
 def _names_in_capitals(t: RuledText) -> None:
@@ -1311,8 +1388,8 @@ def _hedges_and_status(t: RuledText, rules: RuleWords) -> None:
             scale = rules.unchanged.get(w)
             if scale is not None:  # "leaves its dividend policy unchanged": that clause moved nothing
                 start, end = _clause_span(t, k)
-                if start and k - start <= 1:
-                    start, end = 0, t.n  # "sets its target at 5%, unchanged from last year": said of the whole
+                if (start and k - start <= 1) or (start == 0 and end == k + 1 and t.raw[k].endswith(":")):
+                    start, end = 0, t.n  # "sets its target at 5%, unchanged from last year", "stocks mixed: …": the whole
                 for x in range(start, end):
                     factor[x] *= scale
     if rules.question_factor is not None and "?" in t.joined:

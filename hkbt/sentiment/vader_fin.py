@@ -37,7 +37,10 @@ import numpy as np
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from hkbt.sentiment.fin_lexicon import RuleWords, compile_phrases, parse_lexicon, read_lexicon_file
-from hkbt.sentiment.fin_rules import COMPARE_CUES, SAY, LONG_NEGATIONS, NEGATIONS, OPENING_QUOTE, PERIOD_LEVELS, RULE_VALENCE, RuledText, apply_rules
+from hkbt.sentiment.fin_rules import (
+    COMPARE_CUES, SAY, SEPARABLE_VERBS,
+    LONG_NEGATIONS, NEGATIONS, OPENING_QUOTE, PERIOD_LEVELS, RULE_VALENCE, RuledText, apply_rules,
+)
 from hkbt.sentiment.vader_engine import VaderEngine, vader_tokens
 
 __all__ = [
@@ -61,7 +64,7 @@ def vader_version() -> str:
 
 # --- the vader_fin rules ----------------------------------------------------------------
 
-ENGINE_VERSION = "13"
+ENGINE_VERSION = "14"
 """Bumped whenever the rule code below, or the file parsing in :mod:`hkbt.sentiment.fin_lexicon`, changes what a
 text scores (part of the cache key)."""
 
@@ -73,7 +76,11 @@ FIN_RULES: dict[str, str] = {
     "lexicon": "a word or phrase from hkbt's finance/policy/AI lexicon (vader_fin.txt) replaces or "
     "adds to VADER's valence: 'tariffs' -2.0, 'stimulus' +2.0; weight 0 removes a VADER word that "
     "is not an opinion in market news ('shares', 'solutions', 'respectively'); a high or low after a period is a "
-    "level ('closes at a three-year high' +, 'a 14-month low' -, of a bad quantity the other way round)",
+    "level ('closes at a three-year high' +, 'a 14-month low' -, of a bad quantity the other way round); a "
+    "phrasal verb split by its object reads as the phrase ('rolls its network out to 40 cities' is a launch, 'pushes "
+    "the phone back to 2027' a delay, 'makes R1 available to Azure customers' a launch, 'passes the regulator's "
+    "filing' an approval), the words between only naming the object; a percentage before 'premium' or 'discount' "
+    "prices a deal ('a 35% premium' +, 'at a 7% discount' -)",
     "direction": "a change word applied to a financial quantity takes its sign from both: more of a "
     "good quantity or less of a bad one is positive ('profit rose', 'loss narrowed', 'cut costs', 'lowers "
     "its base rate', 'buys more shares', 'takes a stake'), less of a good one or more of a bad one is negative "
@@ -131,7 +138,8 @@ FIN_RULES: dict[str, str] = {
     "have capped chip exports', 'scraps its plan to add drone makers to the entity list' are good news, 'scraps the "
     "subsidy that would have boosted EV sales' bad); phrasal retreats are end verbs ('backs away from data-centre "
     "leases' is bad news, 'backs off its crackdown' good); a verb after its subject with an object after it is "
-    "transitive and stops that object, not its subject ('a shortage of chips stalls Baidu's build-out' is bad news)",
+    "transitive and stops that object, not its subject ('a shortage of chips stalls Baidu's build-out' is bad news); "
+    "'off' before a list takes a name off it ('take Xiaomi off its military company list' is good news)",
     "fail": "'fails to', 'unable to', 'declines to', 'rules out' turn round everything after them in their "
     "clause: 'measures fail to halt the slide' and 'fails to lift revenue' are bad news, 'rules out new curbs' "
     "good news; alone ('fails to deliver') they are bad news; 'declined to' before a figure is a fall to it ('the "
@@ -143,7 +151,9 @@ FIN_RULES: dict[str, str] = {
     "text counts x0.25 ('revenue rises 8%, matching analysts' estimates' is neutral); 'in line', 'as expected', "
     "'mixed', 'unchanged', 'flat' do so for their own clause ('suspends buybacks, leaves dividend policy unchanged' "
     "is bad news, 'EPS in-line, beats on revenue' good news), or for the whole text when they open a clause of "
-    "their own ('sets its target at 5%, unchanged from last year'); a release's boilerplate ('forward-looking "
+    "their own ('sets its target at 5%, unchanged from last year'), or when they end the first clause before a colon "
+    "('Hong Kong stocks mixed: tech gains offset property losses'); repeating or reaffirming, and re-appointing, move "
+    "nothing ('Apple repeats its investment pledge'); a release's boilerplate ('forward-looking "
     "statements', 'risks and uncertainties', 'pursuant to') and flagging notices ('has been notified', 'voting "
     "rights') count x0.25 too",
     "wish": "after 'urges', 'calls for', 'seeks', 'wants' a good thing in the clause is asked for, not done: it counts "
@@ -286,6 +296,7 @@ class VaderFinScorer:
             rules.stop, rules.stop_after, rules.verdict_after, rules.fail, rules.status_quo, rules.meets,
             rules.carrier, rules.rating, rules.milestone, rules.won, rules.lost, rules.finish, rules.relief_head,
             rules.genre, rules.wish, ("first", "first-ever", "maiden", "record", "records", "chart", "charts"), LONG_NEGATIONS,
+            SEPARABLE_VERBS, ("premium", "discount", "off"),
         )
         self._with_quantity = frozenset().union(
             COMPARE_CUES, rules.end_head, rules.unchanged, rules.verb_only, rules.imposed, rules.no_market

@@ -35,15 +35,15 @@ FLOORS = {
     # round 2's blind sets, measured once by the lead at 9f6d571 (tests/data/README_round2.md): 0.821 / 0.822
     # (target 0.85 not reached) and 0.856 / 0.855 (target 0.80 reached); development data since, so round 4's
     # English 0.900 / 0.905 is not blind
-    ("events_en_heldout2.csv", "vader_fin"): (0.90, 0.90),  # round 5: 0.904 / 0.908
+    ("events_en_heldout2.csv", "vader_fin"): (0.94, 0.94),  # round 5: 0.942 / 0.945
     ("events_zh_heldout2.csv", "zh_fin"): (0.85, 0.85),
     # round 3's blind English set (tests/data/README_round3.md), measured once by the lead at 58fcb05 with
     # round 4's rules: 0.797 / 0.799 (0.800 / 0.802 on the rules before round 4): the target 0.85 NOT reached
-    # round 5 (development data, not blind): 0.867 / 0.868
-    ("events_en_heldout3.csv", "vader_fin"): (0.86, 0.86),
-    # round 5's own batches, written and labelled before each was scored (tests/data/README_selfcheck.md): 123 of
-    # 160 right unseen; development data since (0.906 / 0.913)
-    ("events_en_selfcheck.csv", "vader_fin"): (0.90, 0.91),
+    # round 5 (development data, not blind): 0.906 / 0.906
+    ("events_en_heldout3.csv", "vader_fin"): (0.90, 0.90),
+    # round 5's own batches, written and labelled before each was scored (tests/data/README_selfcheck.md): 197 of
+    # 256 right unseen; development data since
+    ("events_en_selfcheck.csv", "vader_fin"): (0.88, 0.89),  # 0.887 / 0.894
 }
 
 

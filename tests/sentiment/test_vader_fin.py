@@ -558,6 +558,44 @@ def test_round5_statements_and_events(fin, text, low, high):
     assert low <= one(fin, text) <= high, fin.explain(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "low", "high"),
+    [
+        # round 5, last families: goals and launch windows missed, publications and repeated pledges, rankings
+        # left or passed, reviews closed without penalty, deals priced against the market, dates, names taken off a
+        # list, a split phrasal verb, audiences, failures, availability, reviews passed, curbs by licence
+        ("Carmaker misses its annual delivery goal", -1.0, -0.2),
+        ("Carmaker beats its annual delivery goal", 0.3, 1.0),
+        ("Studio misses the launch window for its new shooter", -1.0, -0.2),
+        ("Tencent unveils a new logo for QQ", -0.2, 0.3),
+        ("Apple reaffirms its pledge to invest in China", -0.2, 0.3),
+        ("Search firm slips out of the top five cloud providers", -1.0, -0.2),
+        ("Open model edges past a US rival on a coding leaderboard", 0.3, 1.0),
+        ("Regulator closes its review of the platform with no penalty", 0.3, 1.0),
+        ("Phone maker places new shares at a 6% discount", -1.0, -0.2),
+        ("Consortium offers HK$5 a share, a 40% premium", 0.3, 1.0),
+        ("Decision on the merger expected by the end of the quarter", -0.2, 0.3),
+        ("Court orders the Pentagon to take the phone maker off its military company list", 0.3, 1.0),
+        ("Asian markets mixed: chip gains offset bank losses", -0.2, 0.3),
+        ("Meituan rolls its drone service out to three more cities", 0.3, 1.0),
+        ("Carmaker pushes its flagship launch back to next year", -1.0, -0.2),
+        ("New drama racks up 500 million views in a week", 0.3, 1.0),
+        ("Software update bricks older phones", -1.0, -0.2),
+        ("Developer reaches a deal with offshore creditors", 0.3, 1.0),
+        ("Chipmaker makes its new accelerator available to cloud customers", 0.3, 1.0),
+        ("Chatbot passes the regulator's security review", 0.3, 1.0),
+        ("Game returns to app stores after a two-month review", 0.3, 1.0),
+        ("US requires a licence for AI chip sales to the Gulf", -1.0, -0.2),
+        ("Courier starts same-day delivery in ten cities", 0.3, 1.0),
+        ("Chatbot becomes the most-used AI app in China", 0.3, 1.0),
+        ("EV start-up runs out of cash", -1.0, -0.2),
+        ("Board approves the appointment of a new company secretary", -0.2, 0.3),
+    ],
+)
+def test_round5_last_families(fin, text, low, high):
+    assert low <= one(fin, text) <= high, fin.explain(text)
+
+
 def test_names_in_capitals_only_in_sentence_case(fin):
     """A capitalised everyday word inside a name is no feeling; a title-case headline capitalises every word."""
     assert "genre" in {rule for rule, _, _ in fin.explain("Great Wall Motor names a new finance chief").fired}
