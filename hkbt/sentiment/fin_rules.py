@@ -376,12 +376,16 @@ def _names_in_capitals(t: RuledText) -> None:
     another capitalised word, is part of a name: "Great Wall Motor suspends its dividend", "Bright Scholar",
     "Dead by Daylight" (a title-case headline capitalises every word, and is left alone)."""
     raw = t.raw
+    candidates = [
+        k for k, source in enumerate(t.source[: t.n - 1])
+        if source == "vader" and t.base[k] and raw[k][:1].isupper() and not raw[k].isupper()
+    ]
+    if not candidates:
+        return
     words = [w for w in raw[1:] if w[:1].isalpha() and len(w) > 3]
     if not words or sum(w[0].isupper() for w in words) > 0.5 * len(words):
         return
-    for k in range(t.n - 1):
-        if t.source[k] != "vader" or not t.base[k] or not raw[k][:1].isupper() or raw[k].isupper():
-            continue
+    for k in candidates:
         following = raw[k + 1] if k + 1 < len(raw) else ""
         after = raw[k + 2] if k + 2 < len(raw) else ""
         if k == 0 and not after[:1].isupper():
