@@ -2,7 +2,7 @@
 #   make demo   -> creates .venv, installs hkbt, runs the offline demo into backtests/demo/
 #   make test   -> the whole test suite (what .ci/run calls)
 #   make lint   -> ruff (style, bugs, complexity <= 12) and the doctests of hkbt's modules (.ci/run calls it too)
-#   make model  -> re-train the shipped tfns_linear scorer (hkbt/sentiment/models/tfns_linear.npz)
+#   make model  -> re-train the shipped trained scorers (hkbt/sentiment/models/: tfns_linear.npz, vader_fin_stack.npz)
 #   make docs-test -> runs every command shown in README.md (tests/test_readme_commands.py; .ci/run calls it too)
 PYTHON ?= python3
 VENV   ?= .venv
@@ -31,6 +31,7 @@ lint: setup
 model: setup
 	$(BIN)/python -m pip install --quiet -e ".[train]"
 	$(BIN)/python -m hkbt.sentiment.train_tfns
+	$(BIN)/python -m hkbt.sentiment.train_stack
 
 docs-test: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m readme tests/test_readme_commands.py

@@ -65,7 +65,7 @@ def word_ngrams(text: str, n_max: int = 2) -> list[str]:
     tokens = _TOKEN.findall(text)
     grams = list(tokens)
     for n in range(2, n_max + 1):
-        grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+        grams.extend(map(" ".join, zip(*(tokens[i:] for i in range(n)))))
     return grams
 
 

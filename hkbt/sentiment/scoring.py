@@ -23,6 +23,10 @@ for English items, ``sentiment.zh_scorer`` for Chinese ones.
     News Sentiment (MIT) and shipped as plain arrays (:mod:`hkbt.sentiment.linear_model`).
 ``blend``
     vader_fin averaged with tfns_linear (:mod:`hkbt.sentiment.blend`); measured, not the default.
+``vader_fin_stack``
+    a logistic regression stacked on vader_fin: it reads the rules' score and the text's word
+    1-2-grams, trained on TFNS and the project's own labelled sets, every setting chosen by
+    leave-one-set-out cross-validation (:mod:`hkbt.sentiment.stack`).
 ``zh_fin``
     hkbt's Chinese scorer (simplified and traditional): jieba words read with the
     project's Chinese finance/policy/AI lexicon and rules (:mod:`hkbt.sentiment.zh_fin`).
@@ -60,6 +64,7 @@ from hkbt.errors import ConfigError, DataError
 from hkbt.sentiment.blend import BlendScorer
 from hkbt.sentiment.linear_model import LinearScorer
 from hkbt.sentiment.lm_scorer import LmScorer
+from hkbt.sentiment.stack import StackScorer
 from hkbt.sentiment.text_cache import CACHE_FILE, Slot, cached_per_text
 from hkbt.sentiment.vader_fin import VaderFinScorer, vader_version
 from hkbt.sentiment.zh_fin import ZhFinScorer
@@ -145,6 +150,7 @@ SCORERS: dict[str, Callable[[], Scorer]] = {
     LmScorer.name: LmScorer,
     LinearScorer.name: LinearScorer,
     BlendScorer.name: BlendScorer,
+    StackScorer.name: StackScorer,
     ZhFinScorer.name: ZhFinScorer,
 }
 """Registry: YAML name -> factory. Each call builds a fresh scorer."""

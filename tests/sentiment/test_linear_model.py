@@ -58,8 +58,10 @@ def test_scores_without_scikit_learn_match_the_fitted_pipeline(linear):
     assert (ours.argmax(axis=1) == truth).mean() > 0.75
 
 
-def test_scoring_imports_no_scikit_learn():
-    code = ("import sys; from hkbt.sentiment.scoring import get_scorer; get_scorer('tfns_linear').score(['Shares jump']); "
+@pytest.mark.parametrize("name", ["tfns_linear", "vader_fin_stack"])
+def test_scoring_imports_no_scikit_learn(name):
+    """The trained scorers need only NumPy at run time (scikit-learn and SciPy only to train them)."""
+    code = (f"import sys; from hkbt.sentiment.scoring import get_scorer; get_scorer('{name}').score(['Shares jump']); "
             "print('sklearn' in sys.modules, 'scipy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, check=True)
     assert out.stdout.split() == ["False", "False"]

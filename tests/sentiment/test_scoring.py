@@ -50,7 +50,7 @@ class CountingScorer:
 
 class TestRegistry:
     def test_known_names(self):
-        assert set(SCORERS) == {"vader", "vader_fin", "lm", "tfns_linear", "blend", "zh_fin"}
+        assert set(SCORERS) == {"vader", "vader_fin", "lm", "tfns_linear", "blend", "vader_fin_stack", "zh_fin"}
         for name in SCORERS:
             if name == "lm" and not HAVE_LM:
                 continue
@@ -65,9 +65,9 @@ class TestRegistry:
         err = info.value
         assert err.where == "sentiment.scorer"
         assert err.what == "unknown scorer 'finbert'"
-        assert err.fix == "choose one of: vader, vader_fin, lm, tfns_linear, blend, zh_fin"
+        assert err.fix == "choose one of: vader, vader_fin, lm, tfns_linear, blend, vader_fin_stack, zh_fin"
         assert str(err) == (
-            "sentiment.scorer: unknown scorer 'finbert' -> choose one of: vader, vader_fin, lm, tfns_linear, blend, zh_fin"
+            "sentiment.scorer: unknown scorer 'finbert' -> choose one of: vader, vader_fin, lm, tfns_linear, blend, vader_fin_stack, zh_fin"
         )
 
     @pytest.mark.parametrize("module", [hkbt.sentiment.scoring, hkbt.sentiment.vader_fin, hkbt.sentiment.zh_fin,

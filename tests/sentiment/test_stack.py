@@ -1,0 +1,180 @@
+"""vader_fin_stack: the shipped file, NumPy scoring equal to scikit-learn's, its recorded cross-validation
+reproduced from the data, floors on the labelled sets, and an explanation that names the model's part."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import REPO_ROOT, require_shared
+from hkbt.sentiment.evaluation import compute_class_metrics, to_classes
+from hkbt.sentiment.linear_model import preprocess, word_ngrams
+from hkbt.sentiment.stack import MODEL_FILE, RULE_FEATURES, StackScorer, rule_features
+
+MODEL = REPO_ROOT / "hkbt" / "sentiment" / "models" / MODEL_FILE
+DATA = REPO_ROOT / "tests" / "data"
+
+
+@pytest.fixture(scope="module")
+def stack() -> StackScorer:
+    return StackScorer()
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    """Every text the training reads, featurised once (needs scikit-learn and the shared data)."""
+    pytest.importorskip("sklearn")
+    require_shared("sentiment", "tfns_train.csv")
+    from hkbt.sentiment import train_stack
+
+    return train_stack.load_corpus()
+
+
+def test_model_file_is_small_plain_arrays_and_documents_its_data():
+    assert MODEL.stat().st_size <= 5_000_000
+    with np.load(MODEL, allow_pickle=False) as data:  # no pickled objects inside
+        meta = json.loads(str(data["meta"]))
+        assert data["coef"].shape == (3, len(data["word_terms"]) + len(RULE_FEATURES))
+    assert meta["classes"] == ["negative", "neutral", "positive"]
+    trained = set(meta["data_sha256"]) - {"tfns_valid", "real_headlines_dev.csv", "real_headlines_heldout.csv"}
+    assert trained == {"tfns_train", *meta["folds"]}
+    assert not any("phrasebank" in name.lower() for name in meta["data_sha256"])  # FPB: evaluation only, never read
+    assert set(meta["not_trained_on"]) == {"tfns_valid", "real_headlines_dev.csv", "real_headlines_heldout.csv"}
+    neg, pos = meta["class_thresholds"]
+    assert -1 < neg < 0 < pos < 1
+
+
+def test_scores_equal_scikit_learn_on_real_text(stack):
+    """The batched NumPy scoring equals scikit-learn's TfidfVectorizer + a softmax over the same arrays."""
+    sklearn_text = pytest.importorskip("sklearn.feature_extraction.text")
+    texts = pd.read_csv(require_shared("sentiment", "tfns_valid.csv"))["text"].astype(str).tolist()[:300]
+    texts += pd.read_csv(DATA / "events_en_heldout3.csv")["headline"].tolist()[:100] + ["", "x", "rates rates rates"]
+    with np.load(MODEL, allow_pickle=False) as data:
+        terms, idf = data["word_terms"].tolist(), data["word_idf"].astype(np.float64)
+        coef, intercept = data["coef"].astype(np.float64), data["intercept"].astype(np.float64)
+    vectorizer = sklearn_text.TfidfVectorizer(analyzer=lambda t: word_ngrams(preprocess(t)), vocabulary=terms)
+    vectorizer.fit(["a"])
+    vectorizer.idf_ = idf
+    x = np.hstack([vectorizer.transform(texts).toarray(), rule_features(stack._rules.score(texts))])
+    logits = x @ coef.T + intercept
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    expected = p[:, 2] - p[:, 0]
+    expected[[not t.strip() for t in texts]] = 0.0
+    np.testing.assert_allclose(stack.score(texts), expected, atol=1e-9)
+
+
+def test_blank_and_wrong_types(stack):
+    assert stack.score(["  ", ""]).tolist() == [0.0, 0.0]
+    assert stack.score([]).shape == (0,)
+    with pytest.raises(TypeError):
+        stack.score([None])
+
+
+def test_version_keys_the_cache_with_the_rules_and_the_model(stack):
+    from hkbt.sentiment.vader_fin import VaderFinScorer
+
+    assert stack.version.endswith(VaderFinScorer().version)  # new rules -> new stack scores, never stale ones
+    other = StackScorer(str(MODEL))
+    assert other.version == stack.version
+
+
+def test_recorded_cross_validation_is_reproduced(corpus):
+    """The blind-written last fold (events_en_heldout3) scored by a model fitted on everything else, as recorded.
+
+    The figures move a little when vader_fin's rules change (the stack reads their score); beyond the
+    tolerance, re-run ``make model``."""
+    from hkbt.sentiment import train_stack
+
+    corpus, folds, _ = corpus
+    meta = StackScorer().meta
+    fold = "events_en_heldout3.csv"
+    assert fold in meta["folds"] and meta["setting"] == train_stack.SETTING
+    left_out = set(corpus.parts[fold][0])
+    train, weights = train_stack.training_rows(corpus, [f for f in folds if f != fold], meta["setting"], exclude=left_out)
+    model, _, _ = train_stack.fit(corpus, train, weights, meta["setting"]["c"])
+    rows = corpus.offsets[fold]
+    figures = train_stack.class_figures(corpus.labels[rows], train_stack.stack_scores(corpus, model, train, rows),
+                                        tuple(meta["class_thresholds"]))
+    recorded = meta["leave_one_set_out"][fold]["stack"]
+    assert abs(figures["accuracy"] - recorded["accuracy"]) <= 0.02 and abs(figures["macro_f1"] - recorded["macro_f1"]) <= 0.02, (
+        figures, recorded)
+
+
+def test_refit_reproduces_the_shipped_model(corpus, stack):
+    """``make model``'s final fit, from the same data and seed: the same arrays (while vader_fin's rules are those it was
+    trained with; after a rule change the scores must still agree closely)."""
+    from hkbt.sentiment import train_stack
+
+    corpus, folds, digests = corpus
+    meta = stack.meta
+    if digests != meta["data_sha256"]:
+        pytest.fail("the training data changed since the model was fitted: re-run `make model`")
+    rows, weights = train_stack.training_rows(corpus, folds, meta["setting"])
+    model, keep, idf = train_stack.fit(corpus, rows, weights, meta["setting"]["c"])
+    with np.load(MODEL, allow_pickle=False) as data:
+        assert data["word_terms"].tolist() == corpus.terms[keep].tolist()
+        np.testing.assert_array_equal(data["word_idf"], idf.astype(np.float32))
+        if meta["vader_fin_version"] == corpus.rules.version:
+            np.testing.assert_array_equal(data["coef"], model.coef_.astype(np.float32))
+            np.testing.assert_array_equal(data["intercept"], model.intercept_.astype(np.float32))
+        else:
+            assert np.corrcoef(data["coef"].ravel(), model.coef_.ravel())[0, 1] > 0.98
+
+
+# (file, text column) -> (accuracy floor, macro-F1 floor) for vader_fin_stack, below what was measured (0.993, 0.955 and
+# 0.947) to leave room for vader_fin's rules moving under it. The development sets trained the shipped model, so these
+# are in-sample figures, not evidence of skill: that is the leave-one-set-out table (the model's meta, the README).
+FLOORS = {
+    ("events_en_tune.csv", "headline"): (0.95, 0.95),
+    ("events_en_heldout3.csv", "headline"): (0.90, 0.90),
+    ("statements_en_heldout.csv", "sentence"): (0.90, 0.90),
+}
+
+
+@pytest.mark.parametrize(("name", "column"), sorted(FLOORS))
+def test_floors_on_the_labelled_sets(stack, name, column):
+    frame = pd.read_csv(DATA / name)
+    result = compute_class_metrics(np.array(frame.label.tolist(), dtype=object),
+                                   to_classes(stack.score(frame[column].tolist()), *stack.class_thresholds))
+    accuracy_floor, f1_floor = FLOORS[(name, column)]
+    assert result["accuracy"] >= accuracy_floor and result["macro_f1"] >= f1_floor, (name, result["accuracy"], result["macro_f1"])
+
+
+# Real wire headlines never trained the stack (their licences, ../shared/data/SOURCES.md): measured 0.739 / 0.737 (dev)
+# and 0.732 / 0.731 (held out) when the model was fitted, against vader_fin's 0.752 / 0.753 and 0.700 / 0.701.
+REAL_FLOORS = {"real_headlines_dev.csv": (0.72, 0.72), "real_headlines_heldout.csv": (0.71, 0.71)}
+
+
+@pytest.mark.parametrize("name", sorted(REAL_FLOORS))
+def test_floors_on_real_headlines_it_never_saw(stack, name):
+    from hkbt.sentiment.train_stack import read_real_headlines
+
+    require_shared("news")
+    texts, labels = read_real_headlines(DATA / name)
+    result = compute_class_metrics(np.array(labels, dtype=object), to_classes(stack.score(texts), *stack.class_thresholds))
+    accuracy_floor, f1_floor = REAL_FLOORS[name]
+    assert result["accuracy"] >= accuracy_floor and result["macro_f1"] >= f1_floor, (name, result["accuracy"], result["macro_f1"])
+
+
+def test_explanation_names_the_rules_and_the_model(stack):
+    e = stack.explain("US adds Tencent to Pentagon list of Chinese military companies")
+    assert e.score == pytest.approx(float(stack.score([e.text])[0]))
+    rules = [rule for rule, words, valence in e.fired]
+    assert rules[-2:] == ["model", "model"] and len(rules) > 2  # vader_fin's rules first, then the model's part
+    assert "vader_fin -0." in e.fired[-2][1] and "n-grams '" in e.fired[-2][1]
+    assert "stack P(pos) - P(neg)" in e.fired[-1][1]
+
+
+def test_cli_scores_and_explains_with_the_stack():
+    from click.testing import CliRunner
+
+    from hkbt.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["sentiment", "score", "--scorer", "vader_fin_stack", "Beijing cuts the reserve requirement ratio"])
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.stdout.split())  # rich may wrap the table
+    assert "vader_fin_stack" in out and "positive" in out and "stack P(pos) - P(neg)" in out
