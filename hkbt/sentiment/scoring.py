@@ -25,8 +25,8 @@ for English items, ``sentiment.zh_scorer`` for Chinese ones.
     vader_fin averaged with tfns_linear (:mod:`hkbt.sentiment.blend`); measured, not the default.
 ``vader_fin_stack``
     a logistic regression stacked on vader_fin: it reads the rules' score and the text's word
-    1-2-grams, trained on TFNS and the project's own labelled sets, every setting chosen by
-    leave-one-set-out cross-validation (:mod:`hkbt.sentiment.stack`).
+    1-2-grams, trained on the project's own labelled sets, every setting chosen by
+    leave-one-set-out cross-validation (:mod:`hkbt.sentiment.stack`); measured, not the default.
 ``zh_fin``
     hkbt's Chinese scorer (simplified and traditional): jieba words read with the
     project's Chinese finance/policy/AI lexicon and rules (:mod:`hkbt.sentiment.zh_fin`).
