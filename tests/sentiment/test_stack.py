@@ -83,13 +83,12 @@ def test_version_keys_the_cache_with_the_rules_and_the_model(stack):
 
 
 def test_recorded_cross_validation_is_reproduced(corpus):
-    """The blind-written last fold (events_en_heldout3) scored by a model fitted on everything else, as recorded.
-
-    The figures move a little when vader_fin's rules change (the stack reads their score); beyond the
-    tolerance, re-run ``make model``."""
+    """The blind-written last fold (events_en_heldout3) scored by a model fitted on everything else: the recorded figures
+    exactly while the data and vader_fin's rules are those the model was trained with. The stack reads the rules' score,
+    so when the rules change the figure moves; it may rise, but a fall of more than 0.03 says re-run ``make model``."""
     from hkbt.sentiment import train_stack
 
-    corpus, folds, _ = corpus
+    corpus, folds, digests = corpus
     meta = StackScorer().meta
     fold = "events_en_heldout3.csv"
     assert fold in meta["folds"] and meta["setting"] == train_stack.SETTING
@@ -100,8 +99,11 @@ def test_recorded_cross_validation_is_reproduced(corpus):
     figures = train_stack.class_figures(corpus.labels[rows], train_stack.stack_scores(corpus, model, train, rows),
                                         tuple(meta["class_thresholds"]))
     recorded = meta["leave_one_set_out"][fold]["stack"]
-    assert abs(figures["accuracy"] - recorded["accuracy"]) <= 0.02 and abs(figures["macro_f1"] - recorded["macro_f1"]) <= 0.02, (
-        figures, recorded)
+    if meta["vader_fin_version"] == corpus.rules.version and digests == meta["data_sha256"]:  # same inputs: same figures
+        assert figures == recorded
+    else:  # the rules (or the sets) moved since `make model`: better is fine, a fall beyond 0.03 means re-train and look
+        assert figures["accuracy"] >= recorded["accuracy"] - 0.03 and figures["macro_f1"] >= recorded["macro_f1"] - 0.03, (
+            figures, recorded)
 
 
 def test_refit_reproduces_the_shipped_model(corpus, stack):
