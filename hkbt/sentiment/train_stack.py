@@ -61,6 +61,7 @@ DEV_SETS = (
     "events_en_heldout.csv",
     "events_en_heldout2.csv",
     "events_en_heldout3.csv",
+    "events_en_selfcheck.csv",
     "heldout_headlines.csv",
     "statements_en_dev.csv",
     "statements_en_heldout.csv",
