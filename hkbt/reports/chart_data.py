@@ -452,6 +452,17 @@ def compute_news_by_ticker(signals: pd.DataFrame, news: pd.DataFrame, tickers: l
     return found
 
 
+def split_by_ticker(frame: pd.DataFrame, tickers: list[str]) -> dict[str, pd.DataFrame]:
+    """Pure: each ticker's rows of ``frame``, the frames ``frame[frame.ticker == ticker]`` would give, in one pass.
+
+    >>> frame = pd.DataFrame({"ticker": ["A", "B", "A"], "x": [1, 2, 3]})
+    >>> {t: rows.x.tolist() for t, rows in split_by_ticker(frame, ["A", "C"]).items()}
+    {'A': [1, 3], 'C': []}
+    """
+    groups = dict(list(frame.groupby("ticker", sort=False))) if len(frame) else {}
+    return {ticker: groups[ticker] if ticker in groups else frame[frame.ticker == ticker] for ticker in tickers}
+
+
 def flatten_config(config: dict, prefix: str = "") -> dict[str, object]:
     """Pure: nested dict -> ``{"strategy.entry_threshold": 0.5, ...}`` (lists kept whole)."""
     flat: dict[str, object] = {}

@@ -53,6 +53,7 @@ from hkbt.reports.chart_data import (
     compute_rolling_beta,
     compute_rolling_sharpe,
     load_run,
+    split_by_ticker,
 )
 
 REPORT_FILE = "report.html"
@@ -337,23 +338,22 @@ def build_rolling_figure(run: RunData) -> dict:
     return {"data": data, "layout": layout}
 
 
-def build_ticker_figure(run: RunData, ticker: str, entry_threshold: float | None, news_rows: dict[str, int],
-                        news: pd.DataFrame) -> tuple[dict, dict]:
+def build_ticker_figure(run: RunData, entry_threshold: float | None, news_rows: dict[str, int], news: pd.DataFrame,
+                        trades: pd.DataFrame, signals: pd.DataFrame, prices: pd.DataFrame | None) -> tuple[dict, dict]:
     """One ticker: close with entry/exit and news markers; the session's news signal beneath.
 
-    ``news`` is the ticker's news (:func:`~hkbt.reports.chart_data.compute_news_by_ticker`).
+    ``news`` is the ticker's news (:func:`~hkbt.reports.chart_data.compute_news_by_ticker`), ``trades``,
+    ``signals`` and ``prices`` its rows of the run's (:func:`~hkbt.reports.chart_data.split_by_ticker`).
     Returns ``(figure, news_link)``. The news markers carry no text here: ``news_link``
     (``{"trace": i, "rows": [...]}``) points at rows of the news table, and the
     page's script fills the markers' dates, colours and escaped hover text from
     those rows, so a headline is stored once however many panels show it.
     """
-    trades = run.trades[run.trades.ticker == ticker]
-    signals = run.signals[run.signals.ticker == ticker]
     sessions = run.equity.index
     data: list[dict] = []
     close = None
-    if run.prices is not None:
-        bars = run.prices[run.prices.ticker == ticker].set_index("session").sort_index()
+    if prices is not None:
+        bars = prices.set_index("session").sort_index()
         if len(bars):
             close = bars.close
             x = SESSIONS if bars.index.equals(sessions) else date_strings(bars.index)
@@ -682,17 +682,17 @@ def render_report(run: RunData | Path, generated_at: datetime | None = None) -> 
     news_table, news_rows = build_news_table(run)
     panels, news_links = [], {}
     news_by_ticker = compute_news_by_ticker(run.signals, run.news[["news_id", "tickers", "tradable_session", "score"]], tickers)
+    trades_of, signals_of = split_by_ticker(run.trades, tickers), split_by_ticker(run.signals, tickers)
+    prices_of = split_by_ticker(run.prices, tickers) if run.prices is not None else dict.fromkeys(tickers)
     for position, ticker in enumerate(tickers):
         div = f"fig-ticker-{position}"
-        figures[div], news_links[div] = build_ticker_figure(run, ticker, threshold, news_rows, news_by_ticker[ticker])
-        trades = run.trades[run.trades.ticker == ticker]
+        trades, signals, prices = trades_of[ticker], signals_of[ticker], prices_of[ticker]
+        figures[div], news_links[div] = build_ticker_figure(run, threshold, news_rows, news_by_ticker[ticker], trades, signals, prices)
         names = aliases.get(ticker) or []
-        has_prices = run.prices is not None and bool((run.prices.ticker == ticker).any())
-        if not has_prices and not len(trades) and not (run.signals.ticker == ticker).any():
+        if (prices is None or not len(prices)) and not len(trades) and not len(signals):
             del figures[div], news_links[div]  # nothing to draw: say so in one line instead of an empty chart
         panels.append({"div": div if div in figures else None, "ticker": ticker, "alias": names[0] if names else "", "trades": int(len(trades)),
-                       "pnl": float(trades.pnl_hkd.sum()) if len(trades) else 0.0,
-                       "signals": int((run.signals.ticker == ticker).sum())})
+                       "pnl": float(trades.pnl_hkd.sum()) if len(trades) else 0.0, "signals": int(len(signals))})
     audit_rows, audit_summary = build_audit(run)
     metric_rows, has_proxy = build_metric_rows(run.metrics)
     return TEMPLATES.get_template("report.html.j2").render(

@@ -145,3 +145,18 @@ def test_random_news_frames_read_back_as_kept(tmp_path):
         ours, theirs = given[0].news, load_run(folder).news
         pd.testing.assert_frame_equal(_times_as_ns(ours), _times_as_ns(theirs), check_exact=True)
         assert list(ours.columns) == list(theirs.columns)
+
+
+def test_split_by_ticker_gives_the_frames_a_filter_gives():
+    from hkbt.reports.chart_data import split_by_ticker
+
+    rng = np.random.default_rng(5)
+    names = ["9988.HK", "0700.HK", "1810.HK", "^HSI"]
+    for n in (0, 1, 7, 200):
+        frame = pd.DataFrame({"session": pd.to_datetime(rng.integers(1.5e18, 1.7e18, n)).normalize(),
+                              "ticker": pd.Series(rng.choice(names[:3], n), dtype="str"), "close": rng.random(n)})
+        frame = frame.iloc[rng.permutation(n)]  # an index out of order
+        split = split_by_ticker(frame, names)
+        assert list(split) == names
+        for ticker in names:
+            pd.testing.assert_frame_equal(split[ticker], frame[frame.ticker == ticker], check_index_type=True)
