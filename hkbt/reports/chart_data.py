@@ -333,9 +333,12 @@ def compute_audit(trades: pd.DataFrame, news: pd.DataFrame, schedule: pd.DataFra
         :data:`AUDIT_COLUMNS`; every time in UTC.
     """
     cutoff = pd.Timedelta(minutes=int(cutoff_minutes))
-    by_id = news.set_index("news_id") if len(news) else pd.DataFrame(columns=["headline", "tradable_session"])
+    cited = {i for joined in trades.news_ids.tolist() for i in str(joined).split(";") if i}
+    cited_news = news[news.news_id.isin(cited)] if len(news) else news  # only cited items are looked up
+    by_id = cited_news.set_index("news_id") if len(news) else pd.DataFrame(columns=["headline", "tradable_session"])
     opens = pd.DatetimeIndex(schedule["open"]) if len(schedule) else pd.DatetimeIndex([], tz="UTC")
     labels = schedule.index
+    cutoffs = opens - cutoff
     rows = []
     for trade in trades.itertuples(index=False):
         entry = pd.Timestamp(trade.entry_session)
@@ -351,7 +354,7 @@ def compute_audit(trades: pd.DataFrame, news: pd.DataFrame, schedule: pd.DataFra
             continue
         for position, news_id in enumerate(ids):
             stamp = published[position] if position < len(published) else None
-            rows.append(base | _audit_item(news_id, stamp, entry, fill_at, cutoff_at, by_id, opens - cutoff, labels))
+            rows.append(base | _audit_item(news_id, stamp, entry, fill_at, cutoff_at, by_id, cutoffs, labels))
     return pd.DataFrame(rows, columns=AUDIT_COLUMNS)
 
 
