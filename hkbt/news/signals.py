@@ -206,23 +206,6 @@ def _duplicates(news: pd.DataFrame, item: np.ndarray, tickers: list[str], rules:
 
 
 # --------------------------------------------------------------- aggregation
-def aggregate_score(scores: np.ndarray, weights: np.ndarray, how: str) -> float:
-    """The signal of one (session, ticker) from its items' scores and (decayed) weights.
-
-    >>> s, w = np.array([0.9, 0.6]), np.array([1.0, 0.4])
-    >>> [round(aggregate_score(s, w, how), 4) for how in ("mean", "sum", "max_abs", "decay")]
-    [0.8143, 1.0, 0.9, 0.8143]
-    >>> round(aggregate_score(np.array([0.9]), np.array([0.4]), "mean"), 2)   # a lone market item
-    0.36
-    """
-    weighted = scores * weights
-    if how == "sum":
-        return float(np.clip(weighted.sum(), -1.0, 1.0))
-    if how == "max_abs":
-        return float(max(weighted, key=lambda v: (abs(v), v)))
-    return float(weighted.sum() / max(1.0, weights.sum()))
-
-
 def build_signals(news: pd.DataFrame, sessions: pd.DatetimeIndex, rules: SignalRules) -> pd.DataFrame:
     """Pure: aggregate scored, scoped, aligned news into one row per (session, ticker).
 
@@ -245,6 +228,12 @@ def build_signals(news: pd.DataFrame, sessions: pd.DatetimeIndex, rules: SignalR
           effective (decayed) weight, ";"-joined in publication order;
           echoes are cited with weight 0;
         * ``first_published_at``, ``last_published_at`` of those items.
+
+    Every row is worked out at once. The pairs are sorted by ticker, session and
+    time, so each row's memory window is a slice of them; the slices are laid end
+    to end (a pair in the memory of several rows appears once per row) and each
+    figure is one array operation over all of them, its sums rounded exactly as
+    numpy rounds one row's sum (:func:`_sums`).
     """
     pairs = route_news(news, sessions, rules)
     if pairs.empty:
@@ -253,63 +242,122 @@ def build_signals(news: pd.DataFrame, sessions: pd.DatetimeIndex, rules: SignalR
     strong = np.abs(pairs.score.to_numpy(dtype=float)) >= rules.min_abs_score
     counts = strong & (pairs.weight.to_numpy() > 0)
     echo = (pairs.duplicate_of != "").to_numpy()
-    pairs = pairs[counts | (echo & strong)].assign(counts=counts[counts | (echo & strong)])
+    kept = counts | (echo & strong)
+    pairs, counts, echo = pairs[kept], counts[kept], echo[kept]
+    if not counts.any():
+        return pd.DataFrame([], columns=SIGNAL_COLUMNS)
     memory = math.floor(MEMORY_HALF_LIVES * rules.half_life_sessions) if rules.aggregate == "decay" else 0
-    rows = []
-    for ticker, group in pairs.groupby("ticker", sort=True):
-        items = _Items(group, sessions)
-        for today in np.unique(items.position[items.counts]):
-            lo = np.searchsorted(items.position, today - memory, side="left")
-            hi = np.searchsorted(items.position, today, side="right")
-            rows.append(_signal_row(items, slice(lo, hi), today, ticker, sessions, rules))
-    signals = pd.DataFrame(rows, columns=SIGNAL_COLUMNS)
-    return signals.sort_values(["session", "ticker"], kind="stable").reset_index(drop=True)
-
-
-class _Items:
-    """One ticker's cited pairs as plain arrays, ordered by session, time and id (slicing frames is slow)."""
-
-    def __init__(self, group: pd.DataFrame, sessions: pd.DatetimeIndex) -> None:
-        self.position = sessions.get_indexer(pd.DatetimeIndex(group.tradable_session))
-        self.counts = group.counts.to_numpy(dtype=bool)
-        self.echo = (group.duplicate_of != "").to_numpy()
-        self.weight = group.weight.to_numpy(dtype=float)
-        self.score = group.score.to_numpy(dtype=float)
-        self.scope = group.scope.to_numpy()
-        self.themes = group.themes.to_numpy()
-        self.topics = group.topics.to_numpy()
-        self.market_wide = group.market_wide.to_numpy(dtype=bool)
-        self.news_id = group.news_id.to_numpy()
-        self.published_at = list(group.published_at)
-
-
-def _signal_row(items: _Items, window: slice, today: int, ticker: str, sessions: pd.DatetimeIndex, rules: SignalRules) -> dict:
-    """One signal row from the cited items of its memory window (already in publication order per session)."""
-    position, counts = items.position[window], items.counts[window]
-    age = today - position
+    names, ticker = np.unique(pairs.ticker.to_numpy(dtype=object), return_inverse=True)
+    stride = len(sessions) + memory + 1
+    key = ticker * stride + sessions.get_indexer(pd.DatetimeIndex(pairs.tradable_session))  # ascends with the pairs
+    today = np.unique(key[counts])  # the rows: each (ticker, session) at which an item counts
+    lo, hi = np.searchsorted(key, today - memory, side="left"), np.searchsorted(key, today, side="right")
+    row = np.repeat(np.arange(len(today)), hi - lo)  # the windows end to end: element k is pair[k] seen from row[k]
+    pair = np.arange(len(row)) - np.repeat(np.cumsum(hi - lo) - hi, hi - lo)
+    age = today[row] - key[pair]
     decay = 0.5 ** (age / rules.half_life_sessions) if rules.aggregate == "decay" else np.ones(len(age))
-    weights = items.weight[window] * decay * counts
-    scores = items.score[window]
+    weights = pairs.weight.to_numpy(dtype=float)[pair] * decay * counts[pair]
+    scores = pairs.score.to_numpy(dtype=float)[pair]
     behind = weights > 0
-    fresh = (age == 0) & counts
-    cited = behind | items.echo[window]
-    published = items.published_at[window]
-    order = sorted(np.flatnonzero(cited), key=lambda i: (published[i], items.news_id[window][i]))
-    themes, topics = items.themes[window][behind], items.topics[window][behind]
-    return {
-        "session": sessions[today],
-        "ticker": ticker,
-        "score": aggregate_score(scores[behind], weights[behind], rules.aggregate),
-        "score_mean": float(scores[fresh].mean()),
-        "score_max": float(scores[fresh].max()),
-        "score_min": float(scores[fresh].min()),
-        "news_count": int(fresh.sum()),
-        "scope": min(items.scope[window][fresh], key=SCOPES.index),
-        "themes": ";".join(sorted({t for item in themes for t in item})),
-        "topics": ";".join(sorted({t for item in topics for t in item})),
-        "market_wide": bool(items.market_wide[window][behind].any()),
-        "news_ids": ";".join(items.news_id[window][i] for i in order),
-        "news_weights": ";".join(f"{weights[i]:.4g}" for i in order),
-        "first_published_at": min(published[i] for i in order),
-        "last_published_at": max(published[i] for i in order),
-    }
+    fresh = (age == 0) & counts[pair]
+    at_behind, at_fresh = _starts(row[behind], len(today)), _starts(row[fresh], len(today))
+    fresh_scores = scores[fresh]
+    fresh_count = np.diff(np.append(at_fresh, len(fresh_scores)))
+
+    cited = np.flatnonzero(behind | echo[pair])
+    stamps = pd.DatetimeIndex(pairs.published_at)
+    ids = pairs.news_id.to_numpy(dtype=object)
+    id_rank = np.unique(ids, return_inverse=True)[1]
+    cited = cited[np.lexsort((id_rank[pair[cited]], stamps.as_unit("ns").asi8[pair[cited]], row[cited]))]
+    at_cited = _starts(row[cited], len(today))
+    last_cited = np.append(at_cited[1:], len(cited)) - 1
+
+    scope_code = pd.Categorical(pairs.scope, categories=SCOPES).codes
+    in_order = np.lexsort((today // stride, today % stride))  # session, then ticker
+    return pd.DataFrame({
+        "session": sessions[today % stride],
+        "ticker": names[today // stride],
+        "score": aggregate_scores(scores[behind], weights[behind], at_behind, rules.aggregate),
+        "score_mean": _sums(fresh_scores, at_fresh) / fresh_count,
+        "score_max": np.maximum.reduceat(fresh_scores, at_fresh),
+        "score_min": np.minimum.reduceat(fresh_scores, at_fresh),
+        "news_count": fresh_count,
+        "scope": np.array(SCOPES, dtype=object)[np.minimum.reduceat(scope_code[pair[fresh]], at_fresh)],
+        "themes": _joined_union(pairs.themes.tolist(), pair[behind], at_behind),
+        "topics": _joined_union(pairs.topics.tolist(), pair[behind], at_behind),
+        "market_wide": np.logical_or.reduceat(pairs.market_wide.to_numpy(dtype=bool)[pair[behind]], at_behind),
+        "news_ids": _joined(ids[pair[cited]], at_cited),
+        "news_weights": _joined(_formatted(weights[cited]), at_cited),
+        "first_published_at": stamps[pair[cited[at_cited]]],
+        "last_published_at": stamps[pair[cited[last_cited]]],
+    }).iloc[in_order].reset_index(drop=True)
+
+
+def _starts(row: np.ndarray, rows: int) -> np.ndarray:
+    """Where each of rows 0..rows-1 starts in ``row`` (ascending, every row present)."""
+    return np.searchsorted(row, np.arange(rows))
+
+
+def aggregate_scores(scores: np.ndarray, weights: np.ndarray, starts: np.ndarray, how: str) -> np.ndarray:
+    """The signal of each (session, ticker) from its items' scores and (decayed) weights.
+
+    The items of all rows are laid end to end, each row's beginning at ``starts``
+    (see the module docstring for what each aggregate means).
+
+    >>> s, w = np.array([0.9, 0.6, 0.9]), np.array([1.0, 0.4, 0.4])   # row 0: two items, row 1: a lone market item
+    >>> [np.round(aggregate_scores(s, w, np.array([0, 2]), how), 4).tolist() for how in ("mean", "sum", "max_abs")]
+    [[0.8143, 0.36], [1.0, 0.36], [0.9, 0.36]]
+    """
+    weighted = scores * weights
+    if how == "sum":
+        return np.clip(_sums(weighted, starts), -1.0, 1.0)
+    if how == "max_abs":  # the w s farthest from 0, the larger one on a tie (the first of equal ones)
+        row = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(weighted))))
+        return weighted[np.lexsort((-weighted, -np.abs(weighted), row))[starts]]
+    return _sums(weighted, starts) / np.maximum(1.0, _sums(weights, starts))  # mean, decay
+
+
+def _sums(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The sum of each run of ``values`` (runs begin at ``starts``), bit for bit what ``run.sum()`` gives.
+
+    numpy adds eight or more numbers by pairwise summation, so rounding depends on
+    how a run is split; ``np.add.reduceat`` adds runs another way. The runs of each
+    length are therefore stacked as the rows of one table and summed along them,
+    which numpy does exactly as it sums each run alone (tested).
+    """
+    lengths = np.diff(np.append(starts, len(values)))
+    out = np.empty(len(starts))
+    for length in np.unique(lengths):
+        which = np.flatnonzero(lengths == length)
+        out[which] = values[starts[which, None] + np.arange(length)].sum(axis=1)
+    return out
+
+
+def _joined_union(lists: list, pair: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """For each run of pairs, the sorted union of their lists (themes, topics), ";"-joined."""
+    known: dict[tuple, int] = {}
+    words: dict[str, int] = {}
+    masks = []  # each distinct list as a bit mask over the words (Python ints: any number of words)
+    for value in lists:
+        value = tuple(value)
+        mask = known.get(value)
+        if mask is None:
+            mask = known[value] = sum(1 << words.setdefault(w, len(words)) for w in set(value))
+        masks.append(mask)
+    union = np.bitwise_or.reduceat(np.array(masks, dtype=object)[pair], starts) if len(pair) else np.array([], dtype=object)
+    by_bit = list(words)
+    text = {m: ";".join(sorted(by_bit[b] for b in range(len(by_bit)) if m >> b & 1)) for m in set(union.tolist())}
+    return np.array([text[m] for m in union.tolist()], dtype=object)
+
+
+def _formatted(weights: np.ndarray) -> np.ndarray:
+    """``f"{w:.4g}"`` of each weight, formatted once per distinct value (by bits: -0.0 is not 0.0)."""
+    distinct, where = np.unique(weights.view(np.int64), return_inverse=True)
+    return np.array([f"{w:.4g}" for w in distinct.view(np.float64).tolist()], dtype=object)[where]
+
+
+def _joined(strings: np.ndarray, starts: np.ndarray) -> list[str]:
+    """Each run of ``strings`` (runs begin at ``starts``), ";"-joined."""
+    strings = strings.tolist()
+    ends = [*starts.tolist()[1:], len(strings)]
+    return [";".join(strings[a:b]) for a, b in zip(starts.tolist(), ends)]

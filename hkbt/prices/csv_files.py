@@ -22,6 +22,10 @@ _DATE_HINT = "use ISO dates: YYYY-MM-DD, optionally with a time and UTC offset (
 _CSV_FIX = "use prices.source=yfinance, or fix the file"
 # A UTC offset after a clock time ("... 00:00:00+08:00", "...T09:30Z"); a bare date has none.
 _UTC_OFFSET = re.compile(r"(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|[+-]\d{2}:?\d{2})$")
+# The same pattern spelled in ASCII classes, for text that is all ASCII: \d is then 0-9 and \s the ASCII
+# characters str.isspace() accepts. As a string (not a compiled pattern) pandas hands it to pyarrow's regex
+# engine, which runs over the whole column at once instead of calling re once per row (0.03 s a run).
+_UTC_OFFSET_ASCII = r"([0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)[\t\n\x0b\x0c\r\x1c-\x1f ]*(?:Z|[+-][0-9]{2}:?[0-9]{2})$"
 
 
 def read_price_csv(path: Path, ticker: str | None = None) -> pd.DataFrame:
@@ -141,7 +145,8 @@ def _read_header(path: Path, ticker: str | None = None) -> tuple[int, list[str]]
 
 def _parse_dates(text: pd.Series, where: str, lines: np.ndarray) -> pd.DatetimeIndex:
     """ISO date strings -> local session dates at midnight (any UTC offset is dropped, not applied)."""
-    local = text.str.strip().str.replace(_UTC_OFFSET, r"\1", regex=True)
+    stripped = text.str.strip()
+    local = stripped.str.replace(_UTC_OFFSET_ASCII if stripped.str.isascii().all() else _UTC_OFFSET, r"\1", regex=True)
     parsed = pd.to_datetime(local, format="ISO8601", errors="coerce")
     bad = parsed.isna().to_numpy()
     if bad.any():
