@@ -78,6 +78,11 @@ def resolve_path(path: Path, base_dir: Path) -> Path:
     return path if path.is_absolute() else base_dir / path
 
 
+def cache_dir(config: Config, base_dir: Path) -> Path | None:
+    """The run's cache folder (``sentiment.cache_dir``: scores, languages, prepared news, calendar, price files), if any."""
+    return resolve_path(config.sentiment.cache_dir, base_dir) if config.sentiment.cache_dir else None
+
+
 def read_news(config: Config, base_dir: Path, as_of: pd.Timestamp | None = None) -> tuple[pd.DataFrame, NewsReport]:
     """Stage 1: the run's news, from ``news.store`` when set, else from the ``news.path`` file.
 
@@ -110,7 +115,7 @@ def prepare_news(config: Config, base_dir: Path, progress: Progress | None = Non
     the sessions comes from the prepared-news cache when this file, these settings and
     this hkbt have been seen before (:mod:`hkbt.news.prepared_cache`).
     """
-    cache = resolve_path(config.sentiment.cache_dir, base_dir) if config.sentiment.cache_dir else None
+    cache = cache_dir(config, base_dir)
     path = resolve_path(config.news.path, base_dir)
     key = digest = None
     if cache is not None and config.news.store is None and as_of is None:
@@ -188,9 +193,11 @@ def load_prices(config: Config, base_dir: Path, sessions: pd.DatetimeIndex, prog
     settings = config.prices.model_copy(update={
         "csv_dir": resolve_path(config.prices.csv_dir, base_dir), "cache_dir": resolve_path(config.prices.cache_dir, base_dir),
     })
-    request = PriceRequest(tickers, first, config.run.end, all_sessions, universe.benchmark, settings, progress.price)
+    warnings: list[str] = []
+    request = PriceRequest(tickers, first, config.run.end, all_sessions, universe.benchmark, settings, progress.price,
+                           cache_dir(config, base_dir), warnings.append)
     raw = PRICE_SOURCES[config.prices.source](request)
-    prices, warnings, gaps = {}, [], []
+    prices, gaps = {}, []
     for ticker in tickers:
         prices[ticker], dropped = align_to_sessions(raw[ticker], all_sessions, ticker)
         if dropped:
@@ -275,7 +282,7 @@ class SharedInputs:
 
 def build_inputs(config: Config, base_dir: Path = Path("."), progress: Progress | None = None) -> SharedInputs:
     """Load, score, tag and align the news, aggregate the signals and load the prices (no backtest)."""
-    calendar_note = load_calendar(resolve_path(config.sentiment.cache_dir, base_dir) if config.sentiment.cache_dir else None)
+    calendar_note = load_calendar(cache_dir(config, base_dir))
     sessions = run_sessions(config.run.start, config.run.end)
     news, news_report = prepare_news(config, base_dir, progress)
     signals = build_signals(news, sessions, signal_rules_from_config(config))

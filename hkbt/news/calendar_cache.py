@@ -5,22 +5,17 @@ process asks for it: about 0.06 s to import the library and 0.10 s to build the 
 years it covers by default (today - 20 years .. today + 1 year), however few sessions
 a run needs. The result is a plain table (each session's label, open and close), so
 :func:`read_schedule` / :func:`write_schedule` keep it in
-``<sentiment.cache_dir>/calendar/``, the cache folder of the run.
+``<sentiment.cache_dir>/calendar/``, the cache folder of the run, as a checked entry
+(:mod:`hkbt.table_cache`: atomic, checksummed, never a file hkbt did not write).
 
 **The key** is the SHA-256 of this format's version, the calendar's name, the
 installed ``exchange_calendars`` version and today's date: the library's default
-range is a function of the day it is built on, so tomorrow's run builds a new entry
-(and the older entries hkbt wrote are then removed: the folder holds one entry per
-day it was used, at most, and only the newest is kept).
+range is a function of the day it is built on, so tomorrow's run builds a new entry,
+and the older entries hkbt wrote are then removed (the folder keeps one).
 
-**An entry** is written atomically (temporary sibling, then ``os.replace``): the line
-:data:`MAGIC`, the SHA-256 of the rest, one JSON line (key, number of sessions), then
-the session labels, opens and closes as little-endian int64 nanoseconds. It is used only
-when all of that checks out and the table is well formed (labels at midnight, strictly
-increasing; each open before its close and after the previous close); anything else is
-ignored with a warning and the calendar built again. A damaged entry that starts with
-:data:`MAGIC` was written by hkbt and is replaced; a file that does not is left exactly
-as it is (hkbt never touches a file it did not write).
+**An entry** is used only when it checks out and the table is well formed (labels at
+midnight, strictly increasing; each open before its close and after the previous
+close); anything else is ignored with a warning and the calendar built again.
 """
 
 from __future__ import annotations
@@ -34,8 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hkbt.errors import DataError
-from hkbt.files import ours_or_missing, write_bytes_atomic
+from hkbt.table_cache import damaged, prune, read_entry, write_entry
 
 FORMAT = 1
 """Version of the entry layout; part of the key."""
@@ -46,8 +40,8 @@ MAGIC = b"hkbt xhkg schedule 1\n"
 FOLDER = "calendar"
 """The entries' folder inside the cache folder."""
 
-_DIGEST_BYTES = 32
 _DAY_NS = 86_400 * 10**9
+_REDO = "calendar built again"
 
 
 def schedule_key(calendar: str, today: date | None = None) -> str:
@@ -68,58 +62,35 @@ def read_schedule(folder: Path, calendar: str, key: str) -> tuple[pd.DataFrame |
     """``(schedule, warning)`` from the entry of ``key``: ``(None, None)`` when there is none (the usual miss),
     ``(None, warning)`` when there is a file that cannot be used."""
     path = _entry(folder, calendar, key)
+    columns, note = read_entry(path, MAGIC, key, "calendar", _REDO)
+    if columns is None:
+        return None, note
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return None, None
-    except OSError as exc:
-        return None, f"{path}: cannot read this calendar cache entry ({exc.strerror}); calendar built again"
-    if not raw.startswith(MAGIC):
-        return None, f"{path}: not a calendar cache entry written by hkbt; calendar built again, the file left alone"
-    try:
-        return _decode(raw[len(MAGIC):], key), None
-    except (ValueError, TypeError, KeyError) as exc:
-        return None, f"{path}: damaged calendar cache entry ({exc}); calendar built again and the entry rewritten"
+        return _schedule(columns["session"], columns["open"], columns["close"]), None
+    except (KeyError, ValueError) as exc:
+        return None, damaged(path, "calendar", _REDO, exc)
 
 
 def write_schedule(folder: Path, calendar: str, key: str, schedule: pd.DataFrame) -> str | None:
-    """Store ``schedule`` (``open``, ``close``) under ``key`` atomically and remove the older entries hkbt wrote.
+    """Store ``schedule`` (``open``, ``close``) under ``key`` and remove the older entries hkbt wrote.
 
-    Returns a warning instead of raising when the folder cannot be written; a file at the
-    entry's path that hkbt did not write is left alone (:func:`read_schedule` warned about it).
+    Returns a warning instead of raising when the folder cannot be written.
     """
     path = _entry(folder, calendar, key)
-    if not ours_or_missing(path, MAGIC):
-        return None
-    body = _encode(schedule, key)
-    try:
-        write_bytes_atomic(path, MAGIC + hashlib.sha256(body).digest() + body)
-    except DataError as exc:
-        return f"{exc}; the calendar is not cached (the run goes on)"
-    for older in path.parent.glob(f"{calendar}-*.bin"):
-        if older != path and ours_or_missing(older, MAGIC):
-            older.unlink(missing_ok=True)
-    return None
+    note = write_entry(path, MAGIC, key, {
+        "session": schedule.index.values.astype("datetime64[ns]").view("i8"),
+        "open": schedule.open.dt.tz_convert(None).values.astype("datetime64[ns]").view("i8"),
+        "close": schedule.close.dt.tz_convert(None).values.astype("datetime64[ns]").view("i8"),
+    }, "calendar")
+    if note is None:
+        prune(path.parent, f"{calendar}-*.bin", MAGIC, keep=path)
+    return note
 
 
-def _encode(schedule: pd.DataFrame, key: str) -> bytes:
-    columns = [schedule.index.values, schedule.open.dt.tz_convert(None).values, schedule.close.dt.tz_convert(None).values]
-    arrays = b"".join(np.ascontiguousarray(c.astype("datetime64[ns]").view("<i8")).tobytes() for c in columns)
-    return json.dumps({"key": key, "sessions": len(schedule)}).encode() + b"\n" + arrays
-
-
-def _decode(raw: bytes, key: str) -> pd.DataFrame:
-    digest, body = raw[:_DIGEST_BYTES], raw[_DIGEST_BYTES:]
-    if hashlib.sha256(body).digest() != digest:
-        raise ValueError("checksum mismatch")
-    line, _, arrays = body.partition(b"\n")
-    meta = json.loads(line)
-    if meta["key"] != key:
-        raise ValueError("filed under another key")
-    count = meta["sessions"]
-    if not isinstance(count, int) or count < 1 or len(arrays) != 3 * 8 * count:
-        raise ValueError("the session count does not match the entry's size")
-    labels, opens, closes = np.frombuffer(arrays, dtype="<i8").reshape(3, count).astype(np.int64)
+def _schedule(labels: np.ndarray, opens: np.ndarray, closes: np.ndarray) -> pd.DataFrame:
+    """The schedule frame of the three int64 columns, if they are shaped like trading days."""
+    if not len(labels) or labels.dtype != np.int64 or opens.dtype != np.int64 or closes.dtype != np.int64:
+        raise ValueError("not a table of sessions")
     ordered = (np.diff(labels) > 0).all() and (opens[1:] > closes[:-1]).all()
     if not ordered or (labels % _DAY_NS).any() or not ((opens < closes) & (closes - labels < 2 * _DAY_NS)).all():
         raise ValueError("sessions out of order or not shaped like trading days")

@@ -60,6 +60,8 @@ class PriceRequest:
     benchmark: str
     settings: Any
     progress: Callable[[str], None] | None = None
+    cache_dir: Path | None = None  # the run's cache folder (parsed price files are kept there), if any
+    warn: Callable[[str], None] | None = None  # told about cache problems (the run goes on)
 
 
 def __getattr__(name: str) -> Any:
@@ -74,7 +76,7 @@ def __getattr__(name: str) -> Any:
 
 PRICE_SOURCES: dict[str, Callable[[PriceRequest], dict[str, pd.DataFrame]]] = {
     "yfinance": lambda r: __getattr__("fetch_yfinance_prices")(r.tickers, r.first, r.last, Path(r.settings.cache_dir), progress=r.progress),
-    "csv": lambda r: load_csv_prices(Path(r.settings.csv_dir), r.tickers, r.first, r.last, r.settings.csv_files),
+    "csv": lambda r: load_csv_prices(Path(r.settings.csv_dir), r.tickers, r.first, r.last, r.settings.csv_files, r.cache_dir, r.warn),
     "synthetic": lambda r: simulate_prices(r.tickers, r.sessions, r.settings.seed, r.benchmark),
 }
 """Registry: ``prices.source`` name -> loader (ticker -> raw bars). The config accepts exactly these names."""

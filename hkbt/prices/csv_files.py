@@ -8,7 +8,7 @@ import csv
 import difflib
 import itertools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -170,13 +170,15 @@ def _parse_numbers(text: pd.Series, where: str, lines: np.ndarray) -> pd.Series:
 
 
 def load_csv_prices(
-    folder: Path, tickers: Sequence[str], start: date, end: date, files: Mapping[str, Path] | None = None
+    folder: Path, tickers: Sequence[str], start: date, end: date, files: Mapping[str, Path] | None = None,
+    cache_dir: Path | None = None, warn: Callable[[str], None] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Read ``<folder>/<ticker_filename(ticker)>`` for each ticker, keeping dates in ``[start, end]``.
 
     ``files`` names a file for some tickers instead (``prices.csv_files``), e.g. a
     longer index history: ``{"^HSI": Path("alt/HSI_1986-12-31_2024-08-05.csv")}``;
-    relative paths there are read from ``folder``.
+    relative paths there are read from ``folder``. With ``cache_dir`` a file read before
+    comes from the price cache (:mod:`hkbt.prices.price_cache`), whose problems go to ``warn``.
 
     Returns ``{ticker: price frame}`` in the order given. Raises :class:`DataError` for a missing
     folder or file (suggesting a close file name when there is one) and when a file has no rows in
@@ -195,12 +197,13 @@ def load_csv_prices(
         )
     files = dict(files or {})
     try:
-        return {ticker: _load_one(folder, ticker, files, start, end) for ticker in tickers}
+        return {ticker: _load_one(folder, ticker, files, start, end, cache_dir, warn or (lambda note: None)) for ticker in tickers}
     except OSError as exc:  # an unreadable folder: is_file() and glob() raise PermissionError
         raise DataError(str(folder), f"cannot read the price folder ({exc.strerror or exc})", "check its permissions") from None
 
 
-def _load_one(folder: Path, ticker: str, files: Mapping[str, Path], start: date, end: date) -> pd.DataFrame:
+def _load_one(folder: Path, ticker: str, files: Mapping[str, Path], start: date, end: date, cache_dir: Path | None,
+              warn: Callable[[str], None]) -> pd.DataFrame:
     """One ticker's file from ``folder`` (or ``files``), cut to ``[start, end]``."""
     path = folder / files[ticker] if ticker in files else folder / ticker_filename(ticker)
     if ticker in files and not path.is_file():
@@ -212,4 +215,10 @@ def _load_one(folder: Path, ticker: str, files: Mapping[str, Path], start: date,
             str(path), f"no price file for {ticker}{hint}",
             f"put {path.name} there or use prices.source=yfinance",
         )
-    return slice_dates(read_price_csv(path, ticker), ticker, start, end, source=str(path))
+    if cache_dir is None:
+        frame = read_price_csv(path, ticker)
+    else:
+        from hkbt.prices.price_cache import read_price_csv_cached  # it reads files with read_price_csv
+
+        frame = read_price_csv_cached(path, ticker, cache_dir, warn)
+    return slice_dates(frame, ticker, start, end, source=str(path))

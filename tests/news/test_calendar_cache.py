@@ -73,8 +73,9 @@ def test_a_damaged_entry_is_rebuilt_with_a_warning_and_rewritten(tmp_path, fresh
     elif damage == "truncate":
         raw = raw[: len(raw) // 2]
     else:  # a valid entry of another day copied over this one
-        other = calendar_cache._encode(built, schedule_key(CALENDAR, date(2001, 1, 1)))
-        raw = MAGIC + calendar_cache.hashlib.sha256(other).digest() + other
+        elsewhere = tmp_path / "elsewhere"
+        write_schedule(elsewhere, CALENDAR, schedule_key(CALENDAR, date(2001, 1, 1)), built)
+        (raw,) = [p.read_bytes() for p in _entries(elsewhere)]
     entry.write_bytes(raw)
     monkeypatch.setattr(sessions, "_schedule", None)
     note = load_calendar(tmp_path)
