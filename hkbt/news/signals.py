@@ -171,6 +171,7 @@ def route_news(news: pd.DataFrame, sessions: pd.DatetimeIndex, rules: SignalRule
         original index, repeated once per ticker. Shared by :func:`build_signals`
         and the event study, so both see the same pairs.
     """
+    news = _relevant(news, sessions, rules)
     routed = _route_items(news, rules)
     item = np.repeat(np.arange(len(news)), [len(targets) for targets, _ in routed])
     extra = pd.DataFrame({
@@ -188,6 +189,22 @@ def route_news(news: pd.DataFrame, sessions: pd.DatetimeIndex, rules: SignalRule
     for column in extra.columns:
         pairs[column] = extra[column].array[keep]
     return pairs
+
+
+def _relevant(news: pd.DataFrame, sessions: pd.DatetimeIndex, rules: SignalRules) -> pd.DataFrame:
+    """The items the pairs tradable in ``sessions`` depend on: those items, and the ones published up to
+    ``novelty_hours`` before the first of them, which an echo may name (plus a day: more never changes an echo).
+
+    An item's echoes are found among the items published before it within the window
+    (:func:`~hkbt.news.novelty.find_echoes`), so the items outside this span are never
+    looked at; leaving them out spares routing and echo search over news the run cannot trade.
+    """
+    inside = news.tradable_session.isin(sessions).to_numpy()
+    if rules.novelty_hours <= 0 or not inside.any():
+        return news[inside]
+    published = pd.DatetimeIndex(news.published_at)
+    first, last = published[inside].min(), published[inside].max()
+    return news[(published >= first - pd.Timedelta(hours=rules.novelty_hours + 24)) & (published <= last)]
 
 
 def _duplicates(news: pd.DataFrame, item: np.ndarray, tickers: list[str], rules: SignalRules) -> list[str]:

@@ -167,3 +167,19 @@ def test_the_random_frames_exercise_echoes_and_every_scope():
         seen_echo |= bool((pairs.duplicate_of != "").any())
         scopes |= set(pairs.scope)
     assert seen_echo and scopes == set(SCOPES)
+
+
+def test_an_echo_of_an_item_tradable_before_the_sessions_is_still_found():
+    """route_news looks only at the news the run's sessions depend on; that includes earlier items an echo names."""
+    stamps = pd.to_datetime(["2025-02-27 20:00", "2025-02-28 10:00", "2025-02-20 10:00", "2025-03-20 10:00"]).tz_localize("Asia/Hong_Kong")
+    news = pd.DataFrame({
+        "news_id": ["before", "echo", "long_before", "after"], "published_at": stamps.tz_convert("UTC"),
+        "headline": ["Alibaba shares jump after Xi meets Jack Ma"] * 4, "score": [0.8] * 4, "scope": ["company"] * 4,
+        "tickers": [["9988.HK"]] * 4, "themes": [[]] * 4, "topics": [["policy"]] * 4, "outside_universe": [False] * 4,
+    })
+    news = assign_tradable_session(news)
+    assert not SESSIONS.isin(news.tradable_session[[0, 2]]).any() and news.tradable_session[1] == SESSIONS[0]
+    rules = SignalRules(universe=UNIVERSE, novelty_hours=24.0)
+    pairs = route_news(news, SESSIONS, rules)
+    assert pairs.news_id.tolist() == ["echo"] and pairs.duplicate_of.tolist() == ["before"] and pairs.weight.tolist() == [0.0]
+    pd.testing.assert_frame_equal(pairs, reference_route(news, SESSIONS, rules))
