@@ -44,6 +44,11 @@ FLOORS = {
     # round 5's own batches, written and labelled before each was scored (tests/data/README_selfcheck.md): 197 of
     # 256 right unseen; development data since
     ("events_en_selfcheck.csv", "vader_fin"): (0.88, 0.89),  # 0.887 / 0.894
+    # round 5's blind English set (tests/data/README_round4.md), measured once by the lead at 6553ef4 with round 5's
+    # rules: 0.809 / 0.811 (0.785 / 0.787 on the rules before round 5): the target 0.85 NOT reached; the stack
+    # (named scorer, not the default: its positive precision fell 0.94 -> 0.88) 0.845 / 0.846
+    ("events_en_heldout4.csv", "vader_fin"): (0.80, 0.81),
+    ("events_en_heldout4.csv", "vader_fin_stack"): (0.84, 0.84),
 }
 
 
@@ -95,6 +100,8 @@ def test_rules_beat_plain_vader_and_the_trained_model_on_held_out_events():
 # dev2 0.910 / 0.907
 STATEMENT_FLOORS = {
     "statements_en_dev.csv": (0.90, 0.89), "statements_en_heldout.csv": (0.88, 0.87), "statements_en_dev2.csv": (0.91, 0.90),
+    # the held-out third of dev2's batch, measured once by the lead at 6553ef4: 0.860 / 0.847 (0.853 / 0.840 before round 5)
+    "statements_en_heldout2.csv": (0.86, 0.84),
 }
 
 
@@ -109,8 +116,10 @@ def test_company_statements_reached(name):
     assert result["accuracy"] >= accuracy_floor and result["macro_f1"] >= f1_floor, (result["accuracy"], result["macro_f1"])
 
 
-def test_statement_parts_are_disjoint():
-    dev, heldout = (pd.read_csv(DATA / name) for name in ("statements_en_dev.csv", "statements_en_heldout.csv"))
+@pytest.mark.parametrize(("dev_name", "heldout_name"), [("statements_en_dev.csv", "statements_en_heldout.csv"),
+                                                     ("statements_en_dev2.csv", "statements_en_heldout2.csv")])
+def test_statement_parts_are_disjoint(dev_name, heldout_name):
+    dev, heldout = (pd.read_csv(DATA / name) for name in (dev_name, heldout_name))
     assert not set(dev.sentence) & set(heldout.sentence) and not set(dev.id) & set(heldout.id)
     assert 0.30 <= len(heldout) / (len(dev) + len(heldout)) <= 0.36
 
