@@ -205,7 +205,7 @@ def sweep_stale(folder: Path) -> list[str]:
             continue
         try:
             if {p.name for p in entry.iterdir()} <= {MARKER_TEMP}:  # killed before its marker was complete
-                shutil.rmtree(entry)
+                remove_folder(entry)
             elif hkbt_files(entry) is None:
                 continue
             elif match["kind"] == "old" and not os.path.lexists(folder):
@@ -213,11 +213,37 @@ def sweep_stale(folder: Path) -> list[str]:
                 done.append(f"restored {folder.name} from {entry.name}")
                 continue
             else:
-                shutil.rmtree(entry)
+                remove_folder(entry)
         except OSError:
             continue
         done.append(f"removed {entry.name}")
     return done
+
+
+def remove_folder(folder: Path) -> None:
+    """Delete a folder hkbt wrote, its marker last, so that a kill part-way leaves one :func:`sweep_stale` removes.
+
+    ``shutil.rmtree`` deletes in directory order: a SIGKILL after it had removed the
+    marker and ``metrics.json`` but not yet the rest left a ``.<name>.tmp-*`` that no
+    longer looked like hkbt's, so no later run removed it. Here every other entry
+    goes first; if one cannot be deleted, the marker stays (and so does the folder)
+    for the next sweep. Raises ``OSError`` like ``shutil.rmtree``.
+    """
+    entries = sorted(os.scandir(folder), key=lambda entry: entry.name == MARKER_FILE)
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path)
+        else:
+            os.unlink(entry.path)
+    os.rmdir(folder)
+
+
+def _remove_quietly(folder: Path) -> None:
+    """:func:`remove_folder`, leaving what cannot be deleted to the next run's sweep."""
+    try:
+        remove_folder(folder)
+    except OSError:
+        pass
 
 
 # ----------------------------------------------------------------------------- writing
@@ -242,11 +268,11 @@ def staging_folder(folder: Path) -> Iterator[Path]:
         yield staging
     except OSError as exc:
         if staging is not None:
-            shutil.rmtree(staging, ignore_errors=True)
+            _remove_quietly(staging)
         raise disk_error(staging or folder.parent, exc) from None
     except BaseException:
         if staging is not None:
-            shutil.rmtree(staging, ignore_errors=True)
+            _remove_quietly(staging)
         raise
 
 
@@ -293,7 +319,7 @@ def _swap_into_place(staging: Path, folder: Path) -> None:
         if not os.path.lexists(folder):
             os.rename(staging, folder)
         elif exchange_paths(staging, folder):
-            shutil.rmtree(staging, ignore_errors=True)  # now the previous run
+            _remove_quietly(staging)  # now the previous run
         else:
             retired = Path(str(staging).replace(".tmp-", ".old-", 1))
             os.rename(folder, retired)
@@ -302,7 +328,7 @@ def _swap_into_place(staging: Path, folder: Path) -> None:
             except BaseException:
                 os.rename(retired, folder)
                 raise
-            shutil.rmtree(retired, ignore_errors=True)
+            _remove_quietly(retired)
 
 
 def add_files(folder: Path, write: Callable[[Path], None]) -> list[Path]:

@@ -237,6 +237,56 @@ def test_d5_stale_staging_folders_are_swept_and_a_lost_run_restored(root: Path):
     assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == [f".{RUN}.tmp-user"]
 
 
+class _Killed(BaseException):
+    """Stands for SIGKILL: raised by every deletion from a chosen one on, so that nothing after it runs."""
+
+
+def _dying_after(deletions: int):
+    """``os.unlink`` and ``os.rmdir`` that delete ``deletions`` entries in all, then raise :class:`_Killed` for good."""
+    done = 0
+
+    def dying(real):
+        def delete(*args, **kwargs):
+            nonlocal done
+            if done >= deletions:
+                raise _Killed
+            done += 1
+            return real(*args, **kwargs)
+        return delete
+
+    return dying(os.unlink), dying(os.rmdir)
+
+
+@pytest.mark.parametrize("exchange", [True, False], ids=["renameat2", "fallback"])
+def test_d5_a_sigkill_while_the_previous_run_is_deleted_leaves_what_the_next_run_sweeps(root: Path, monkeypatch,
+                                                                                          exchange: bool):
+    """After the swap the previous run is deleted file by file; a SIGKILL may land after any deletion.
+
+    Whatever is left must still be recognised as hkbt's by the next run's sweep. It was not when the
+    marker went before metrics.json or config.resolved.yaml and a kill landed before the rest went:
+    the leftover ``.prev.tmp-*`` was then kept for ever (the flaky "SIGTERM left" of the kill loop).
+    """
+    out = root / "out"
+    staging = out / f".{RUN}.tmp-new"
+    deletions_needed = len(list((out / RUN).iterdir())) + 1  # every file, then the folder
+    for killed_at in range(deletions_needed):
+        shutil.copytree(out / RUN, staging)
+        (staging / "run_info.json").write_text(f'{{"round": {killed_at}}}\n', encoding="utf-8")
+        new = snapshot(staging)
+        unlink, rmdir = _dying_after(killed_at)
+        with monkeypatch.context() as patch:
+            patch.setattr(os, "unlink", unlink)
+            patch.setattr(os, "rmdir", rmdir)
+            if not exchange:
+                patch.setattr(results, "exchange_paths", lambda a, b: False)
+            with pytest.raises(_Killed):
+                results._swap_into_place(staging, out / RUN)
+        assert snapshot(out / RUN) == new  # the swap itself happened before the kill
+        results.sweep_stale(out / RUN)  # what the next run does first
+        assert leftovers(out) == [], f"killed after {killed_at} deletions"
+        assert snapshot(out / RUN) == new
+
+
 def run_hostile_after_repair(root: Path) -> str:
     result = invoke(["run", "--config", str(root / "config.yaml"), "--name", RUN, "--set", "news.path=missing.csv"])
     return assert_user_error(result)
