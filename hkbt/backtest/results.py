@@ -34,7 +34,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -256,7 +256,11 @@ def staging_folder(folder: Path) -> Iterator[Path]:
     It carries hkbt's marker from the start, so that an interrupted write is
     recognised and removed by :func:`sweep_stale`. If the ``with`` block
     raises, the staging folder is removed and the error propagates; on success
-    the caller moves its contents into place.
+    the caller moves its contents into place. Enter it with signals held
+    (``ExitStack.enter_context`` inside :func:`~hkbt.files.signals_deferred`,
+    as :func:`write_run` does): Python may run a signal handler right after a
+    generator's ``__enter__`` returns, before the ``with`` block that would
+    remove the folder has begun.
     """
     staging = None
     try:
@@ -293,7 +297,9 @@ def write_run(artifacts: RunArtifacts, folder: Path, report_html: str | Callable
     a SIGKILL between them is repaired by the next run (:func:`sweep_stale`).
     Raises :class:`ConfigError` if ``folder`` is not one hkbt may replace.
     """
-    with _lock(folder), staging_folder(folder) as staging:
+    with _lock(folder), ExitStack() as stack:
+        with signals_deferred():  # an interruption lands where the stack's exit removes the staging folder
+            staging = stack.enter_context(staging_folder(folder))
         news, config_text = _write_files(artifacts, staging)
         if callable(report_html):
             from hkbt.reports.chart_data import load_written_run
@@ -348,7 +354,9 @@ def add_files(folder: Path, write: Callable[[Path], None]) -> list[Path]:
 
     Returns the paths written, in name order.
     """
-    with _lock(folder), staging_folder(folder) as staging:
+    with _lock(folder), ExitStack() as stack:
+        with signals_deferred():  # as in write_run
+            staging = stack.enter_context(staging_folder(folder))
         write(staging)
         names = sorted(p.name for p in staging.iterdir() if p.is_file() and p.name != MARKER_FILE)
         check_hkbt_folder(folder)

@@ -9,6 +9,7 @@ import fcntl
 import json
 import os
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
@@ -305,6 +306,46 @@ def test_sigterm_is_handled_like_ctrl_c(root: Path, monkeypatch):
     result = invoke(["run", "--config", str(root / "config.yaml"), "--name", RUN])
     assert result.exit_code == 143, result.stderr
     assert "interrupted by SIGTERM" in result.stderr
+    assert leftovers(root / "out") == [] and snapshot(root / "out") == before
+
+
+def test_a_signal_just_after_the_staging_folder_is_made_still_removes_it(root: Path, monkeypatch):
+    """The signal lands after ``staging_folder``'s set-up returned, before the ``with`` body began.
+
+    CPython runs a Python signal handler at its next check, and contextlib's ``__enter__`` has
+    one right after ``next(generator)`` returns: an Interrupted raised there skips the context
+    manager's ``__exit__``, so the staging folder it just made was not removed (the generator's
+    own clean-up ran only if and when it was garbage-collected; a forked child ending with
+    ``os._exit`` never did). The handler is called at exactly that point here.
+    """
+    from hkbt import files
+
+    real = results.staging_folder
+
+    class SignalAfterEnter:
+        def __init__(self, folder: Path) -> None:
+            self.inner = real(folder)
+
+        def __enter__(self) -> Path:
+            staging = self.inner.__enter__()
+            files._on_signal(signal.SIGTERM, None)  # what the interpreter's check does when SIGTERM is pending
+            return staging
+
+        def __exit__(self, *exc):
+            return self.inner.__exit__(*exc)
+
+    monkeypatch.setattr(results, "staging_folder", SignalAfterEnter)
+    monkeypatch.setattr(files, "_raised", None)
+    monkeypatch.setattr(files, "_pending", None)
+    before = snapshot(root / "out")
+    handlers = {signum: signal.getsignal(signum) for signum in files.INTERRUPTS}
+    files.raise_on_signals()
+    try:
+        result = invoke(["run", "--config", str(root / "config.yaml"), "--name", RUN])
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+    assert result.exit_code == 143, result.stderr
     assert leftovers(root / "out") == [] and snapshot(root / "out") == before
 
 
