@@ -17,6 +17,7 @@ file, a symlink loop) becomes one :class:`~hkbt.errors.DataError` line through
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import errno
 import fcntl
 import glob
@@ -102,6 +103,28 @@ def ours_or_missing(path: Path, magic: bytes) -> bool:
         return True
     except OSError:
         return False
+
+
+_DIGEST_BYTES = 32  # a SHA-256
+
+
+def write_sealed(path: Path, magic: bytes, body: bytes) -> None:
+    """Write a cache entry atomically as ``magic``, the SHA-256 of ``body``, then ``body`` (:func:`unseal` reads it back).
+
+    The marker says hkbt wrote the file (:func:`ours_or_missing`); the checksum lets a
+    reader tell a damaged entry from a good one. Raises :class:`DataError` like
+    :func:`write_bytes_atomic`.
+    """
+    write_bytes_atomic(path, magic + hashlib.sha256(body).digest() + body)
+
+
+def unseal(sealed: bytes) -> bytes:
+    """The body of an entry :func:`write_sealed` wrote, given what follows its marker; ``ValueError`` if damaged."""
+    digest, body = sealed[:_DIGEST_BYTES], sealed[_DIGEST_BYTES:]
+    if hashlib.sha256(body).digest() != digest:
+        raise ValueError("checksum mismatch")
+    return body
+
 
 
 def _remove_stale_temporaries(path: Path) -> None:

@@ -18,16 +18,14 @@ Reading or writing problems become warnings: a cache never stops a run.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import numpy as np
 
 from hkbt.errors import DataError
-from hkbt.files import ours_or_missing, write_bytes_atomic
+from hkbt.files import ours_or_missing, unseal, write_sealed
 
-_DIGEST_BYTES = 32
 DTYPES = ("<i8", "<f8")
 
 
@@ -71,7 +69,7 @@ def write_entry(path: Path, magic: bytes, key: str, columns: dict[str, np.ndarra
     layout = {"key": key, "rows": rows.pop() if rows else 0, "columns": [[name, values.dtype.str] for name, values in arrays.items()]}
     body = json.dumps(layout).encode() + b"\n" + b"".join(values.tobytes() for values in arrays.values())
     try:
-        write_bytes_atomic(path, magic + hashlib.sha256(body).digest() + body)
+        write_sealed(path, magic, body)
     except DataError as exc:
         return f"{exc}; the {what} is not cached (the run goes on)"
     return None
@@ -92,10 +90,7 @@ def prune(folder: Path, pattern: str, magic: bytes, keep: Path) -> None:
 
 
 def _decode(raw: bytes, key: str) -> dict[str, np.ndarray]:
-    digest, body = raw[:_DIGEST_BYTES], raw[_DIGEST_BYTES:]
-    if hashlib.sha256(body).digest() != digest:
-        raise ValueError("checksum mismatch")
-    line, _, data = body.partition(b"\n")
+    line, _, data = unseal(raw).partition(b"\n")
     layout = json.loads(line)
     if layout["key"] != key:
         raise ValueError("filed under another key")

@@ -46,7 +46,7 @@ from pathlib import Path
 import pandas as pd
 
 from hkbt.errors import DataError
-from hkbt.files import write_bytes_atomic
+from hkbt.files import unseal, write_sealed
 from hkbt.news.load import NewsReport
 from hkbt.news.scopes import SCOPES
 
@@ -70,7 +70,6 @@ DEPENDENCIES = ("pandas", "numpy", "pyarrow", "vaderSentiment", "lingua-language
 """Installed packages whose version can change a prepared frame (scorers, language detection, matching, dtypes)."""
 
 _META = b"hkbt.prepared"
-_DIGEST_BYTES = 32
 _LIST_TYPES = ("list<item: string>", "list<item: null>", "large_list<item: string>")
 
 
@@ -160,7 +159,7 @@ def write_prepared(folder: Path, key: str, news: pd.DataFrame, report: NewsRepor
         return f"{path}: cannot check this prepared-news cache entry ({exc.strerror}); not cached"
     body = _encode(news, report, key)
     try:
-        write_bytes_atomic(path, MAGIC + hashlib.sha256(body).digest() + body)
+        write_sealed(path, MAGIC, body)
     except DataError as exc:
         return f"{exc}; the prepared news is not cached (the run goes on)"
     return None
@@ -189,10 +188,7 @@ def _encode(news: pd.DataFrame, report: NewsReport, key: str) -> bytes:
 def _decode(raw: bytes, key: str) -> tuple[pd.DataFrame, NewsReport]:
     import pyarrow as pa
 
-    digest, body = raw[:_DIGEST_BYTES], raw[_DIGEST_BYTES:]
-    if hashlib.sha256(body).digest() != digest:
-        raise ValueError("checksum mismatch")
-    table = pa.ipc.open_file(pa.BufferReader(body)).read_all()
+    table = pa.ipc.open_file(pa.BufferReader(unseal(raw))).read_all()
     meta = json.loads(table.schema.metadata[_META])
     if meta["key"] != key:
         raise ValueError("filed under another key")

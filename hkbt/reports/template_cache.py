@@ -30,7 +30,7 @@ import jinja2
 from jinja2.bccache import Bucket
 
 from hkbt.errors import DataError
-from hkbt.files import ours_or_missing, write_bytes_atomic
+from hkbt.files import ours_or_missing, unseal, write_sealed
 
 FORMAT = 1
 """Version of the entry layout; part of the key."""
@@ -40,8 +40,6 @@ MAGIC = b"hkbt jinja2 template 1\n"
 
 FOLDER = "templates"
 """The entries' folder inside the cache folder."""
-
-_DIGEST_BYTES = 32
 
 
 class TemplateCache(jinja2.BytecodeCache):
@@ -62,9 +60,13 @@ class TemplateCache(jinja2.BytecodeCache):
             raw = self.entry(bucket).read_bytes()
         except OSError:
             return  # none yet (or unreadable): Jinja2 compiles the template
-        digest, body = raw[len(MAGIC):len(MAGIC) + _DIGEST_BYTES], raw[len(MAGIC) + _DIGEST_BYTES:]
-        if raw.startswith(MAGIC) and hashlib.sha256(body).digest() == digest:
-            bucket.bytecode_from_string(body)  # Jinja2 ignores it unless its own marker and the source checksum match
+        if not raw.startswith(MAGIC):
+            return  # not hkbt's: compiled afresh, the file left alone
+        try:
+            body = unseal(raw[len(MAGIC):])
+        except ValueError:
+            return  # damaged: compiled again, and dump_bytecode rewrites it
+        bucket.bytecode_from_string(body)  # Jinja2 ignores it unless its own marker and the source checksum match
 
     def dump_bytecode(self, bucket: Bucket) -> None:
         path = self.entry(bucket)
@@ -72,6 +74,6 @@ class TemplateCache(jinja2.BytecodeCache):
             return
         body = bucket.bytecode_to_string()
         try:
-            write_bytes_atomic(path, MAGIC + hashlib.sha256(body).digest() + body)
+            write_sealed(path, MAGIC, body)
         except DataError:
             pass  # the cache folder cannot be written: the next run compiles again
