@@ -355,7 +355,7 @@ class RuleWords:
 
         >>> rules = RuleWords(read_lexicon_file("vader_fin_rules.txt"))
         >>> sorted(rules.classes_in({"tencent", "may", "launches", "probe"}))
-        ['carrier', 'hedge']
+        ['carrier', 'hedge', 'market']
         """
         found: set[str] = set()
         classes_of = self._classes_of

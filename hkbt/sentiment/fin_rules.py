@@ -1449,12 +1449,19 @@ def _quiet(t: RuledText, rules: RuleWords) -> list[float]:
     if "official" in t.has and _remark(t, rules):
         quiet.append(rules.remark_factor)
         t.notes.append(("remark", f"an official's remark, no event (x{rules.remark_factor:g})"))
-    if "no_market" in t.has and "market" not in t.has and any(
+    if "no_market" in t.has and "market" not in t.has and not _market_phrase(t, rules) and any(
         w in rules.no_market and k not in t.skip for k, w in enumerate(t.lower)
     ):  # a word read as part of a name ("Dead by Daylight") tells no story of another kind
         quiet.append(_NO_MARKET_FACTOR)  # "16 dead in shopping mall fire": no market reading at all
         t.notes.append(("no_market", f"no market word, but a story of another kind (x{_NO_MARKET_FACTOR:g})"))
     return quiet
+
+
+def _market_phrase(t: RuledText, rules: RuleWords) -> bool:
+    """Whether a joined phrase holds a word of business ("app_crashes": the app makes it market news)."""
+    return any(
+        part in rules.market for w in t.present if "_" in w and w not in rules.no_market for part in w.split("_")
+    )  # "gold_medal" is sport, whatever "gold" is
 
 
 SAY = frozenset("say says said".split())

@@ -64,7 +64,7 @@ def vader_version() -> str:
 
 # --- the vader_fin rules ----------------------------------------------------------------
 
-ENGINE_VERSION = "14"
+ENGINE_VERSION = "15"
 """Bumped whenever the rule code below, or the file parsing in :mod:`hkbt.sentiment.fin_lexicon`, changes what a
 text scores (part of the cache key)."""
 
@@ -288,18 +288,18 @@ class VaderFinScorer:
         rules = self.rules
         # A text with none of these words (and no quotation) skips the rule engine: no rule could fire.
         # A quantity alone fires no rule: a rule that reads one also needs a word of its own. Words that act only
-        # with a quantity (a comparison cue, a relief head, "new" before a restriction, "unchanged", "rivals" as a
-        # noun, and the words of another kind of story, which a quantity makes market news) are checked only when
-        # one is there.
+        # with a quantity (a comparison cue, an ending head, "new" before a restriction) are checked only when one
+        # is there. "unchanged", "rivals" as a noun and the words of another kind of story act without one: they
+        # are rule words (a test checks that score() and explain() agree on every labelled text).
         self._rule_words = frozenset().union(
             rules.change, rules.transition, rules.hedge, rules.subordinate, rules.consequence,
             rules.stop, rules.stop_after, rules.verdict_after, rules.fail, rules.status_quo, rules.meets,
             rules.carrier, rules.rating, rules.milestone, rules.won, rules.lost, rules.finish, rules.relief_head,
             rules.genre, rules.wish, ("first", "first-ever", "maiden", "record", "records", "chart", "charts"), LONG_NEGATIONS,
-            SEPARABLE_VERBS, ("premium", "discount", "off"),
+            SEPARABLE_VERBS, ("premium", "discount", "off"), rules.unchanged, rules.no_market, rules.verb_only,
         )
         self._with_quantity = frozenset().union(
-            COMPARE_CUES, rules.end_head, rules.unchanged, rules.verb_only, rules.imposed, rules.no_market
+            COMPARE_CUES, rules.end_head, rules.imposed
         )
         self._quantities = frozenset(rules.quantity)
         # Words that need the rules only with a mark in the text: a negation before a comma, a level after

@@ -609,6 +609,40 @@ def test_no_market_words_leave_business_news_alone(fin):
     assert one(fin, "Fire halts production at Xiaomi's EV factory") < -0.3
 
 
+@pytest.mark.parametrize(
+    ("text", "low", "high"),
+    [
+        ("Hong Kong condemns Taiwan over travel warning", -0.2, 0.2),  # no quantity, no business word: no_market
+        ("Nanjing remembers massacre victims", -0.2, 0.2),
+        ("Tencent is still China's second most valuable listed company, unchanged from a year ago", -0.2, 0.3),
+        ("Meituan's Keeta app crashes during a World Cup promotion in Riyadh", -1.0, -0.2),  # the app is business
+        ("Police detain several NetEase game executives in bribery probe", -1.0, -0.2),
+    ],
+)
+def test_rules_without_a_quantity_fire_in_score_too(fin, text, low, high):
+    """Round 6: 'unchanged' and the no_market words used to be read by score() only next to a quantity, while
+    explain() always read them, so the two disagreed (Hong Kong condemns ... scored -0.61, explained -0.08)."""
+    assert low <= one(fin, text) <= high, fin.explain(text)
+    assert fin.explain(text).score == one(fin, text)
+
+
+def test_score_and_explain_agree_on_every_labelled_english_text(fin):
+    """score() skips the rule engine for a text in which no rule could fire; explain() always runs it. The shortcut
+    must never change a score: checked on every English text the project has labelled."""
+    from conftest import REPO_ROOT as root
+
+    texts: list[str] = []
+    for path in sorted((root / "tests" / "data").glob("*.csv")):
+        frame = pd.read_csv(path)
+        column = next((c for c in ("headline", "sentence") if c in frame.columns), None)
+        if column is not None and "label" in frame.columns and "_zh_" not in path.name:
+            texts += frame[column].astype(str).tolist()
+    assert len(texts) > 3000
+    scores = fin.score(texts)
+    differ = [(t, s, fin.explain(t).score) for t, s in zip(texts, scores) if fin.explain(t).score != s]
+    assert not differ, differ[:5]
+
+
 def test_stop_keeps_the_verbs_sign_without_a_bad_thing(fin):
     """'blocks' is bad news when what it blocks is not bad: a regulator blocking an app."""
     assert one(fin, "Italy's privacy watchdog blocks the chatbot") < 0
