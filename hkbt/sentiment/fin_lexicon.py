@@ -251,7 +251,7 @@ class RuleWords:
             "bad_state", "hedge", "subordinate", "consequence", "stop", "end", "stop_after", "verdict_after", "fail",
             "status_quo", "meets", "expectation", "rating", "rating_move", "carrier", "milestone", "finish",
             "relief_head", "end_head", "genre", "media", "verb_only", "intransitive", "wish", "unchanged",
-            "no_market", "market", "weak_anchor", "marks", "publication", "record_verb", "contest", "won", "lost", "official", "imposed_before_noun",
+            "no_market", "market", "weak_anchor", "ceiling", "resize", "marks", "publication", "record_verb", "contest", "won", "lost", "official", "imposed_before_noun",
         }
         unknown = set(sections) - known
         if unknown:
@@ -271,6 +271,11 @@ class RuleWords:
         for token, weight in get("restriction").items():
             self.quantity[token] = (-1, weight, True)
         self.restrictions = frozenset(get("restriction"))
+        # ceilings among the restrictions: raising one loosens it ("raises the cap on foreign ownership")
+        self.ceilings = frozenset(get("ceiling"))
+        self.resize = frozenset(get("resize"))  # verbs that set a size, not impose or remove
+        for token in self.ceilings:
+            self.quantity.setdefault(token, (-1, 1.0, True))
         # change token -> (direction +1/-1, strength, fixed sign or 0, comes before its noun)
         change: dict[str, list[float]] = {}
         for name, direction in (

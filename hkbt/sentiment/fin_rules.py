@@ -116,7 +116,7 @@ _NOUN_MARKERS = frozenset(
 )
 _RANKING = frozenset("lags lag lagged trails trail trailed beats outpaces outpaced outsells overtakes leads behind".split())
 # Prepositions that start an adjunct: a verb's object ends before them ("blocks DeepSeek over data concerns").
-_ADJUNCTS = frozenset("over for citing amid after due because despite under via through across without".split())
+_ADJUNCTS = frozenset("over for citing amid after due because despite under via through across without by".split())
 # Prepositions: a change word's direct object comes before any of them ("raises HK$40 billion in a placement").
 _PREPOSITIONS = _ADJUNCTS | frozenset("on at by in with into".split())
 # Before a verb, words that make it no finite verb after a subject: "to end", "will end", "could fade".
@@ -731,6 +731,8 @@ def _direction(t: RuledText, rules: RuleWords) -> None:  # noqa: C901 - one bran
         lifted = is_restriction and w in rules.lift_words and not _raised_to(lower, t.raw, max(i, j))
         if lifted:
             direction = -1  # "lifts sanctions" takes them away; "lifting tariffs to 125 %" raises them
+        if lower[j] in rules.ceilings and w in rules.resize and not lifted:
+            direction = -direction  # "raises the cap on foreign ownership": a higher ceiling restricts less
         if is_restriction and j < i and direction < 0 and _acts_on_object(t, rules, i):
             direction = 1  # "Dutch curbs bar ASML from servicing": the restriction is the subject that bars, it bites
         sign = fixed or direction * polarity

@@ -98,7 +98,11 @@ FIN_RULES: dict[str, str] = {
     "complied with; a 'for' phrase after a changed quantity names what it was for ('withholds approval for the "
     "chatbot launch': the launch is no good news of its own); 'the end of', 'the close of' are dates, not stops; "
     "'slightly', 'marginally' next to a change word make it a quarter ('stocks up slightly'); with a quantity both "
-    "before a transitive verb and right after it, the one after changed ('stocks extend losses')",
+    "before a transitive verb and right after it, the one after changed ('stocks extend losses'). Round 6: signing verbs "
+    "('seals', 'signs', 'inks', 'clinches') gain the deal, pact or contract they take ('seals a supply pact' is good news; "
+    "'a sign of' is no signing); a ceiling named as a noun ('the cap on foreign ownership') is a restriction whose size "
+    "verbs turn round ('raises the cap' is good news, 'lowers the cap' bad, 'scraps the cap' good); a platform's own "
+    "subsidies are a cost ('delivery subsidies soar' is bad news, state subsidies stay good money)",
     "direction_fixed": "'improved', 'recovered', 'deteriorated', 'weakened' say better or worse "
     "whatever the quantity ('the loss improved' is good news)",
     "restriction_lifted": "for restrictions (tariffs, sanctions, curbs, bans, export controls) "
@@ -139,7 +143,9 @@ FIN_RULES: dict[str, str] = {
     "subsidy that would have boosted EV sales' bad); phrasal retreats are end verbs ('backs away from data-centre "
     "leases' is bad news, 'backs off its crackdown' good); a verb after its subject with an object after it is "
     "transitive and stops that object, not its subject ('a shortage of chips stalls Baidu's build-out' is bad news); "
-    "'off' before a list takes a name off it ('take Xiaomi off its military company list' is good news)",
+    "'off' before a list takes a name off it ('take Xiaomi off its military company list' is good news); a passive's "
+    "'by' phrase names the cause, not what was stopped ('deliveries pushed back by a supplier shortage' is bad news, "
+    "round 6)",
     "fail": "'fails to', 'unable to', 'declines to', 'rules out' turn round everything after them in their "
     "clause: 'measures fail to halt the slide' and 'fails to lift revenue' are bad news, 'rules out new curbs' "
     "good news; alone ('fails to deliver') they are bad news; 'declined to' before a figure is a fall to it ('the "
@@ -155,7 +161,8 @@ FIN_RULES: dict[str, str] = {
     "('Hong Kong stocks mixed: tech gains offset property losses'); repeating or reaffirming, and re-appointing, move "
     "nothing ('Apple repeats its investment pledge'); a release's boilerplate ('forward-looking "
     "statements', 'risks and uncertainties', 'pursuant to') and flagging notices ('has been notified', 'voting "
-    "rights') count x0.25 too",
+    "rights') count x0.25 too; round 6: 'same as' an earlier figure is 'unchanged' ('approves 130 games, same as "
+    "October'), and a procedure's schedule ('adjourned to March', 'will conclude by year-end') moves nothing",
     "wish": "after 'urges', 'calls for', 'seeks', 'wants' a good thing in the clause is asked for, not done: it counts "
     "x0.25 ('China urges the Philippines to honour its commitments' is no news; 'urges the Fed to lower rates' lowers "
     "nothing); a bad thing named there stands ('urges the US to cancel new tariffs' is bad news). 'hopes for', "

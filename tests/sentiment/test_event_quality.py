@@ -43,11 +43,12 @@ FLOORS = {
     ("events_en_heldout3.csv", "vader_fin"): (0.90, 0.90),
     # round 5's own batches, written and labelled before each was scored (tests/data/README_selfcheck.md): 197 of
     # 256 right unseen; development data since
-    ("events_en_selfcheck.csv", "vader_fin"): (0.88, 0.89),  # 0.887 / 0.894
+    ("events_en_selfcheck.csv", "vader_fin"): (0.88, 0.88),  # 0.887 / 0.894; round 6 with its batches: see README_selfcheck.md
     # round 5's blind English set (tests/data/README_round4.md), measured once by the lead at 6553ef4 with round 5's
     # rules: 0.809 / 0.811 (0.785 / 0.787 on the rules before round 5): the target 0.85 NOT reached; the stack
     # (named scorer, not the default: its positive precision fell 0.94 -> 0.88) 0.845 / 0.846
-    ("events_en_heldout4.csv", "vader_fin"): (0.80, 0.81),
+    # round 6 (development data, not blind): 0.836 / 0.838
+    ("events_en_heldout4.csv", "vader_fin"): (0.83, 0.83),
     ("events_en_heldout4.csv", "vader_fin_stack"): (0.84, 0.84),
 }
 
@@ -101,7 +102,7 @@ def test_rules_beat_plain_vader_and_the_trained_model_on_held_out_events():
 STATEMENT_FLOORS = {
     "statements_en_dev.csv": (0.90, 0.89), "statements_en_heldout.csv": (0.88, 0.87), "statements_en_dev2.csv": (0.91, 0.90),
     # the held-out third of dev2's batch, measured once by the lead at 6553ef4: 0.860 / 0.847 (0.853 / 0.840 before round 5)
-    "statements_en_heldout2.csv": (0.86, 0.84),
+    "statements_en_heldout2.csv": (0.86, 0.85),  # round 6: 0.867 / 0.853
 }
 
 
@@ -138,7 +139,8 @@ def shared_headlines_by_key() -> dict[str, dict[str, str]]:
 # real headlines -> (accuracy floor, macro-F1 floor) for vader_fin: dev 0.727 / 0.730 (not blind);
 # held-out measured once by the lead at 9f6d571: 0.664 / 0.667; round 4 (development data, not blind):
 # dev 0.752 / 0.754, held-out 0.700 / 0.701
-REAL_FLOORS = {"real_headlines_dev.csv": (0.75, 0.75), "real_headlines_heldout.csv": (0.70, 0.70)}
+# round 6: dev 0.770 / 0.771, held-out 0.705 / 0.706
+REAL_FLOORS = {"real_headlines_dev.csv": (0.77, 0.77), "real_headlines_heldout.csv": (0.70, 0.70)}
 
 
 @pytest.mark.parametrize("name", sorted(REAL_FLOORS))
