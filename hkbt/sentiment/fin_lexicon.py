@@ -218,7 +218,7 @@ def read_lexicon_file(name: str = "vader_fin.txt") -> str:
 _INDEXED = (
     "verb_only", "genre", "end_head", "record_verb", "contest", "official", "imposed", "relief_head", "finish",
     "transition", "wish", "rating", "milestone", "stop", "stop_after", "verdict_after", "fail", "carrier", "unchanged", "hedge", "meets", "no_market", "market",
-    "consequence", "subordinate", "status_quo",
+    "consequence", "subordinate", "status_quo", "holds",
 )
 """The classes whose presence in a text :meth:`RuleWords.classes_in` reports."""
 
@@ -251,7 +251,7 @@ class RuleWords:
             "bad_state", "hedge", "subordinate", "consequence", "stop", "end", "stop_after", "verdict_after", "fail",
             "status_quo", "meets", "expectation", "rating", "rating_move", "carrier", "milestone", "finish",
             "relief_head", "end_head", "genre", "media", "verb_only", "intransitive", "wish", "unchanged",
-            "no_market", "market", "weak_anchor", "ceiling", "resize", "marks", "publication", "record_verb", "contest", "won", "lost", "official", "imposed_before_noun",
+            "no_market", "market", "weak_anchor", "ceiling", "resize", "holds", "marks", "publication", "record_verb", "contest", "won", "lost", "official", "imposed_before_noun",
         }
         unknown = set(sections) - known
         if unknown:
@@ -334,6 +334,7 @@ class RuleWords:
         self.wish = frozenset(get("wish"))
         self.wish_factor = min(get("wish").values(), default=1.0)
         self.unchanged = dict(get("unchanged"))
+        self.holds = dict(get("holds"))  # "remains", "stays": a rank kept is no news (round 6)
         self.no_market = frozenset(get("no_market"))
         # words that make a text market news: every quantity, and the @market nouns
         self.market = frozenset(get("market")) | (frozenset(self.quantity) - frozenset(get("weak_anchor")))

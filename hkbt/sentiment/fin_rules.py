@@ -120,6 +120,7 @@ _ADJUNCTS = frozenset("over for citing amid after due because despite under via 
 # Prepositions: a change word's direct object comes before any of them ("raises HK$40 billion in a placement").
 _PREPOSITIONS = _ADJUNCTS | frozenset("on at by in with into".split())
 # Before a verb, words that make it no finite verb after a subject: "to end", "will end", "could fade".
+_DETERMINERS = frozenset("a an the its their his her our this these those".split())
 _NOT_FINITE = frozenset("to will would could may might can should must".split())
 _FUNCTION_WORDS = _PREPOSITIONS | frozenset("to of and or but as than from is are was were be".split())
 _NO_MARKET_FACTOR = 0.1  # like 'nothing moved': a disaster, a match or a summit is no trade
@@ -314,6 +315,8 @@ _SEPARABLE = {
     **dict.fromkeys("ships shipped".split(), (frozenset({"to"}), 1.0)),
     **dict.fromkeys("make makes made".split(), (frozenset({"available", "available_to"}), 1.3)),
     **dict.fromkeys("pass passes passed".split(), (_REVIEWS, 1.3)),  # "passes the regulator's generative-AI filing"
+    **dict.fromkeys("take takes took taking".split(), (frozenset({"private"}), 1.4)),  # round 6: a buyout
+    **dict.fromkeys("puts putting".split(), (frozenset({"on_hold"}), -1.2)),  # round 6: "puts its expansion on hold"
 }
 SEPARABLE_VERBS = frozenset(_SEPARABLE)
 """Verbs that may stand apart from their particle; a text with one goes through the rules."""
@@ -1121,8 +1124,11 @@ def _stop(t: RuledText, rules: RuleWords) -> None:  # noqa: C901 - one loop, the
             if lower[m] in ("that", "which", "to"):
                 reach = m + 8  # "drops the rule that would have capped chip exports", "drops its plan to put drone
                 # makers on the entity list": a relative clause or an infinitive belongs to the object
-            if not base[m] and m > k + 1 and lower[m].endswith("ed") and lower[m] not in rules.quantity:
-                break  # "dismisses traders linked to a loss": the object ended before the participle
+            if (
+                not base[m] and m > k + 1 and lower[m].endswith("ed") and lower[m] not in rules.quantity
+                and lower[m - 1] not in _DETERMINERS
+            ):  # "dismisses traders linked to a loss": the object ended before the participle; after a determiner a
+                break  # participle describes the object ("postpones a planned tariff", round 6)
             if m in change_of:
                 head = change_of[m]  # "stop stocks from sliding": the change word carries the object's valence
             elif base[m] or (lower[m] in rules.quantity and m not in t.skip):
@@ -1398,12 +1404,40 @@ def _hedges_and_status(t: RuledText, rules: RuleWords) -> None:
                     start, end = 0, t.n  # "sets its target at 5%, unchanged from last year", "stocks mixed: …": the whole
                 for x in range(start, end):
                     factor[x] *= scale
+    if "holds" in t.has:
+        factor = _ranks_kept(t, rules, factor)
     if rules.question_factor is not None and "?" in t.joined:
         factor = _questions(t, rules.question_factor, factor)
     quiet = _quiet(t, rules)
     if quiet:
         factor = [f * min(quiet) for f in (factor or [1.0] * t.n)]
     t.factor = factor
+
+
+_RANK_PARTS = frozenset(
+    "top most highest best largest biggest leading leader first no number second third strongest fastest richest "
+    "cheapest dominant forecast forecasts outlook outlooks guidance target targets".split()
+)  # a ranking word, or a forecast kept ("keeps its full-year forecast")
+
+
+def _ranks_kept(t: RuledText, rules: RuleWords, factor: list[float] | None) -> list[float] | None:
+    """status_quo: a verb of staying before a ranking word or a forecast in its clause ('remains the top-selling car
+    brand', 'stays the highest-grossing game for a 20th month', 'keeps its full-year forecast') says a rank or a
+    forecast was kept: that clause counts by the weight."""
+    for k, w in enumerate(t.lower):
+        scale = rules.holds.get(w)
+        if scale is None or (k + 1 < t.n and t.lower[k + 1].endswith("ing")):
+            continue  # "expects volumes to keep growing": a change that goes on, no status quo
+        start, end = _clause_span(t, k)
+        ranked = any(
+            part in _RANK_PARTS for x in t.lower[k + 1 : min(end, k + 7)] for part in re.split(r"[_\-]", x)
+        )
+        if ranked:
+            factor = factor or [1.0] * t.n
+            for x in range(start, end):
+                factor[x] *= scale
+            t.notes.append(("status_quo", f"{t.words[k]} … (a rank kept: x{scale:g})"))
+    return factor
 
 
 def _questions(t: RuledText, scale: float, factor: list[float] | None) -> list[float] | None:

@@ -64,7 +64,7 @@ def vader_version() -> str:
 
 # --- the vader_fin rules ----------------------------------------------------------------
 
-ENGINE_VERSION = "15"
+ENGINE_VERSION = "16"
 """Bumped whenever the rule code below, or the file parsing in :mod:`hkbt.sentiment.fin_lexicon`, changes what a
 text scores (part of the cache key)."""
 
@@ -79,8 +79,9 @@ FIN_RULES: dict[str, str] = {
     "level ('closes at a three-year high' +, 'a 14-month low' -, of a bad quantity the other way round); a "
     "phrasal verb split by its object reads as the phrase ('rolls its network out to 40 cities' is a launch, 'pushes "
     "the phone back to 2027' a delay, 'makes R1 available to Azure customers' a launch, 'passes the regulator's "
-    "filing' an approval), the words between only naming the object; a percentage before 'premium' or 'discount' "
-    "prices a deal ('a 35% premium' +, 'at a 7% discount' -)",
+    "filing' an approval), the words between only naming the object ('takes Toyota Industries private' is a buyout, 'puts "
+    "its expansion on hold' a pause, round 6); a percentage before 'premium' or 'discount' prices a deal ('a 35% premium' "
+    "+, 'at a 7% discount' -)",
     "direction": "a change word applied to a financial quantity takes its sign from both: more of a "
     "good quantity or less of a bad one is positive ('profit rose', 'loss narrowed', 'cut costs', 'lowers "
     "its base rate', 'buys more shares', 'takes a stake'), less of a good one or more of a bad one is negative "
@@ -102,7 +103,8 @@ FIN_RULES: dict[str, str] = {
     "('seals', 'signs', 'inks', 'clinches') gain the deal, pact or contract they take ('seals a supply pact' is good news; "
     "'a sign of' is no signing); a ceiling named as a noun ('the cap on foreign ownership') is a restriction whose size "
     "verbs turn round ('raises the cap' is good news, 'lowers the cap' bad, 'scraps the cap' good); a platform's own "
-    "subsidies are a cost ('delivery subsidies soar' is bad news, state subsidies stay good money)",
+    "subsidies are a cost ('delivery subsidies soar' is bad news, state subsidies stay good money); a rate by its name "
+    "('raises Selic', 'cuts rate') and a market value ('sheds $400 billion in market value') are quantities",
     "direction_fixed": "'improved', 'recovered', 'deteriorated', 'weakened' say better or worse "
     "whatever the quantity ('the loss improved' is good news)",
     "restriction_lifted": "for restrictions (tariffs, sanctions, curbs, bans, export controls) "
@@ -145,7 +147,7 @@ FIN_RULES: dict[str, str] = {
     "transitive and stops that object, not its subject ('a shortage of chips stalls Baidu's build-out' is bad news); "
     "'off' before a list takes a name off it ('take Xiaomi off its military company list' is good news); a passive's "
     "'by' phrase names the cause, not what was stopped ('deliveries pushed back by a supplier shortage' is bad news, "
-    "round 6)",
+    "round 6), and a participle after a determiner describes the object ('postpones a planned tariff' is good news)",
     "fail": "'fails to', 'unable to', 'declines to', 'rules out' turn round everything after them in their "
     "clause: 'measures fail to halt the slide' and 'fails to lift revenue' are bad news, 'rules out new curbs' "
     "good news; alone ('fails to deliver') they are bad news; 'declined to' before a figure is a fall to it ('the "
@@ -162,7 +164,10 @@ FIN_RULES: dict[str, str] = {
     "nothing ('Apple repeats its investment pledge'); a release's boilerplate ('forward-looking "
     "statements', 'risks and uncertainties', 'pursuant to') and flagging notices ('has been notified', 'voting "
     "rights') count x0.25 too; round 6: 'same as' an earlier figure is 'unchanged' ('approves 130 games, same as "
-    "October'), and a procedure's schedule ('adjourned to March', 'will conclude by year-end') moves nothing",
+    "October', 'as flagged', 'matching guidance'), and a procedure's schedule ('adjourned to March', 'will conclude by "
+    "year-end', a record date, a denied report) moves nothing; a verb of staying before a ranking word or a forecast "
+    "('remains the top-selling brand', 'keeps its full-year forecast') says a rank or a forecast was kept: its clause "
+    "counts x0.25 ('remains under pressure' and 'keep growing' are no such thing)",
     "wish": "after 'urges', 'calls for', 'seeks', 'wants' a good thing in the clause is asked for, not done: it counts "
     "x0.25 ('China urges the Philippines to honour its commitments' is no news; 'urges the Fed to lower rates' lowers "
     "nothing); a bad thing named there stands ('urges the US to cancel new tariffs' is bad news). 'hopes for', "
@@ -303,7 +308,7 @@ class VaderFinScorer:
             rules.stop, rules.stop_after, rules.verdict_after, rules.fail, rules.status_quo, rules.meets,
             rules.carrier, rules.rating, rules.milestone, rules.won, rules.lost, rules.finish, rules.relief_head,
             rules.genre, rules.wish, ("first", "first-ever", "maiden", "record", "records", "chart", "charts"), LONG_NEGATIONS,
-            SEPARABLE_VERBS, ("premium", "discount", "off"), rules.unchanged, rules.no_market, rules.verb_only,
+            SEPARABLE_VERBS, ("premium", "discount", "off"), rules.unchanged, rules.no_market, rules.verb_only, rules.holds,
         )
         self._with_quantity = frozenset().union(
             COMPARE_CUES, rules.end_head, rules.imposed

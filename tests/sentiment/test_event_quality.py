@@ -43,12 +43,13 @@ FLOORS = {
     ("events_en_heldout3.csv", "vader_fin"): (0.90, 0.90),
     # round 5's own batches, written and labelled before each was scored (tests/data/README_selfcheck.md): 197 of
     # 256 right unseen; development data since
-    ("events_en_selfcheck.csv", "vader_fin"): (0.88, 0.88),  # 0.887 / 0.894; round 6 with its batches: see README_selfcheck.md
+    # round 6 with its four batches (386 rows, README_selfcheck.md): 0.894 / 0.899
+    ("events_en_selfcheck.csv", "vader_fin"): (0.89, 0.89),
     # round 5's blind English set (tests/data/README_round4.md), measured once by the lead at 6553ef4 with round 5's
     # rules: 0.809 / 0.811 (0.785 / 0.787 on the rules before round 5): the target 0.85 NOT reached; the stack
     # (named scorer, not the default: its positive precision fell 0.94 -> 0.88) 0.845 / 0.846
-    # round 6 (development data, not blind): 0.836 / 0.838
-    ("events_en_heldout4.csv", "vader_fin"): (0.83, 0.83),
+    # round 6 (development data, not blind): 0.848 / 0.850
+    ("events_en_heldout4.csv", "vader_fin"): (0.84, 0.85),
     ("events_en_heldout4.csv", "vader_fin_stack"): (0.84, 0.84),
 }
 
@@ -100,9 +101,9 @@ def test_rules_beat_plain_vader_and_the_trained_model_on_held_out_events():
 # on round 4's rules; read by family in round 5 (development data): dev 0.903 / 0.898, held-out third 0.887 / 0.878,
 # dev2 0.910 / 0.907
 STATEMENT_FLOORS = {
-    "statements_en_dev.csv": (0.90, 0.89), "statements_en_heldout.csv": (0.88, 0.87), "statements_en_dev2.csv": (0.91, 0.90),
+    "statements_en_dev.csv": (0.90, 0.90), "statements_en_heldout.csv": (0.89, 0.88), "statements_en_dev2.csv": (0.91, 0.90),
     # the held-out third of dev2's batch, measured once by the lead at 6553ef4: 0.860 / 0.847 (0.853 / 0.840 before round 5)
-    "statements_en_heldout2.csv": (0.86, 0.85),  # round 6: 0.867 / 0.853
+    "statements_en_heldout2.csv": (0.87, 0.85),  # round 6: 0.873 / 0.860
 }
 
 
@@ -139,8 +140,8 @@ def shared_headlines_by_key() -> dict[str, dict[str, str]]:
 # real headlines -> (accuracy floor, macro-F1 floor) for vader_fin: dev 0.727 / 0.730 (not blind);
 # held-out measured once by the lead at 9f6d571: 0.664 / 0.667; round 4 (development data, not blind):
 # dev 0.752 / 0.754, held-out 0.700 / 0.701
-# round 6: dev 0.770 / 0.771, held-out 0.705 / 0.706
-REAL_FLOORS = {"real_headlines_dev.csv": (0.77, 0.77), "real_headlines_heldout.csv": (0.70, 0.70)}
+# round 6: dev 0.775 / 0.775, held-out 0.714 / 0.715
+REAL_FLOORS = {"real_headlines_dev.csv": (0.77, 0.77), "real_headlines_heldout.csv": (0.71, 0.71)}
 
 
 @pytest.mark.parametrize("name", sorted(REAL_FLOORS))

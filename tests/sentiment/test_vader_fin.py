@@ -660,6 +660,60 @@ def test_round6_families(fin, text, low, high):
     assert low <= one(fin, text) <= high, fin.explain(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "low", "high"),
+    [
+        ("Korea's central bank cuts rate for first time in three years", 0.3, 1.0),
+        ("Brazil's central bank raises Selic by 50 bps to 11.25%", -1.0, -0.2),
+        ("Enphase forecasts revenue below estimates", -1.0, -0.2),
+        ("Aston Martin raises 100 million pounds in share placing", -1.0, -0.2),
+        ("BHP writes down its nickel business by $3 billion", -1.0, -0.2),
+        ("GM to take $5 billion charge on China business", -1.0, -0.2),
+        ("SEC drops case against Coinbase", 0.3, 1.0),
+        ("SEC files case against Coinbase", -1.0, -0.2),
+        ("US exempts smartphones from reciprocal tariffs", 0.3, 1.0),
+        ("Palantir joins S&P 500 index", 0.3, 1.0),
+        ("Pemex to receive $5 billion capital injection from the government", 0.3, 1.0),
+        ("Toyota to take Toyota Industries private for $33 billion", 0.3, 1.0),
+        ("Trump postpones a planned tariff on Chinese goods", 0.3, 1.0),
+        ("Xiaomi postpones a planned launch of its new phone", -1.0, -0.2),
+        ("Nvidia sheds $400 billion in market value in one session", -1.0, -0.2),
+        ("Xiaomi adds $20 billion in market value", 0.3, 1.0),
+        ("Chinese stocks extend sell-off for fifth day", -1.0, -0.2),
+        ("Xiaomi hits record HK$61 on car-order frenzy", 0.3, 1.0),
+        ("Ant Group hit with record penalty", -1.0, -0.2),
+        ("For a third straight year, BYD remains the top-selling car brand in China", -0.2, 0.3),
+        ("Pandora keeps sales growth outlook", -0.2, 0.3),
+        ("Harbour Fleet expects cargo volumes to keep growing strongly", 0.3, 1.0),
+        ("Tencent's profit remains under pressure", -1.0, -0.2),
+        ("Xiaomi grabs share from Apple in China's premium phone segment", 0.3, 1.0),
+        ("Zeekr outpaced by Xiaomi in luxury EV orders", -1.0, -0.2),
+        ("Tesla puts its Shanghai Megapack expansion on hold", -1.0, -0.2),
+        ("Central bank keeps rates on hold", -0.2, 0.3),
+        ("Geely's Galaxy E8 sales fizzle months after debut", -1.0, -0.2),
+        ("NetEase dividend record date set for June 3", -0.2, 0.3),
+        ("Geely denies report it plans to list Lynk & Co separately", -0.2, 0.3),
+        ("SSE's six-month profit down 20% as flagged", -0.2, 0.3),
+        ("Wells Fargo asset cap lifted by Fed after seven years", 0.3, 1.0),
+        ("Canada to slap 25% surtax on steel and aluminium from China", -1.0, -0.2),
+        ("Azul files for Chapter 11 in US", -1.0, -0.2),
+        ("Intel board ousts CEO Gelsinger", -1.0, -0.2),
+        ("US core inflation runs hotter than expected in September", -1.0, -0.2),
+        ("Barrick's Mali mine seized by junta", -1.0, -0.2),
+        ("Foxconn ramps up AI server output in Mexico to meet demand", 0.3, 1.0),
+        ("US lawmakers propose adding CATL to a banned-supplier list", -1.0, -0.2),
+        ("Bondholders to take a 25% haircut", -1.0, -0.2),
+    ],
+)
+def test_round6_wire_and_event_families(fin, text, low, high):
+    """Round 6, families read in the blind-written training sets (development data), both ways: rates singular and
+    by name, results against estimates, dilution, write-downs and charges, cases dropped, index inclusion, rescue
+    money, buyouts, what a stop verb's object is described by, market value, heavy selling, records hit, ranks and
+    forecasts kept, market share won and lost, things put on hold, procedures, ceilings lifted, surtaxes, bankruptcy
+    filings, ousted chiefs, hot inflation, seizures, capacity added for demand, lists that cut a company off."""
+    assert low <= one(fin, text) <= high, fin.explain(text)
+
+
 def test_score_and_explain_agree_on_every_labelled_english_text(fin):
     """score() skips the rule engine for a text in which no rule could fire; explain() always runs it. The shortcut
     must never change a score: checked on every English text the project has labelled."""
