@@ -120,6 +120,9 @@ _ADJUNCTS = frozenset("over for citing amid after due because despite under via 
 # Prepositions: a change word's direct object comes before any of them ("raises HK$40 billion in a placement").
 _PREPOSITIONS = _ADJUNCTS | frozenset("on at by in with into".split())
 # Before a verb, words that make it no finite verb after a subject: "to end", "will end", "could fade".
+_TAXES = frozenset("stamp_duty transaction_tax tax taxes levy levies".split())
+_SALES = frozenset("sales sale".split())
+_SHARES = frozenset("shares stock stake stakes".split())
 _DETERMINERS = frozenset("a an the its their his her our this these those".split())
 _NOT_FINITE = frozenset("to will would could may might can should must".split())
 _FUNCTION_WORDS = _PREPOSITIONS | frozenset("to of and or but as than from is are was were be".split())
@@ -316,7 +319,7 @@ _SEPARABLE = {
     **dict.fromkeys("make makes made".split(), (frozenset({"available", "available_to"}), 1.3)),
     **dict.fromkeys("pass passes passed".split(), (_REVIEWS, 1.3)),  # "passes the regulator's generative-AI filing"
     **dict.fromkeys("take takes took taking".split(), (frozenset({"private"}), 1.4)),  # round 6: a buyout
-    **dict.fromkeys("puts putting".split(), (frozenset({"on_hold"}), -1.2)),  # round 6: "puts its expansion on hold"
+    **dict.fromkeys("put puts putting".split(), (frozenset({"on_hold"}), -1.2)),
 }
 SEPARABLE_VERBS = frozenset(_SEPARABLE)
 """Verbs that may stand apart from their particle; a text with one goes through the rules."""
@@ -337,6 +340,8 @@ def _separated_particles(t: RuledText) -> None:
             if t.clause_ends_before(m):
                 break
             if t.lower[m] in particles:
+                if value < 0 and any(t.base[x] is not None and t.base[x] < 0 for x in range(k + 1, m)):
+                    value = -value  # "puts tariff hikes on hold", "puts the probe off": a bad thing paused (round 6)
                 _mute(t, k + 1, m)  # the words between name what was rolled out or pushed back
                 t.set(k, value, "lexicon", f"{t.words[k]} … {t.words[m]}")
                 t.skip.add(m)
@@ -641,12 +646,27 @@ def _find_left(t: RuledText, rules: RuleWords, i: int, reach: int = 12, cross_co
         if t.boundary[k] or t.lower[k] in _CLAUSE_WORDS or (t.raw[k].endswith(",") and not cross_commas):
             return None  # "loss widened, cuts jobs": a comma ends the subject's clause
         if t.lower[k] in rules.quantity and k not in t.skip:
-            return k
+            return _restriction_over(t, rules, k)
         if t.lower[k] in rules.change and k in t.bound_change:
             # "stocks jump ... on easing": the nearer change word has the subject; across a comma a record
             # judges that change: "GDP rises 6.5 %, slowest since 2009"
             return t.bound_change[k] if cross_commas and t.bound_change[k] != k else None
     return None
+
+
+def _restriction_over(t: RuledText, rules: RuleWords, k: int) -> int:
+    """The subject's head when the quantity at ``k`` only names the scope of a restriction or a tax before it: "stamp
+    duty on home purchases halved", "tariffs on EVs raised" change the duty and the tariffs (round 6). Other "on"
+    phrases may give a cause ("loss on a price slump"), so only these heads reach over them."""
+    for x in range(k - 1, max(-1, k - 5), -1):
+        if t.boundary[x] or t.raw[x].endswith(","):
+            break
+        if t.lower[x] == "on":
+            for q in range(x - 1, max(-1, x - 3), -1):
+                if (t.lower[q] in rules.restrictions or t.lower[q] in _TAXES) and q not in t.skip:
+                    return q
+            break
+    return k
 
 
 def _find_right(t: RuledText, rules: RuleWords, i: int, reach: int, stop_verb: bool = False) -> int | None:
@@ -731,6 +751,8 @@ def _direction(t: RuledText, rules: RuleWords) -> None:  # noqa: C901 - one bran
                 t.bound_change[i] = i
             continue
         polarity, weight, is_restriction = quantity[lower[j]]
+        if lower[j] in _SALES and j + 2 < t.n and lower[j + 1] == "of" and not _SHARES.isdisjoint(lower[j + 2 : j + 5]):
+            polarity = -1  # "steps up sales of Tencent shares": a holder selling, an overhang, not the firm's revenue
         lifted = is_restriction and w in rules.lift_words and not _raised_to(lower, t.raw, max(i, j))
         if lifted:
             direction = -1  # "lifts sanctions" takes them away; "lifting tariffs to 125 %" raises them
@@ -1109,6 +1131,8 @@ def _stop(t: RuledText, rules: RuleWords) -> None:  # noqa: C901 - one loop, the
         scale = rules.stop.get(w)
         if scale is None or k in t.skip or _wished(t, rules, k):
             continue
+        if k and lower[k - 1] in _PREPOSITIONS and base[k] is None:
+            continue  # "falls on weather disruptions": after a preposition the word is a noun, no verb (round 6)
         if k in t.bound_change:  # "halts production", "scraps its dividend": the direction rule has the object
             q = t.bound_change[k]
             if w in rules.end and q > k and any(x in ("that", "which") for x in lower[q + 1 : q + 3]):

@@ -64,7 +64,7 @@ def vader_version() -> str:
 
 # --- the vader_fin rules ----------------------------------------------------------------
 
-ENGINE_VERSION = "16"
+ENGINE_VERSION = "17"
 """Bumped whenever the rule code below, or the file parsing in :mod:`hkbt.sentiment.fin_lexicon`, changes what a
 text scores (part of the cache key)."""
 
@@ -80,7 +80,7 @@ FIN_RULES: dict[str, str] = {
     "phrasal verb split by its object reads as the phrase ('rolls its network out to 40 cities' is a launch, 'pushes "
     "the phone back to 2027' a delay, 'makes R1 available to Azure customers' a launch, 'passes the regulator's "
     "filing' an approval), the words between only naming the object ('takes Toyota Industries private' is a buyout, 'puts "
-    "its expansion on hold' a pause, round 6); a percentage before 'premium' or 'discount' prices a deal ('a 35% premium' "
+    "its expansion on hold' a pause, round 6; a bad thing put on hold is good news: 'put tariff hikes on hold'); a percentage before 'premium' or 'discount' prices a deal ('a 35% premium' "
     "+, 'at a 7% discount' -)",
     "direction": "a change word applied to a financial quantity takes its sign from both: more of a "
     "good quantity or less of a bad one is positive ('profit rose', 'loss narrowed', 'cut costs', 'lowers "
@@ -104,7 +104,9 @@ FIN_RULES: dict[str, str] = {
     "'a sign of' is no signing); a ceiling named as a noun ('the cap on foreign ownership') is a restriction whose size "
     "verbs turn round ('raises the cap' is good news, 'lowers the cap' bad, 'scraps the cap' good); a platform's own "
     "subsidies are a cost ('delivery subsidies soar' is bad news, state subsidies stay good money); a rate by its name "
-    "('raises Selic', 'cuts rate') and a market value ('sheds $400 billion in market value') are quantities",
+    "('raises Selic', 'cuts rate') and a market value ('sheds $400 billion in market value') are quantities; a holder's "
+    "'sales of Tencent shares' are a sale, not revenue ('steps up sales of Tencent shares' is bad news); a tax's or "
+    "restriction's 'on' phrase names its scope ('stamp duty on home purchases halved' is good news)",
     "direction_fixed": "'improved', 'recovered', 'deteriorated', 'weakened' say better or worse "
     "whatever the quantity ('the loss improved' is good news)",
     "restriction_lifted": "for restrictions (tariffs, sanctions, curbs, bans, export controls) "
@@ -147,7 +149,8 @@ FIN_RULES: dict[str, str] = {
     "transitive and stops that object, not its subject ('a shortage of chips stalls Baidu's build-out' is bad news); "
     "'off' before a list takes a name off it ('take Xiaomi off its military company list' is good news); a passive's "
     "'by' phrase names the cause, not what was stopped ('deliveries pushed back by a supplier shortage' is bad news, "
-    "round 6), and a participle after a determiner describes the object ('postpones a planned tariff' is good news)",
+    "round 6), and a participle after a determiner describes the object ('postpones a planned tariff' is good news); "
+    "right after a preposition a stop verb is a noun ('shipments fall on weather disruptions')",
     "fail": "'fails to', 'unable to', 'declines to', 'rules out' turn round everything after them in their "
     "clause: 'measures fail to halt the slide' and 'fails to lift revenue' are bad news, 'rules out new curbs' "
     "good news; alone ('fails to deliver') they are bad news; 'declined to' before a figure is a fall to it ('the "
@@ -314,8 +317,8 @@ class VaderFinScorer:
             COMPARE_CUES, rules.end_head, rules.imposed
         )
         self._quantities = frozenset(rules.quantity)
-        # Words that need the rules only with a mark in the text: a negation before a comma, a level after
-        # "three-year", an official's words after a colon or with "says".
+        # Words that need the rules only with a mark in the text: a negation before a comma, an official's words
+        # after a colon or with "says"; a level ("high", "low") always, as a period may come before it.
         self._fence_words = NEGATIONS - LONG_NEGATIONS
         self._levels = frozenset(PERIOD_LEVELS)
         self._officials = rules.official
@@ -445,8 +448,8 @@ class VaderFinScorer:
             return True
         if "," in text and not self._fence_words.isdisjoint(lower):
             return True
-        if "-" in text and not self._levels.isdisjoint(lower):
-            return True
+        if not self._levels.isdisjoint(lower):
+            return True  # a level after a period: "a three-year high", "at decade low"
         if not self._vader_only.isdisjoint(lower) and any(
             w[:1].isupper() and lw in self._vader_only for w, lw in zip(words, lower)
         ):

@@ -40,16 +40,16 @@ FLOORS = {
     # round 3's blind English set (tests/data/README_round3.md), measured once by the lead at 58fcb05 with
     # round 4's rules: 0.797 / 0.799 (0.800 / 0.802 on the rules before round 4): the target 0.85 NOT reached
     # round 5 (development data, not blind): 0.906 / 0.906
-    ("events_en_heldout3.csv", "vader_fin"): (0.90, 0.90),
+    ("events_en_heldout3.csv", "vader_fin"): (0.91, 0.91),  # round 6: 0.915 / 0.916
     # round 5's own batches, written and labelled before each was scored (tests/data/README_selfcheck.md): 197 of
     # 256 right unseen; development data since
-    # round 6 with its four batches (386 rows, README_selfcheck.md): 0.894 / 0.899
+    # round 6 with its six batches (450 rows, README_selfcheck.md): 0.896 / 0.900
     ("events_en_selfcheck.csv", "vader_fin"): (0.89, 0.89),
     # round 5's blind English set (tests/data/README_round4.md), measured once by the lead at 6553ef4 with round 5's
     # rules: 0.809 / 0.811 (0.785 / 0.787 on the rules before round 5): the target 0.85 NOT reached; the stack
     # (named scorer, not the default: its positive precision fell 0.94 -> 0.88) 0.845 / 0.846
-    # round 6 (development data, not blind): 0.848 / 0.850
-    ("events_en_heldout4.csv", "vader_fin"): (0.84, 0.85),
+    # round 6 (development data, not blind): 0.852 / 0.853
+    ("events_en_heldout4.csv", "vader_fin"): (0.85, 0.85),
     ("events_en_heldout4.csv", "vader_fin_stack"): (0.84, 0.84),
 }
 
@@ -140,8 +140,8 @@ def shared_headlines_by_key() -> dict[str, dict[str, str]]:
 # real headlines -> (accuracy floor, macro-F1 floor) for vader_fin: dev 0.727 / 0.730 (not blind);
 # held-out measured once by the lead at 9f6d571: 0.664 / 0.667; round 4 (development data, not blind):
 # dev 0.752 / 0.754, held-out 0.700 / 0.701
-# round 6: dev 0.775 / 0.775, held-out 0.714 / 0.715
-REAL_FLOORS = {"real_headlines_dev.csv": (0.77, 0.77), "real_headlines_heldout.csv": (0.71, 0.71)}
+# round 6: dev 0.775 / 0.775, held-out 0.723 / 0.724
+REAL_FLOORS = {"real_headlines_dev.csv": (0.77, 0.77), "real_headlines_heldout.csv": (0.72, 0.72)}
 
 
 @pytest.mark.parametrize("name", sorted(REAL_FLOORS))
