@@ -9,24 +9,33 @@ l2-normalised, the same features as :mod:`hkbt.sentiment.linear_model`; the word
 rates" survives in the bigrams). Its score is ``P(positive) - P(negative)``.
 
 Data, all read in place: the project's own labelled English development sets (:data:`DEV_SETS`, written
-by the project in its own words) and, if cross-validation says they help, Twitter Financial News Sentiment
-``tfns_train.csv`` (MIT, credited in the README; the shipped :data:`SETTING` leaves them out). NOT used to
-train, tune or select anything:
+by the project in its own words) and, if the setting search says they help, Twitter Financial News Sentiment
+``tfns_train.csv`` (MIT, credited in the README; :data:`SETTING` says whether the shipped model uses them).
+NOT used to train, tune or select anything:
 
 * Financial PhraseBank (CC BY-NC-SA, evaluation only);
 * ``real_headlines_dev.csv`` / ``real_headlines_heldout.csv``: their labels are ours but the texts
   are RTHK and Reuters wire headlines whose licences (../shared/data/SOURCES.md: "© RTHK ... for
   research/test use", "none stated; © Reuters") do not clearly allow shipping weights derived from
   them, so they only *evaluate* the model (the table's last rows);
-* ``tfns_valid.csv``: reported, never fitted on.
+and ``tfns_valid.csv`` is never fitted on but helps choose the setting (below): it is the only real text
+whose licence allows that.
 
-How every setting is chosen (:data:`GRID`: the regularisation ``C``, the development sets' weight
-against the tweets, whether the tweets are used at all; then the 3-class cut): leave one set out.
-For each setting the model is fitted on every development set but one (and the tweets, if used) and
-scores the set left out; the setting with the best mean macro-F1 over the left-out sets wins (each
-setting judged at its best cut on the pooled left-out scores), and is recorded as :data:`SETTING`. The
-shipped model is then fitted once on everything with that setting. Deterministic: the solver has no
-randomness and :data:`SEED` is fixed; the same data and package versions (and the same vader_fin rules:
+How every setting is chosen (:data:`GRID`: the regularisation ``C``, the development sets' weight against the
+tweets, whether the tweets are used at all; then the 3-class cut), by two measures of text the model did not
+learn from, averaged (:func:`choose_setting`):
+
+1. leave one set out: for each setting the model is fitted on every development set but one (and the tweets, if
+   used) and scores the set left out; the mean macro-F1 over the left-out sets (each setting judged at its best cut
+   on the pooled left-out scores) says how well it reads a writer it never saw;
+2. real text: the model fitted on every development set (and the tweets, if used) scores ``tfns_valid`` at that cut.
+
+Round 5 used the first alone and chose no tweets; the stack then read real wire headlines worse than vader_fin's
+rules (0.734 vs 0.759 on real_headlines_dev), because every development set is written in a few people's style.
+The second measure is there so that a setting that only fits our writers cannot win. It favours the tweets (the
+valid set comes from the same source), which is why it is only half of the objective. The winner is recorded as
+:data:`SETTING`; the shipped model is then fitted once on everything with that setting. Deterministic: the solver
+has no randomness and :data:`SEED` is fixed; the same data and package versions (and the same vader_fin rules:
 their version is in ``meta``) give the same arrays.
 
 Output: ``hkbt/sentiment/models/vader_fin_stack.npz``, plain arrays (vocabulary, idf, coefficients,
@@ -66,14 +75,27 @@ DEV_SETS = (
     "statements_en_dev.csv",
     "statements_en_heldout.csv",
     "statements_en_dev2.csv",
+    "events_en_heldout4.csv",
+    "statements_en_heldout2.csv",
+    "train_events_en_hk.csv",
+    "train_events_b_en.csv",
+    "train_wire_en.csv",
+    "train_general_en.csv",
+    "train_statements_en.csv",
+    "train_statements_b_en.csv",
 )
-"""The project's labelled English development sets (each one fold); a file not there yet is skipped."""
+"""The project's labelled English development sets (each one fold); a file not there yet is skipped. The first
+eleven are the sets vader_fin's rules were developed and measured on (several began as blind held-out sets, scored
+once and then turned into development data); the ``train_*`` sets were written as training data by six more writers
+who never saw a scorer, a rule or another set (their READMEs in tests/data say what each covers: HK/China tech
+events, other tech and autos events, a global business wire, general news, company releases, company news in
+articles)."""
 
 EVAL_ONLY = ("real_headlines_dev.csv", "real_headlines_heldout.csv")
 """Labelled real wire headlines: scored by the final model, never trained on (see the module docstring)."""
 
-GRID = {"c": (1.0, 4.0, 16.0), "dev_weight": (1.0, 3.0), "tweets": (True, False)}
-"""The settings searched by leave-one-set-out cross-validation."""
+GRID = {"c": (4.0, 16.0), "dev_weight": (1.0, 3.0), "tweets": (True, False)}
+"""The settings searched (:func:`choose_setting`)."""
 
 CUT_GRID = np.round(np.arange(-0.6, 0.61, 0.05), 2)
 
@@ -208,10 +230,10 @@ def settings() -> list[dict]:
     return [dict(zip(GRID, values)) for values in product(*GRID.values())]
 
 
-SETTING = {"c": 16.0, "dev_weight": 3.0, "tweets": False}
-"""The setting ``--grid`` chose over the nine development sets on vader_fin's round-5 rules (mean left-out macro-F1
-0.931; the best with the tweets, C 1 and our sets weighted 3, reached 0.925), as it had over eight on round 4's;
-``make model`` fits it. Without the tweets the weight only rescales C."""
+SETTING = {"c": 16.0, "dev_weight": 1.0, "tweets": True}
+"""The setting ``--grid`` chose on vader_fin's round-6 rules over seventeen development sets: mean left-out macro-F1
+0.901 and TFNS valid 0.768, objective 0.834. Every setting with the tweets scored 0.828-0.834 and every one without
+0.778-0.783 (their left-out means, 0.900-0.905, were no better); ``make model`` fits it."""
 
 
 def baselines(corpus: Corpus, rows: np.ndarray) -> dict:
@@ -246,17 +268,26 @@ def markdown(table: dict, sets: list[str] | None = None) -> str:
 
 
 def choose_setting(corpus: Corpus, folds: list[str]) -> dict:
-    """The setting of :data:`GRID` with the best mean left-out macro-F1 (each at its own pooled best cut)."""
+    """The setting of :data:`GRID` with the best mean of (mean left-out macro-F1, macro-F1 on ``tfns_valid``).
+
+    Each setting is judged at its own best cut on the pooled left-out scores; ``tfns_valid`` is scored by the
+    setting's model fitted on every development set, at that cut.
+    """
     dev_rows = np.concatenate([corpus.offsets[f] for f in folds])
+    real = corpus.offsets["tfns_valid"]
     best = None
     for setting in settings():
         scores = loso(corpus, folds, setting)
         cut = best_cut(corpus.labels[dev_rows], scores[dev_rows])
-        mean_f1 = float(np.mean([class_figures(corpus.labels[corpus.offsets[f]], scores[corpus.offsets[f]], cut)["macro_f1"]
-                                 for f in folds]))
-        print(f"{setting}: mean left-out macro-F1 {mean_f1:.4f}", flush=True)
-        if best is None or mean_f1 > best[0] + 1e-12:
-            best = (mean_f1, setting)
+        left_out = float(np.mean([class_figures(corpus.labels[corpus.offsets[f]], scores[corpus.offsets[f]], cut)["macro_f1"]
+                                  for f in folds]))
+        rows, weights = training_rows(corpus, folds, setting)
+        model, _, _ = fit(corpus, rows, weights, setting["c"])
+        tweets = class_figures(corpus.labels[real], stack_scores(corpus, model, rows, real), cut)["macro_f1"]
+        objective = (left_out + tweets) / 2
+        print(f"{setting}: mean left-out macro-F1 {left_out:.4f}, tfns_valid {tweets:.4f} -> {objective:.4f}", flush=True)
+        if best is None or objective > best[0] + 1e-12:
+            best = (objective, setting)
     return best[1]
 
 
