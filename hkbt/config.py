@@ -324,10 +324,10 @@ class NewsConfig(_Model):
 class SentimentConfig(_Model):
     """How headlines become a score in [-1, 1]."""
 
-    scorer: str = Field("vader_fin", description="English: vader (plain VADER) | vader_fin (VADER + finance and event rules) | "
-                                                 "tfns_linear (trained model) | blend (vader_fin + tfns_linear) | "
-                                                 "vader_fin_stack (trained model stacked on vader_fin) | "
-                                                 "lm (optional extra: pip install -e '.[lm]')")
+    scorer: str = Field("vader_fin_stack", description="English: vader_fin_stack (vader_fin's rules + a trained model on "
+                                                       "their output and the words) | vader_fin (VADER + finance and event "
+                                                       "rules) | vader (plain VADER) | tfns_linear (trained model) | blend "
+                                                       "(vader_fin + tfns_linear) | lm (optional extra: pip install -e '.[lm]')")
     zh_scorer: str = Field("zh_fin", description="Chinese, simplified and traditional: zh_fin (jieba words + hkbt's Chinese lexicon and rules)")
     text: Literal["headline", "headline_body"] = Field(
         "headline", description="headline | headline_body: what is scored, tagged and searched for companies")

@@ -21,6 +21,7 @@ from conftest import REPO_ROOT, require_shared
 SAMPLE = REPO_ROOT / "data" / "news" / "hk_tech_sample.csv"
 XI = "Xi hosts Jack Ma, Pony Ma and Lei Jun in strong show of support for private firms"
 EVENING = pd.Timestamp("2025-02-17T20:00:00+08:00")
+FOUNDERS = {"9988.HK", "0700.HK", "1810.HK"}
 
 
 def real_config(*overrides: str) -> Config:
@@ -42,14 +43,16 @@ def test_the_evening_of_the_xi_symposium_lists_the_18_february_orders(evening_pl
     assert plan.opens_at == pd.Timestamp("2025-02-18T09:30:00+08:00")
     assert plan.cutoff_at == pd.Timestamp("2025-02-18T09:00:00+08:00")
     buys = plan.orders[plan.orders.side == "buy"]
-    assert set(buys.ticker) >= {"9988.HK", "0700.HK", "1810.HK"}
+    # the founders' companies: bought at that open on the Xi item, or already held on earlier news (with the
+    # default scorer, Tencent since 14 Feb); at least two are bought on it
+    assert set(buys.ticker) | set(plan.holdings.ticker) >= FOUNDERS and len(set(buys.ticker) & FOUNDERS) >= 2
     cited = plan.news.set_index("news_id").headline
     for order in buys.itertuples():
         assert XI in [cited[i] for i in order.news_ids.split(";")]
         assert order.value_hkd == pytest.approx(order.shares * order.last_close_hkd, abs=0.01)
     assert plan.warnings == ["2 duplicate news item(s) dropped (same url, or same source, time and headline)"]
-    # held before: only what earlier sessions bought (BYD, on its 10 Feb "rolls out ... driver assistance"
-    # AI item), each bought before this session; the scorer decides which, so the test checks the invariant
+    # held before: only what earlier sessions bought, each before this session; the scorer decides which, so the
+    # test checks the invariant
     assert (plan.holdings.entry_session.astype(str) < "2025-02-18").all()
     assert not set(plan.holdings.ticker) & set(buys.ticker)  # a name held is not bought twice
 
@@ -66,8 +69,12 @@ def test_the_orders_are_the_backtests_own_decisions_for_that_open(evening_plan) 
 def test_a_week_later_it_closes_the_positions_it_holds() -> None:
     plan = plan_next_open(real_config(), REPO_ROOT, pd.Timestamp("2025-02-24T20:00:00+08:00"))
     assert str(plan.session.date()) == "2025-02-25"
-    assert set(plan.holdings.ticker) == set(plan.orders.ticker) and plan.holdings.closing.all()
+    closing = plan.holdings[plan.holdings.closing]
+    # what the 18 February open bought has been held five sessions: it is sold, and only it; later buys stay
+    assert set(closing.entry_session.astype(str)) == {"2025-02-18"} and set(closing.ticker) >= {"9988.HK", "1810.HK"}
+    assert set(plan.orders.ticker) == set(closing.ticker)
     assert set(plan.orders.side) == {"sell"} and set(plan.orders.reason) == {"hold_days"}
+    assert (plan.holdings[~plan.holdings.closing].entry_session.astype(str) > "2025-02-18").all()
 
 
 def test_news_after_as_of_does_not_count_and_a_passed_cutoff_is_said() -> None:
@@ -110,8 +117,8 @@ def test_the_placeholder_bar_repeats_the_last_close_and_skips_suspended_names() 
 def test_cli_prints_and_writes_the_orders_with_escaped_news(tmp_path) -> None:
     prices = require_shared("prices")
     news = tmp_path / "news.csv"
-    news.write_text(SAMPLE.read_text(encoding="utf-8") + '"2025-02-17T18:00:00+08:00","<script>alert(1)</script> Tencent soars on AI boom",'
-                    '"","wire","javascript:alert(1)","0700.HK"\n', encoding="utf-8")
+    news.write_text(SAMPLE.read_text(encoding="utf-8") + '"2025-02-17T18:00:00+08:00","<script>alert(1)</script> Alibaba soars on AI boom",'
+                    '"","wire","javascript:alert(1)","9988.HK"\n', encoding="utf-8")
     args = ["today", "--config", str(REPO_ROOT / "config.yaml"), "--name", "plan", "--as-of", "2025-02-17 20:00"]
     for item in ["prices.source=csv", f"prices.csv_dir={prices}", f"news.path={news}", f"run.output_dir={tmp_path}",
                  "sentiment.cache_dir=null"]:
@@ -121,9 +128,9 @@ def test_cli_prints_and_writes_the_orders_with_escaped_news(tmp_path) -> None:
     assert "Orders for the XHKG open of Tue 2025-02-18 (09:30 HKT; place them before the 09:00 HKT cutoff)" in result.output
     assert "prices as of the close of Mon 2025-02-17" in result.output and "not a broker connection" in result.output
     orders = pd.read_csv(tmp_path / "plan" / "today.csv")
-    assert {"9988.HK", "0700.HK", "1810.HK"} <= set(orders.ticker) and set(orders.session) == {"2025-02-18"}
+    assert {"9988.HK", "1810.HK"} <= set(orders.ticker) and set(orders.session) == {"2025-02-18"}
     html = (tmp_path / "plan" / "today.html").read_text(encoding="utf-8")
-    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; Tencent soars" in html
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; Alibaba soars" in html
     assert 'href="javascript:' not in html and XI in html and "A signal report, not a broker connection." in html
 
 

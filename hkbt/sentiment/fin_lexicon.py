@@ -223,6 +223,36 @@ _INDEXED = (
 """The classes whose presence in a text :meth:`RuleWords.classes_in` reports."""
 
 
+
+_RULE_SECTIONS = frozenset({
+    "more_is_better", "more_is_worse", "restriction", "up", "down", "up_before_noun",
+    "down_before_noun", "up_object", "down_object", "better", "worse", "noun", "transition", "good_state",
+    "bad_state", "hedge", "subordinate", "consequence", "stop", "end", "stop_after", "verdict_after", "fail",
+    "status_quo", "meets", "expectation", "rating", "rating_move", "carrier", "milestone", "finish",
+    "relief_head", "end_head", "genre", "media", "verb_only", "intransitive", "wish", "unchanged",
+    "no_market", "market", "weak_anchor", "ceiling", "resize", "holds", "marks", "publication", "record_verb",
+    "contest", "won", "lost", "official", "imposed_before_noun",
+})
+"""The ``@section`` names vader_fin_rules.txt may use."""
+
+
+def _change_words(get) -> dict[str, tuple[int, float, int, bool]]:
+    """Change token -> (direction +1/-1, strength, fixed sign or 0, comes before its noun), from the up/down
+    sections (the first section naming a token decides its direction) and better/worse (which fix the sign)."""
+    change: dict[str, list[float]] = {}
+    for name, direction in (
+        ("up", 1), ("down", -1), ("up_before_noun", 1), ("down_before_noun", -1), ("up_object", 1), ("down_object", -1)
+    ):
+        for token, strength in get(name).items():
+            change.setdefault(token, [direction, strength, 0, False])
+            if name.endswith("before_noun"):
+                change[token][3] = True
+    for name, sign in (("better", 1), ("worse", -1)):
+        for token, strength in get(name).items():
+            entry = change.setdefault(token, [sign, strength, 0, False])
+            entry[2] = sign
+    return {token: (int(d), s, int(f), bool(b)) for token, (d, s, f, b) in change.items()}
+
 class RuleWords:
     """The word classes of ``vader_fin_rules.txt``, as lookups.
 
@@ -245,15 +275,7 @@ class RuleWords:
 
     def __init__(self, text: str) -> None:
         sections = parse_sections(text, "vader_fin_rules.txt")
-        known = {
-            "more_is_better", "more_is_worse", "restriction", "up", "down", "up_before_noun",
-            "down_before_noun", "up_object", "down_object", "better", "worse", "noun", "transition", "good_state",
-            "bad_state", "hedge", "subordinate", "consequence", "stop", "end", "stop_after", "verdict_after", "fail",
-            "status_quo", "meets", "expectation", "rating", "rating_move", "carrier", "milestone", "finish",
-            "relief_head", "end_head", "genre", "media", "verb_only", "intransitive", "wish", "unchanged",
-            "no_market", "market", "weak_anchor", "ceiling", "resize", "holds", "marks", "publication", "record_verb", "contest", "won", "lost", "official", "imposed_before_noun",
-        }
-        unknown = set(sections) - known
+        unknown = set(sections) - _RULE_SECTIONS
         if unknown:
             raise ValueError(f"vader_fin_rules.txt: unknown section(s) {', '.join(sorted(unknown))}")
         get = lambda name: sections.get(name, ({}, {}))[0]  # noqa: E731
@@ -277,21 +299,9 @@ class RuleWords:
         for token in self.ceilings:
             self.quantity.setdefault(token, (-1, 1.0, True))
         # change token -> (direction +1/-1, strength, fixed sign or 0, comes before its noun)
-        change: dict[str, list[float]] = {}
-        for name, direction in (
-            ("up", 1), ("down", -1), ("up_before_noun", 1), ("down_before_noun", -1), ("up_object", 1), ("down_object", -1)
-        ):
-            for token, strength in get(name).items():
-                change.setdefault(token, [direction, strength, 0, False])
-                if name.endswith("before_noun"):
-                    change[token][3] = True
+        self.change = _change_words(get)
         # change words that only ever take an object on their right: "takes a stake", never "stake takes"
         self.object_only = frozenset(get("up_object")) | frozenset(get("down_object"))
-        for name, sign in (("better", 1), ("worse", -1)):
-            for token, strength in get(name).items():
-                entry = change.setdefault(token, [sign, strength, 0, False])
-                entry[2] = sign
-        self.change = {token: (int(d), s, int(f), bool(b)) for token, (d, s, f, b) in change.items()}
         self.noun = frozenset(get("noun"))
         missing = self.noun - set(self.change)
         if missing:

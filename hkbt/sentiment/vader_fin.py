@@ -80,7 +80,8 @@ FIN_RULES: dict[str, str] = {
     "phrasal verb split by its object reads as the phrase ('rolls its network out to 40 cities' is a launch, 'pushes "
     "the phone back to 2027' a delay, 'makes R1 available to Azure customers' a launch, 'passes the regulator's "
     "filing' an approval), the words between only naming the object ('takes Toyota Industries private' is a buyout, 'puts "
-    "its expansion on hold' a pause, round 6; a bad thing put on hold is good news: 'put tariff hikes on hold'); a percentage before 'premium' or 'discount' prices a deal ('a 35% premium' "
+    "its expansion on hold' a pause, round 6; a bad thing put on hold is good news: 'put tariff hikes on hold'); a "
+    "percentage before 'premium' or 'discount' prices a deal ('a 35% premium' "
     "+, 'at a 7% discount' -)",
     "direction": "a change word applied to a financial quantity takes its sign from both: more of a "
     "good quantity or less of a bad one is positive ('profit rose', 'loss narrowed', 'cut costs', 'lowers "

@@ -98,7 +98,7 @@ class TestSentimentCli:
         assert message in line, line
 
     def test_score_prints_rules_and_topics(self):
-        result = _run(["sentiment", "score", "--config", str(REPO_ROOT / "config.yaml"),
+        result = _run(["sentiment", "score", "--config", str(REPO_ROOT / "config.yaml"), "--scorer", "vader_fin",
                        "PBOC cut rates as operating losses narrowed", "The board met on Monday"])
         assert result.exit_code == 0, result.output
         out = _strip(result.stdout)

@@ -74,7 +74,7 @@ def _cases(tmp: Path) -> dict[str, list[str]]:
     synthetic = ["prices.source=synthetic", "sentiment.cache_dir=null"]
     return {
         "demo": synthetic,  # many signals not traded (skipped.csv)
-        "no_trades": synthetic + ["strategy.params.entry_threshold=0.99"],
+        "no_trades": synthetic + ["sentiment.scorer=vader_fin", "strategy.params.entry_threshold=0.99"],
         "hostile_text": synthetic + [f"news.path={xss}", "run.start=2025-01-02", "run.end=2025-04-30",
                                      "strategy.params.entry_threshold=0.2"],
         "basket_hold": synthetic + ["strategy.name=basket_hold"],

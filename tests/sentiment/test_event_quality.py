@@ -51,6 +51,11 @@ FLOORS = {
     # round 6 (development data, not blind): 0.852 / 0.853
     ("events_en_heldout4.csv", "vader_fin"): (0.85, 0.85),
     ("events_en_heldout4.csv", "vader_fin_stack"): (0.84, 0.84),
+    # round 6's blind English set (tests/data/README_round6.md), measured once by the lead at d3b1328: vader_fin
+    # 0.770 / 0.774 (0.755 / 0.758 on round 5's rules), the re-trained stack 0.876 / 0.877 (target 0.85 reached by
+    # the stack, the default from round 6b on); development data since
+    ("events_en_heldout5.csv", "vader_fin"): (0.76, 0.77),
+    ("events_en_heldout5.csv", "vader_fin_stack"): (0.87, 0.87),
 }
 
 
@@ -89,7 +94,7 @@ def test_event_accuracy_reached(name, scorer_name):
 
 
 def test_rules_beat_plain_vader_and_the_trained_model_on_held_out_events():
-    """Why vader_fin stays the default: on the held-out events it beats VADER, the trained model and the blend."""
+    """The rules alone beat VADER, the tweets-only trained model and the blend on the held-out events."""
     accuracy = {name: metrics("events_en_heldout.csv", name)["accuracy"] for name in ("vader", "vader_fin", "tfns_linear", "blend")}
     assert accuracy["vader_fin"] > max(accuracy["vader"], accuracy["tfns_linear"], accuracy["blend"]), accuracy
 
@@ -104,6 +109,8 @@ STATEMENT_FLOORS = {
     "statements_en_dev.csv": (0.90, 0.90), "statements_en_heldout.csv": (0.89, 0.88), "statements_en_dev2.csv": (0.91, 0.90),
     # the held-out third of dev2's batch, measured once by the lead at 6553ef4: 0.860 / 0.847 (0.853 / 0.840 before round 5)
     "statements_en_heldout2.csv": (0.87, 0.85),  # round 6: 0.873 / 0.860
+    # round 6's blind third statements set (README_round6.md), measured once at d3b1328: 0.920 / 0.911 (stack 0.953 / 0.945)
+    "statements_en_heldout3.csv": (0.92, 0.91),
 }
 
 
@@ -141,7 +148,10 @@ def shared_headlines_by_key() -> dict[str, dict[str, str]]:
 # held-out measured once by the lead at 9f6d571: 0.664 / 0.667; round 4 (development data, not blind):
 # dev 0.752 / 0.754, held-out 0.700 / 0.701
 # round 6: dev 0.775 / 0.775, held-out 0.723 / 0.724
-REAL_FLOORS = {"real_headlines_dev.csv": (0.77, 0.77), "real_headlines_heldout.csv": (0.72, 0.72)}
+# 400 fresh real headlines labelled blind (README_real_headlines3.md), measured once at d3b1328: 0.627 / 0.620
+# (the stack 0.642 / 0.633, which made it the default)
+REAL_FLOORS = {"real_headlines_dev.csv": (0.77, 0.77), "real_headlines_heldout.csv": (0.72, 0.72),
+               "real_headlines_heldout3.csv": (0.62, 0.61)}
 
 
 @pytest.mark.parametrize("name", sorted(REAL_FLOORS))

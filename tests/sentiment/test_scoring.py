@@ -292,6 +292,6 @@ class TestScoreByLanguage:
         from hkbt.config import Config
 
         scorers = scorers_for(Config())
-        assert {k: v.name for k, v in scorers.items()} == {"en": "vader_fin", "zh": "zh_fin"}
+        assert {k: v.name for k, v in scorers.items()} == {"en": "vader_fin_stack", "zh": "zh_fin"}
         only_en = Config.model_validate({"news": {"languages": ["en"]}, "sentiment": {"scorer": "vader"}})
         assert {k: v.name for k, v in scorers_for(only_en).items()} == {"en": "vader"}

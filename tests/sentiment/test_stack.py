@@ -136,6 +136,9 @@ FLOORS = {
     ("events_en_tune.csv", "headline"): (0.95, 0.95),
     ("events_en_heldout3.csv", "headline"): (0.95, 0.95),
     ("statements_en_dev2.csv", "sentence"): (0.95, 0.95),
+    # round 6's blind sets, never trained on, measured once at d3b1328: 0.876 / 0.877 and 0.953 / 0.945
+    ("events_en_heldout5.csv", "headline"): (0.87, 0.87),
+    ("statements_en_heldout3.csv", "sentence"): (0.95, 0.94),
 }
 
 
@@ -150,7 +153,9 @@ def test_floors_on_the_labelled_sets(stack, name, column):
 
 # Real wire headlines never trained the stack (their licences, ../shared/data/SOURCES.md): measured 0.716 / 0.713 (dev)
 # and 0.764 / 0.761 (held out) when the round-6 model was fitted, against vader_fin's 0.775 / 0.775 and 0.723 / 0.724.
-REAL_FLOORS = {"real_headlines_dev.csv": (0.70, 0.70), "real_headlines_heldout.csv": (0.74, 0.74)}
+# On 400 fresh real headlines labelled blind (round 6b), measured once: 0.642 / 0.633 (vader_fin 0.627 / 0.620).
+REAL_FLOORS = {"real_headlines_dev.csv": (0.70, 0.70), "real_headlines_heldout.csv": (0.74, 0.74),
+               "real_headlines_heldout3.csv": (0.64, 0.63)}
 
 
 @pytest.mark.parametrize("name", sorted(REAL_FLOORS))
