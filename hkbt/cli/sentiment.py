@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # pandas and numpy are imported by the commands that use them
 TEXT_COLUMNS = ("news", "headline", "text", "sentence", "title")
 """Text columns tried in this order when ``--text-col`` is not given."""
 
-DEFAULT_SCORERS = {"en": ("vader", "vader_fin"), "zh": ("zh_fin",)}
+DEFAULT_SCORERS = {"en": ("vader", "vader_fin", "vader_fin_stack"), "zh": ("zh_fin",)}
 """Scorers ``hkbt sentiment eval`` compares when none is named, by the data's main language."""
 
 
@@ -138,7 +138,7 @@ def load_labelled(path: Path, text_col: str | None, label_col: str, encoding: st
 @click.option("--label-col", default="label", show_default=True,
               help="positive/neutral/negative (any case), or numbers in [-1, 1] (detected).")
 @click.option("--scorer", "scorer_names", multiple=True, metavar="NAME",
-              help="Scorer to evaluate; repeat for several [default: vader and vader_fin for English data, "
+              help="Scorer to evaluate; repeat for several [default: vader, vader_fin and vader_fin_stack for English data, "
                    "zh_fin for Chinese].")
 @click.option("--errors", "errors_n", type=click.IntRange(min=0), default=0, show_default=True,
               help="Also print the N worst misses of each scorer.")
@@ -175,6 +175,9 @@ def eval_command(data_path: Path, text_col: str | None, label_col: str, scorer_n
         scorer_names = DEFAULT_SCORERS[main]
     skipped: list[str] = []
     scorers = _build_scorers(scorer_names, skipped)
+    raw = data_path.read_bytes()
+    skipped += [f"{scorer.name} learned from this very file (its training set {', '.join(sets)}): its figures here are "
+                "in-sample, no evidence of skill" for scorer in scorers if (sets := getattr(scorer, "trained_on", lambda _: [])(raw))]
     show_warnings(skipped)
     continuous = ev.is_continuous(frame[label_col])
     labels = (pd.to_numeric(frame[label_col]).to_numpy(dtype=float) if continuous

@@ -99,6 +99,18 @@ class StackScorer:
         self._rules = VaderFinScorer()
         self.version = f"1+{hashlib.sha256(raw).hexdigest()[:12]}+{self._rules.version}"
 
+    def trained_on(self, data: bytes) -> list[str]:
+        """The training sets of this model whose recorded SHA-256 equals ``data``'s: scores of those texts are
+        in-sample (the model learned them), so a figure measured on them is no evidence of skill.
+
+        >>> StackScorer().trained_on(b"not a training file")
+        []
+        """
+        digest = hashlib.sha256(data).hexdigest()
+        unseen = set(self.meta.get("not_trained_on", ()))
+        return sorted(name for name, recorded in self.meta.get("data_sha256", {}).items()
+                      if recorded == digest and name not in unseen)
+
     def _word_logits(self, texts: Sequence[str]) -> np.ndarray:
         """The word block's contribution to the three class logits, ``(len(texts), 3)``, for a batch at once."""
         vocab = self._vocab

@@ -43,8 +43,18 @@ class TestSentimentCli:
         out = _strip(result.stdout)
         assert "268 rows, class labels" in out
         for word in ("accuracy", "macro-F1", "positive precision", "negative recall", "vader", "vader_fin",
-                     "confusion", "-0.20 / +0.30", "-0.05 / +0.05"):
+                     "vader_fin_stack", "confusion", "-0.20 / +0.30", "-0.05 / +0.05", "-0.25 / +0.35"):
             assert word in out, word
+
+    def test_eval_says_when_the_stack_was_trained_on_the_file(self, tmp_path):
+        result = _run(["sentiment", "eval", "--data", str(HELDOUT), "--scorer", "vader_fin_stack"])
+        assert result.exit_code == 0, result.output
+        assert ("vader_fin_stack learned from this very file (its training set heldout_headlines.csv): its figures here are "
+                "in-sample") in _strip(result.stderr)
+        fresh = tmp_path / "fresh.csv"
+        fresh.write_bytes(HELDOUT.read_bytes() + b"Tencent shares rise,positive\n")  # one byte off: not a training file
+        result = _run(["sentiment", "eval", "--data", str(fresh), "--scorer", "vader_fin_stack"])
+        assert result.exit_code == 0 and "in-sample" not in result.stderr
 
     def test_eval_numbers_match_the_library(self, tmp_path):
         data = tmp_path / "tiny.csv"
