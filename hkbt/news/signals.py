@@ -223,6 +223,23 @@ def _duplicates(news: pd.DataFrame, item: np.ndarray, tickers: list[str], rules:
 
 
 # --------------------------------------------------------------- aggregation
+def signal_pairs(pairs: pd.DataFrame, rules: SignalRules) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The routed pairs a signal reads, in (ticker, session, time, id) order: those whose item counts (``|score|``
+    reaches ``min_abs_score`` and its weight is above 0) and echoes of that strength (cited with weight 0); with
+    the ``counts`` and ``echo`` flags of each."""
+    pairs = pairs.sort_values(["ticker", "tradable_session", "published_at", "news_id"], kind="stable")
+    strong = np.abs(pairs.score.to_numpy(dtype=float)) >= rules.min_abs_score
+    counts = strong & (pairs.weight.to_numpy() > 0)
+    echo = (pairs.duplicate_of != "").to_numpy()
+    kept = counts | (echo & strong)
+    return pairs[kept], counts[kept], echo[kept]
+
+
+def memory_sessions(rules: SignalRules) -> int:
+    """How many earlier sessions a row's window reaches back: ``MEMORY_HALF_LIVES`` half-lives with decay, else 0."""
+    return math.floor(MEMORY_HALF_LIVES * rules.half_life_sessions) if rules.aggregate == "decay" else 0
+
+
 def build_signals(news: pd.DataFrame, sessions: pd.DatetimeIndex, rules: SignalRules) -> pd.DataFrame:
     """Pure: aggregate scored, scoped, aligned news into one row per (session, ticker).
 
@@ -255,15 +272,10 @@ def build_signals(news: pd.DataFrame, sessions: pd.DatetimeIndex, rules: SignalR
     pairs = route_news(news, sessions, rules)
     if pairs.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in SIGNAL_COLUMNS})
-    pairs = pairs.sort_values(["ticker", "tradable_session", "published_at", "news_id"], kind="stable")
-    strong = np.abs(pairs.score.to_numpy(dtype=float)) >= rules.min_abs_score
-    counts = strong & (pairs.weight.to_numpy() > 0)
-    echo = (pairs.duplicate_of != "").to_numpy()
-    kept = counts | (echo & strong)
-    pairs, counts, echo = pairs[kept], counts[kept], echo[kept]
+    pairs, counts, echo = signal_pairs(pairs, rules)
     if not counts.any():
         return pd.DataFrame([], columns=SIGNAL_COLUMNS)
-    memory = math.floor(MEMORY_HALF_LIVES * rules.half_life_sessions) if rules.aggregate == "decay" else 0
+    memory = memory_sessions(rules)
     names, ticker = np.unique(pairs.ticker.to_numpy(dtype=object), return_inverse=True)
     stride = len(sessions) + memory + 1
     key = ticker * stride + sessions.get_indexer(pd.DatetimeIndex(pairs.tradable_session))  # ascends with the pairs

@@ -4,8 +4,6 @@ the same numbers to the last bit."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,7 +11,7 @@ from test_routing_reference import SESSIONS, random_news, random_rules
 
 from hkbt.news.scopes import SCOPES
 from hkbt.news.signals import (
-    AGGREGATES, MEMORY_HALF_LIVES, SIGNAL_COLUMNS, SignalRules, _sums, build_signals, route_news,
+    AGGREGATES, SIGNAL_COLUMNS, SignalRules, _sums, build_signals, memory_sessions, route_news, signal_pairs,
 )
 
 
@@ -31,12 +29,9 @@ def reference_signals(news: pd.DataFrame, sessions: pd.DatetimeIndex, rules: Sig
     pairs = route_news(news, sessions, rules)
     if pairs.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in SIGNAL_COLUMNS})
-    pairs = pairs.sort_values(["ticker", "tradable_session", "published_at", "news_id"], kind="stable")
-    strong = np.abs(pairs.score.to_numpy(dtype=float)) >= rules.min_abs_score
-    counts = strong & (pairs.weight.to_numpy() > 0)
-    echo = (pairs.duplicate_of != "").to_numpy()
-    pairs = pairs[counts | (echo & strong)].assign(counts=counts[counts | (echo & strong)])
-    memory = math.floor(MEMORY_HALF_LIVES * rules.half_life_sessions) if rules.aggregate == "decay" else 0
+    pairs, counts, _ = signal_pairs(pairs, rules)  # which pairs a row reads: shared; how a row is built: below
+    pairs = pairs.assign(counts=counts)
+    memory = memory_sessions(rules)
     rows = []
     for ticker, group in pairs.groupby("ticker", sort=True):
         position = sessions.get_indexer(pd.DatetimeIndex(group.tradable_session))
