@@ -175,9 +175,12 @@ def eval_command(data_path: Path, text_col: str | None, label_col: str, scorer_n
         scorer_names = DEFAULT_SCORERS[main]
     skipped: list[str] = []
     scorers = _build_scorers(scorer_names, skipped)
-    raw = data_path.read_bytes()
-    skipped += [f"{scorer.name} learned from this very file (its training set {', '.join(sets)}): its figures here are "
-                "in-sample, no evidence of skill" for scorer in scorers if (sets := getattr(scorer, "trained_on", lambda _: [])(raw))]
+    learned = [scorer for scorer in scorers if hasattr(scorer, "trained_on")]
+    raw = data_path.read_bytes() if learned else b""  # read again only for a scorer that can say what it learned from
+    for scorer in learned:
+        if sets := scorer.trained_on(raw):
+            skipped.append(f"{scorer.name} learned from this very file (its training set {', '.join(sets)}): its figures "
+                           "here are in-sample, no evidence of skill")
     show_warnings(skipped)
     continuous = ev.is_continuous(frame[label_col])
     labels = (pd.to_numeric(frame[label_col]).to_numpy(dtype=float) if continuous
