@@ -267,8 +267,9 @@ def markdown(table: dict, sets: list[str] | None = None) -> str:
     return "\n".join(lines)
 
 
-def choose_setting(corpus: Corpus, folds: list[str]) -> dict:
-    """The setting of :data:`GRID` with the best mean of (mean left-out macro-F1, macro-F1 on ``tfns_valid``).
+def choose_setting(corpus: Corpus, folds: list[str]) -> tuple[dict, np.ndarray]:
+    """The setting of :data:`GRID` with the best mean of (mean left-out macro-F1, macro-F1 on ``tfns_valid``), and
+    its left-out scores (for :func:`train`, which would otherwise compute them again).
 
     Each setting is judged at its own best cut on the pooled left-out scores; ``tfns_valid`` is scored by the
     setting's model fitted on every development set, at that cut.
@@ -287,8 +288,8 @@ def choose_setting(corpus: Corpus, folds: list[str]) -> dict:
         objective = (left_out + tweets) / 2
         print(f"{setting}: mean left-out macro-F1 {left_out:.4f}, tfns_valid {tweets:.4f} -> {objective:.4f}", flush=True)
         if best is None or objective > best[0] + 1e-12:
-            best = (objective, setting)
-    return best[1]
+            best = (objective, setting, scores)
+    return best[1], best[2]
 
 
 def load_corpus() -> tuple[Corpus, list[str], dict[str, str]]:
@@ -304,10 +305,12 @@ def load_corpus() -> tuple[Corpus, list[str], dict[str, str]]:
     return Corpus(parts), folds, digests
 
 
-def train(corpus: Corpus, folds: list[str], setting: dict) -> dict:
-    """Leave-one-set-out figures of ``setting``, then the model fitted on everything: arrays for the model file."""
+def train(corpus: Corpus, folds: list[str], setting: dict, scores: np.ndarray | None = None) -> dict:
+    """Leave-one-set-out figures of ``setting`` (its left-out ``scores`` if already computed), then the model
+    fitted on everything: arrays for the model file."""
     dev_rows = np.concatenate([corpus.offsets[f] for f in folds])
-    scores = loso(corpus, folds, setting)
+    if scores is None:
+        scores = loso(corpus, folds, setting)
     cut = best_cut(corpus.labels[dev_rows], scores[dev_rows])
     table = cv_table(corpus, folds, scores, cut)
     rows, weights = training_rows(corpus, folds, setting)
@@ -330,8 +333,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {path}: not found -> the shared data folder must sit beside the repository", file=sys.stderr)
             return 2
     corpus, folds, digests = load_corpus()
-    setting = choose_setting(corpus, folds) if args.grid else SETTING
-    result = train(corpus, folds, setting)
+    setting, scores = choose_setting(corpus, folds) if args.grid else (SETTING, None)
+    result = train(corpus, folds, setting, scores)
     model = result["model"]
     meta = {
         "name": "vader_fin_stack",
