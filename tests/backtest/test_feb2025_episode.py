@@ -71,7 +71,7 @@ def test_the_founders_companies_are_long_from_the_open_of_18_february_on_the_sym
     assert len(set(entered.ticker) & founders) >= 2
     for trade in held[held.ticker.isin(founders)].itertuples():  # bought earlier on news published before its open
         assert (news.loc[trade.news_ids.split(";"), "tradable_session"] <= trade.entry_session).all()
-    threshold = load_config(REPO_ROOT / "config.yaml").strategy.params.get("entry_threshold", 0.5)
+    threshold = load_config(REPO_ROOT / "config.yaml").strategy.params["entry_threshold"]
     today = signals[(signals.session == "2025-02-18") & signals.ticker.isin(founders)]
     assert set(today.ticker) == founders and (today.score >= threshold).all()
     assert all(symposium in r.news_ids.split(";") for r in today.itertuples())
