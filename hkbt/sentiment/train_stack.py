@@ -88,11 +88,6 @@ DEV_SETS = (
     "train_statements_c_en.csv",
     "train_statements_d_en.csv",
     "train_markets_en.csv",
-    "events_en_heldout6.csv",
-    "statements_en_heldout4.csv",
-    "train_wire_b_en.csv",
-    "train_hk_economy_en.csv",
-    "train_events_c_en.csv",
 )
 """The project's labelled English development sets (each one fold); a file not there yet is skipped. Eleven are the
 sets vader_fin's rules were developed and measured on (several began as blind held-out sets, scored once and then
