@@ -95,9 +95,13 @@ turned into development data), two more are round 6's blind sets (scored once, t
 ``train_*`` sets were written as training data by nine writers who never saw a scorer, a rule or another set (their
 READMEs in tests/data say what each covers: HK/China tech events, other tech and autos events, a global business
 wire, general news, company releases, company news in articles; round 7: statements with mild news and direction
-without the usual verbs, wire briefs about listed European companies, market and macro headlines)."""
+without the usual verbs, wire briefs about listed European companies, market and macro headlines). Round 8's three
+training sets (``train_wire_b_en.csv``, ``train_hk_economy_en.csv``, ``train_events_c_en.csv``) and round 7's blind
+sets are not here: the model that learned from them read Financial PhraseBank lower (0.763 against 0.768), which the
+rule registered before round 8 (README) does not allow, so the round-7 model stayed."""
 
-EVAL_ONLY = ("real_headlines_dev.csv", "real_headlines_heldout.csv", "real_headlines_heldout3.csv", "real_headlines_heldout4.csv")
+EVAL_ONLY = ("real_headlines_dev.csv", "real_headlines_heldout.csv", "real_headlines_heldout3.csv",
+             "real_headlines_heldout4.csv", "real_headlines_heldout5.csv")
 """Labelled real wire headlines: scored by the final model, never trained on (see the module docstring)."""
 
 GRID = {"c": (4.0, 16.0), "dev_weight": (1.0, 3.0), "tweets": (True, False)}
