@@ -196,20 +196,30 @@ def fill_languages(declared: list[str], headlines: list[str]) -> list[str]:
 
 def _items(rows: pd.DataFrame, extras: pd.DataFrame, *, source_fill: str | None = None,
            progress: Callable[[int], None] | None = None) -> Iterator[dict[str, object]]:
-    """Store items from loader rows (indexed by raw row label) joined with their extras."""
+    """Store items from loader rows (indexed by raw row label) joined with their extras.
+
+    The columns, and the languages detected for items whose feed or file did not declare one, are all worked out
+    here, before :meth:`NewsStore.add` opens its write transaction: only the inserts run while the store is locked,
+    so a second hkbt process writing the same store waits for milliseconds, not for language detection (seconds for
+    a large batch on a loaded machine, longer than the store's busy timeout).
+    """
     kept = [c for c in ("language", "published_text", "raw", "first_seen_at") if c in extras]
     extra = extras.loc[rows.index, kept]
     columns = {name: rows[name].tolist() for name in ("news_id", "published_at", "headline", "body", "source", "url", "tickers")}
     columns |= {name: extra[name].tolist() for name in kept}
     columns["language"] = fill_languages(columns["language"], columns["headline"])
-    for count, values in enumerate(zip(*columns.values()), start=1):
-        item = dict(zip(columns, values))
-        item["source"] = item["source"] or (source_fill or "")
-        yield item
-        if progress is not None and count % 500 == 0:
-            progress(count)
-    if progress is not None:
-        progress(len(rows))
+
+    def each() -> Iterator[dict[str, object]]:
+        for count, values in enumerate(zip(*columns.values()), start=1):
+            item = dict(zip(columns, values))
+            item["source"] = item["source"] or (source_fill or "")
+            yield item
+            if progress is not None and count % 500 == 0:
+                progress(count)
+        if progress is not None:
+            progress(len(rows))
+
+    return each()
 
 
 # ----------------------------------------------------------------------------- fetch

@@ -156,6 +156,24 @@ def test_a_second_fetch_stores_nothing_new_and_a_304_costs_nothing(server, store
     assert store.stats().feeds.set_index("feed").loc["rthk", "status"] == "not_modified"
 
 
+def test_languages_are_detected_before_the_store_is_locked(server, store, monkeypatch) -> None:
+    """Language detection (seconds for a big batch on a loaded machine) runs before the write transaction opens, so a
+    second hkbt process writing the same store is not kept waiting past the store's busy timeout by it."""
+    from hkbt.news import collect
+
+    seen = []
+    original = collect.fill_languages
+
+    def watching(declared, headlines):
+        seen.append(store._db.in_transaction)
+        return original(declared, headlines)
+
+    monkeypatch.setattr(collect, "fill_languages", watching)
+    server.route("/rss", Answer(feed_file("rthk_en_finance.xml")))
+    assert fetch(store, [rss(url=server.url("/rss"))])["rthk"].batch.items_new == 5
+    assert seen == [False]
+
+
 def test_without_validators_a_refetch_counts_duplicates_and_stores_new_items_once(server, store) -> None:
     server.route("/rss", Answer(feed_file("rthk_en_finance.xml")))
     feeds = [rss(url=server.url("/rss"))]
