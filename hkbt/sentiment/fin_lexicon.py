@@ -222,8 +222,6 @@ _INDEXED = (
 )
 """The classes whose presence in a text :meth:`RuleWords.classes_in` reports."""
 
-
-
 _RULE_SECTIONS = frozenset({
     "more_is_better", "more_is_worse", "restriction", "up", "down", "up_before_noun",
     "down_before_noun", "up_object", "down_object", "better", "worse", "noun", "transition", "good_state",
@@ -252,6 +250,7 @@ def _change_words(get) -> dict[str, tuple[int, float, int, bool]]:
             entry = change.setdefault(token, [sign, strength, 0, False])
             entry[2] = sign
     return {token: (int(d), s, int(f), bool(b)) for token, (d, s, f, b) in change.items()}
+
 
 class RuleWords:
     """The word classes of ``vader_fin_rules.txt``, as lookups.

@@ -119,11 +119,14 @@ _RANKING = frozenset("lags lag lagged trails trail trailed beats outpaces outpac
 _ADJUNCTS = frozenset("over for citing amid after due because despite under via through across without by".split())
 # Prepositions: a change word's direct object comes before any of them ("raises HK$40 billion in a placement").
 _PREPOSITIONS = _ADJUNCTS | frozenset("on at by in with into".split())
-# Before a verb, words that make it no finite verb after a subject: "to end", "will end", "could fade".
+# Taxes whose "on" phrase names their scope, like a restriction's ("stamp duty on home purchases halved").
 _TAXES = frozenset("stamp_duty transaction_tax tax taxes levy levies".split())
+# "sales of <shares>" is a holder selling, not revenue ("steps up sales of Tencent shares").
 _SALES = frozenset("sales sale".split())
 _SHARES = frozenset("shares stock stake stakes".split())
+# After one of these a participle describes the object ("postpones a planned tariff").
 _DETERMINERS = frozenset("a an the its their his her our this these those".split())
+# Before a verb, words that make it no finite verb after a subject: "to end", "will end", "could fade".
 _NOT_FINITE = frozenset("to will would could may might can should must".split())
 _FUNCTION_WORDS = _PREPOSITIONS | frozenset("to of and or but as than from is are was were be".split())
 _NO_MARKET_FACTOR = 0.1  # like 'nothing moved': a disaster, a match or a summit is no trade
